@@ -1,0 +1,38 @@
+"""Environment settings, read once at an entry point and passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CHURN_MODEL = "retain-churn"
+VALUE_MODEL = "retain-value"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path  # where the embedded defaults live: sqlite store, artefacts, data
+    tracking_uri: str
+    experiment: str = "retain"
+    churn_model: str = CHURN_MODEL
+    value_model: str = VALUE_MODEL
+    alias: str = "champion"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """RETAIN_HOME (default ./.retain), MLFLOW_TRACKING_URI (default a sqlite file there),
+        RETAIN_EXPERIMENT, RETAIN_MODEL_ALIAS."""
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("RETAIN_HOME", ".retain")).resolve()
+        uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
+        return cls(
+            home=home,
+            tracking_uri=uri,
+            experiment=env.get("RETAIN_EXPERIMENT", "retain"),
+            alias=env.get("RETAIN_MODEL_ALIAS", "champion"),
+        )

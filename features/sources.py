@@ -1,0 +1,88 @@
+"""Reading and writing raw tables: the file edge of `features`.
+
+A raw folder holds one sub-folder per table (`<root>/<table>/*.parquet`), so a table can be
+written in parts (one per block of subscribers) and read as one. Every read checks the
+file schemas against the contract before any data is used.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.schema import TABLES, SchemaError, Table
+
+
+def table_files(root: Path, table: str) -> list[Path]:
+    """The Parquet files of `table` under `root`, in a stable order."""
+    folder = Path(root) / table
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def check_tables(root: Path) -> dict[str, list[Path]]:
+    """Check every table's file schemas under `root`; return the files of the tables present.
+
+    Raises SchemaError naming the table (and the column, where one is at fault) when a
+    required table is absent or any file's columns do not match the contract.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise SchemaError(f"raw data folder {root} does not exist")
+    present: dict[str, list[Path]] = {}
+    problems: list[str] = []
+    for name, table in TABLES.items():
+        files = table_files(root, name)
+        if not files:
+            if table.required:
+                problems.append(f"{name}: required table missing (no {root}/{name}/*.parquet)")
+            continue
+        for f in files:
+            try:
+                table.check(pq.read_schema(f), source=str(f))
+            except SchemaError as e:
+                problems.append(str(e))
+            except (pa.ArrowInvalid, OSError) as e:
+                problems.append(f"{name}: cannot read {f}: {e}")
+        present[name] = files
+    if problems:
+        raise SchemaError("; ".join(problems))
+    return present
+
+
+def read_table(root: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read one raw table as pandas, checked against the contract."""
+    table = TABLES[name]
+    files = table_files(root, name)
+    if not files:
+        raise SchemaError(f"{name}: no {Path(root)}/{name}/*.parquet")
+    for f in files:
+        table.check(pq.read_schema(f), source=str(f))
+    return pq.ParquetDataset(files).read(columns=columns or table.names).to_pandas()
+
+
+def write_table(frame: pd.DataFrame, table: Table, path: Path) -> Path:
+    """Write `frame` as one Parquet part of `table`, cast to the contract's types, atomically."""
+    arrow = pa.Table.from_pandas(frame[table.names], preserve_index=False)
+    arrow = arrow.cast(table.arrow_schema())
+    return write_parquet_atomic(arrow, path)
+
+
+def write_parquet_atomic(arrow: pa.Table, path: Path) -> Path:
+    """Write an Arrow table to `path` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(arrow, tmp, compression="zstd")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

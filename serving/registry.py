@@ -1,0 +1,105 @@
+"""Load the pinned models: resolve the alias once, check the feature schema, load natively."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from features.definitions import feature_schema_version
+from features.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ModelLoadError(RuntimeError):
+    """The models cannot be served; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PinnedModel:
+    name: str
+    version: str
+    booster: lgb.Booster
+    feature_schema_version: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class Models:
+    churn: PinnedModel
+    value: PinnedModel
+    value_horizon_days: int = 90
+
+
+def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> PinnedModel:
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException as e:
+        raise ModelLoadError(
+            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+            f"train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
+        ) from e
+    expected = feature_schema_version()
+    found = mv.tags.get("feature_schema_version")
+    if found != expected:
+        raise ModelLoadError(
+            f"model {name} version {mv.version} was trained on feature schema {found}, this "
+            f"code builds {expected}; retrain (retain train) or deploy the matching code"
+        )
+    local = Path(mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{name}/{mv.version}", dst_path=str(dest) if dest else None))
+    files = sorted(local.rglob("*.lgb"))
+    if not files:
+        raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
+    try:
+        booster = lgb.Booster(model_file=str(files[0]))
+    except lgb.basic.LightGBMError as e:
+        raise ModelLoadError(f"model {name} version {mv.version}: corrupt model file: {e}") from e
+    log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
+    return PinnedModel(name, str(mv.version), booster, found)
+
+
+def load_models(settings: Settings, dest: Path | None = None) -> Models:
+    """Resolve `settings.alias` for both models once and load them; fail fast with a message
+    that says what to do when the store is unreachable, an alias is missing or the feature
+    schema differs."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    client = MlflowClient(settings.tracking_uri)
+    try:
+        client.search_registered_models(max_results=1)
+    except Exception as e:  # any failure to reach the store is a refusal to start
+        raise ModelLoadError(
+            f"MLflow store {settings.tracking_uri} is unreachable ({type(e).__name__}); "
+            "check MLFLOW_TRACKING_URI and that the server is running"
+        ) from e
+    churn = _load(client, settings.churn_model, settings.alias, dest)
+    value = _load(client, settings.value_model, settings.alias, dest)
+    return Models(churn=churn, value=value)
+
+
+def champion_metrics(settings: Settings, models: Models) -> dict[str, float]:
+    """The test-snapshot metrics that training logged for the loaded model versions."""
+    client = MlflowClient(settings.tracking_uri)
+
+    def run_metrics(model: PinnedModel) -> dict[str, float]:
+        mv = client.get_model_version(model.name, model.version)
+        return client.get_run(mv.tags["run_id"]).data.metrics
+
+    c, v = run_metrics(models.churn), run_metrics(models.value)
+    return {
+        "churn_auc": c["test_churn_model_roc_auc"],
+        "churn_auc_baseline": c["test_churn_baseline_roc_auc"],
+        "churn_lift": c["test_churn_model_lift_top10"],
+        "churn_lift_baseline": c["test_churn_baseline_lift_top10"],
+        "value_gini": v["test_value_model_normalized_gini"],
+        "value_gini_baseline": v["test_value_baseline_normalized_gini"],
+    }

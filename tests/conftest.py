@@ -1,0 +1,53 @@
+"""Shared fixtures: micro raw tables written by hand, and one tiny synthetic operator
+trained once per session into a temporary MLflow sqlite store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.generator import GeneratorConfig, generate_operator
+from features.schema import TABLES
+from features.settings import Settings
+from features.sources import write_table
+from training.config import TrainConfig
+
+TINY = GeneratorConfig(subscribers=1500, months=10, seed=11, block_size=1000)
+TINY_TRAIN = TrainConfig(train_from=date(2025, 4, 1), test_as_of=date(2025, 8, 1))
+TINY_SCORE_AS_OF = date(2025, 9, 1)
+
+
+def write_raw(root: Path, **tables: list[dict] | pd.DataFrame) -> Path:
+    """Write micro raw tables; tables not given are written empty with the contract schema."""
+    for name, table in TABLES.items():
+        rows = tables.get(name, [])
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=table.names)
+        for c in table.columns:
+            if c.dtype in ("date", "timestamp"):
+                frame[c.name] = pd.to_datetime(frame[c.name])
+        write_table(frame, table, root / name / "part-00000.parquet")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_raw(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tiny") / "raw"
+    generate_operator(TINY, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tmp_path_factory) -> Settings:
+    home = tmp_path_factory.mktemp("retain_home")
+    return Settings.from_env({"RETAIN_HOME": str(home)})
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(tiny_raw, tiny_settings):
+    """The tiny operator trained and registered once: (settings, TrainResult)."""
+    from training.pipeline import train
+
+    return tiny_settings, train(tiny_raw, TINY_TRAIN, tiny_settings)

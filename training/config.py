@@ -1,0 +1,101 @@
+"""Training configuration: frozen dataclasses with defaults in code, optionally one TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+
+from features.snapshot import SnapshotConfig
+
+
+@dataclass(frozen=True)
+class ChurnConfig:
+    num_leaves: int = 31
+    learning_rate: float = 0.05
+    max_rounds: int = 600
+    early_stopping_rounds: int = 50
+    min_data_in_leaf: int = 50
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 1.0
+
+
+@dataclass(frozen=True)
+class ValueConfig:
+    objective: str = "tweedie"
+    tweedie_variance_power: float = 1.3
+    num_leaves: int = 31
+    learning_rate: float = 0.05
+    max_rounds: int = 800
+    early_stopping_rounds: int = 50
+    min_data_in_leaf: int = 50
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Monthly cutoffs from `train_from` to `test_as_of`; the month before the test
+    cutoff is the validation snapshot (early stopping); earlier cutoffs train, each model
+    only on snapshots whose label window ends by the validation cutoff."""
+
+    train_from: date = date(2025, 4, 1)
+    test_as_of: date = date(2025, 10, 1)
+    seed: int = 7
+    threads: int = 2
+    snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
+    churn: ChurnConfig = field(default_factory=ChurnConfig)
+    value: ValueConfig = field(default_factory=ValueConfig)
+
+    @property
+    def cutoffs(self) -> list[date]:
+        out, d = [], self.train_from
+        while d <= self.test_as_of:
+            out.append(d)
+            d = date(d.year + d.month // 12, d.month % 12 + 1, d.day)
+        if len(out) < 3:
+            raise ValueError(
+                f"train_from {self.train_from} to test_as_of {self.test_as_of}: need at least "
+                "three monthly cutoffs (train, validation, test)"
+            )
+        return out
+
+    @property
+    def validation_as_of(self) -> date:
+        return self.cutoffs[-2]
+
+    def flat(self) -> dict[str, object]:
+        """Every setting as a flat dict, for logging as run parameters."""
+        out: dict[str, object] = {}
+        for k, v in asdict(self).items():
+            if isinstance(v, dict):
+                out.update({f"{k}.{kk}": vv for kk, vv in v.items()})
+            else:
+                out[k] = v
+        return out
+
+    @classmethod
+    def from_toml(cls, path: Path) -> TrainConfig:
+        """Override defaults from a TOML file with top-level keys and [snapshot], [churn],
+        [value] tables; an unknown key is an error naming it."""
+        data = tomllib.loads(Path(path).read_text())
+        return _merge(cls(), data, str(path))
+
+
+def _merge(obj, data: dict, where: str):
+    known = {f.name: f for f in fields(obj)}
+    changes = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ValueError(f"{where}: unknown setting '{key}' (known: {sorted(known)})")
+        current = getattr(obj, key)
+        if isinstance(value, dict):
+            changes[key] = _merge(current, value, f"{where} [{key}]")
+        elif isinstance(current, date) and isinstance(value, str):
+            changes[key] = date.fromisoformat(value)
+        else:
+            changes[key] = type(current)(value) if current is not None else value
+    return replace(obj, **changes)
