@@ -22,10 +22,14 @@ def catalog_frame(snapshot: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def write_catalog(path: Path, snapshot: pd.DataFrame | None = None) -> Path:
     frame = catalog_frame(snapshot)
-    lines = [f"# Feature catalogue ({feature_schema_version()})", "",
-             f"{len(frame)} features.", "",
-             "| " + " | ".join(frame.columns) + " |",
-             "|" + "---|" * len(frame.columns)]
+    lines = [
+        f"# Feature catalogue ({feature_schema_version()})",
+        "",
+        f"{len(frame)} features.",
+        "",
+        "| " + " | ".join(frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
     for _, r in frame.iterrows():
         cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in r]
         lines.append("| " + " | ".join(cells) + " |")

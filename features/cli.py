@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -21,25 +21,29 @@ from features.sources import check_tables, write_parquet_atomic
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
 
 
-
-
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Folder for the raw tables")] = Path(".retain/data/raw"),
     subscribers: Annotated[int, typer.Option(min=1, help="Subscribers in the base")] = 20_000,
     months: Annotated[int, typer.Option(min=4, help="Months of history")] = 12,
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day")] = datetime(2025, 1, 1),
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day")] = datetime(
+        2025, 1, 1
+    ),
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 42,
 ) -> None:
     """Simulate a mobile operator and write the seven raw tables as Parquet."""
     cfg = GeneratorConfig(subscribers=subscribers, months=months, start=start.date(), seed=seed)
     manifest = generate_operator(cfg, out)
-    typer.echo(f"generated {subscribers:,} subscribers, {manifest['data_start']} to "
-               f"{manifest['data_end']} (exclusive) -> {out}")
+    typer.echo(
+        f"generated {subscribers:,} subscribers, {manifest['data_start']} to "
+        f"{manifest['data_end']} (exclusive) -> {out}"
+    )
 
 
 @app.command()
-def validate(raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw")) -> None:
+def validate(
+    raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
+) -> None:
     """Check every raw table's columns and types against the data contract."""
     try:
         files = check_tables(raw)
@@ -67,9 +71,11 @@ def snapshot(
 
 
 @app.command()
-def catalog(out: Annotated[Path, typer.Option(help="Markdown file")] = Path("docs/features.md"),
-            raw: Annotated[Path | None, typer.Option(help="Raw data for null shares")] = None,
-            as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None) -> None:
+def catalog(
+    out: Annotated[Path, typer.Option(help="Markdown file")] = Path("docs/features.md"),
+    raw: Annotated[Path | None, typer.Option(help="Raw data for null shares")] = None,
+    as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+) -> None:
     """Write the feature catalogue (name, type, description; null share when data given)."""
     frame = build_snapshot(raw, as_of.date()) if raw and as_of else None
     write_catalog(out, frame)
@@ -78,10 +84,15 @@ def catalog(out: Annotated[Path, typer.Option(help="Markdown file")] = Path("doc
 
 def main() -> None:
     """Entry point: configure logging once, gather every package's commands, run."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    root = typer.Typer(help="Retain: churn, customer value and retention decisions for mobile operators.",
-                       no_args_is_help=True, add_completion=False)
+    root = typer.Typer(
+        help="Retain: churn, customer value and retention decisions for mobile operators.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
     for ep in sorted(entry_points(group="retain.commands"), key=lambda e: e.name):
         sub = ep.load()
         root.registered_commands.extend(sub.registered_commands)

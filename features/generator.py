@@ -31,8 +31,12 @@ from features.sources import write_table
 
 log = logging.getLogger(__name__)
 
-TET = {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-       2027: date(2027, 2, 6)}
+TET = {
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+}
 INACTIVITY_TERMINATION_DAYS = 60
 UPLIFT_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
 
@@ -81,7 +85,11 @@ def make_world(config: GeneratorConfig) -> World:
     hazard = np.ones(n_days)
     for tet in TET.values():
         d = (tet - config.start).days
-        for lo, hi, u, h in ((d - 10, d, 1.25, 1.0), (d, d + 7, 0.7, 1.0), (d + 7, d + 37, 1.0, 1.6)):
+        for lo, hi, u, h in (
+            (d - 10, d, 1.25, 1.0),
+            (d, d + 7, 0.7, 1.0),
+            (d + 7, d + 37, 1.0, 1.6),
+        ):
             lo, hi = max(lo, 0), min(hi, n_days)
             if lo < hi:
                 usage[lo:hi] *= u
@@ -143,7 +151,9 @@ def simulate_block(
     drift = rng.lognormal(0.0, 0.25, n)  # slow, persistent engagement level
     hazard_base = pget("leave_hazard") * rng.lognormal(0.0, 0.5, n)
     price_sens = pget("price_sensitivity")
-    p_active, voice, data, sms = (pget(a) for a in ("active_prob", "voice_out_min", "data_mb", "sms_out"))
+    p_active, voice, data, sms = (
+        pget(a) for a in ("active_prob", "voice_out_min", "data_mb", "sms_out")
+    )
     uplift_type = rng.choice(4, n, p=[0.3, 0.45, 0.18, 0.07])
     plans = np.array([rng.choice(personas[k].plans) for k in pi], dtype=object)
     plans[postpaid & (pi != 3)] = rng.choice(P.POSTPAID_PLANS, int((postpaid & (pi != 3)).sum()))
@@ -160,7 +170,9 @@ def simulate_block(
     offer_mult = np.ones(n)
     offer_until = np.full(n, -1)
     month_rev = np.zeros(n, dtype=np.int64)
-    rows: dict[str, list] = {k: [] for k in ("usage", "recharges", "care", "events", "campaigns", "invoices")}
+    rows: dict[str, list] = {
+        k: [] for k in ("usage", "recharges", "care", "events", "campaigns", "invoices")
+    }
 
     for t in range(n_days):
         today = config.start + timedelta(days=t)
@@ -183,7 +195,9 @@ def simulate_block(
         leave_start[starts] = t
         exit_day[starts] = t + lead[starts]
         leaving |= starts
-        ramp = np.where(leaving, 1.0 - 0.85 * (t - leave_start) / np.maximum(exit_day - leave_start, 1), 1.0)
+        ramp = np.where(
+            leaving, 1.0 - 0.85 * (t - leave_start) / np.maximum(exit_day - leave_start, 1), 1.0
+        )
         eng = drift * ramp * world.season_usage[t]
         active = alive & (rng.random(n) < np.clip(p_active * np.sqrt(eng), 0.0, 0.98))
         idx = np.flatnonzero(active)
@@ -195,8 +209,12 @@ def simulate_block(
         nsms = rng.poisson(sms[idx] * e)
         mb = np.round(rng.gamma(0.8, data[idx] * s * e / 0.8), 1)
         bad = world.bad_day[prov[idx], t]
-        dropped = rng.binomial(calls, np.minimum(world.drop_rate[prov[idx]] * np.where(bad, 6.0, 1.0), 0.5))
-        want = (vmin * P.VOICE_VND_PER_MIN + nsms * P.SMS_VND + mb * P.DATA_VND_PER_MB).astype(np.int64)
+        dropped = rng.binomial(
+            calls, np.minimum(world.drop_rate[prov[idx]] * np.where(bad, 6.0, 1.0), 0.5)
+        )
+        want = (vmin * P.VOICE_VND_PER_MIN + nsms * P.SMS_VND + mb * P.DATA_VND_PER_MB).astype(
+            np.int64
+        )
         # Prepaid: top up when the balance will not cover today, less often while leaving.
         pre = ~postpaid[idx]
         short = pre & (balance[idx] < want)
@@ -208,7 +226,9 @@ def simulate_block(
             balance[who] += amount - loan[who]
             loan[who] = 0
             chan = rng.choice(P.RECHARGE_CHANNELS, len(who), p=[0.45, 0.35, 0.2])
-            rows["recharges"].append((ids[who], _timestamps(day0, np.full(len(who), t), rng), amount, chan))
+            rows["recharges"].append(
+                (ids[who], _timestamps(day0, np.full(len(who), t), rng), amount, chan)
+            )
             last_billable[who] = t
         borrow = short & ~topup & (pi[idx] == 1) & (loan[idx] == 0) & (rng.random(m) < 0.3)
         if borrow.any():
@@ -217,17 +237,35 @@ def simulate_block(
             loan[who] = P.AIRTIME_LOAN_VND + 1_000
             amount = np.full(len(who), P.AIRTIME_LOAN_VND, dtype=np.int64)
             chan = np.full(len(who), "airtime_loan", dtype=object)
-            rows["recharges"].append((ids[who], _timestamps(day0, np.full(len(who), t), rng), amount, chan))
+            rows["recharges"].append(
+                (ids[who], _timestamps(day0, np.full(len(who), t), rng), amount, chan)
+            )
         revenue = np.where(pre, np.minimum(want, np.maximum(balance[idx], 0)), want)
         frac = np.where(want > 0, revenue / np.maximum(want, 1), 1.0)
-        vmin, nsms, mb = np.round(vmin * frac, 1), np.round(nsms * frac).astype(np.int64), np.round(mb * frac, 1)
+        vmin, nsms, mb = (
+            np.round(vmin * frac, 1),
+            np.round(nsms * frac).astype(np.int64),
+            np.round(mb * frac, 1),
+        )
         calls = np.round(calls * frac).astype(np.int64)
         dropped = np.minimum(dropped, calls)
         balance[idx] -= np.where(pre, revenue, 0)
         month_rev[idx] += revenue
         last_billable[idx[revenue > 0]] = t
-        rows["usage"].append((ids[idx], np.full(m, t), calls, vmin, vin, nsms, mb,
-                              rng.random(m) < 0.004, revenue, dropped))
+        rows["usage"].append(
+            (
+                ids[idx],
+                np.full(m, t),
+                calls,
+                vmin,
+                vin,
+                nsms,
+                mb,
+                rng.random(m) < 0.004,
+                revenue,
+                dropped,
+            )
+        )
         # Dissatisfaction: dropped calls and unresolved complaints, fading over weeks.
         dissat *= 0.95
         dissat[idx] += 0.35 * dropped
@@ -237,50 +275,104 @@ def simulate_block(
         care = np.flatnonzero(rng.random(n) < p_care)
         if len(care):
             cat = np.where(
-                leaving[care] & (rng.random(len(care)) < 0.45), "port_out_inquiry",
-                np.where(dissat[care] > 0.5, "network",
-                         rng.choice(["billing", "package", "device", "other"], len(care))),
+                leaving[care] & (rng.random(len(care)) < 0.45),
+                "port_out_inquiry",
+                np.where(
+                    dissat[care] > 0.5,
+                    "network",
+                    rng.choice(["billing", "package", "device", "other"], len(care)),
+                ),
             )
             resolved = rng.random(len(care)) < np.where(cat == "network", 0.5, 0.75)
             dissat[care[~resolved]] += 0.8
-            rows["care"].append((ids[care], _timestamps(day0, np.full(len(care), t), rng),
-                                 rng.choice(P.CARE_CHANNELS, len(care), p=[0.5, 0.2, 0.2, 0.1]),
-                                 cat, resolved))
+            rows["care"].append(
+                (
+                    ids[care],
+                    _timestamps(day0, np.full(len(care), t), rng),
+                    rng.choice(P.CARE_CHANNELS, len(care), p=[0.5, 0.2, 0.2, 0.1]),
+                    cat,
+                    resolved,
+                )
+            )
         # Lifecycle events: plan changes, data packages.
         chg = np.flatnonzero(alive & (rng.random(n) < 0.0006))
         if len(chg):
-            new_plan = np.array([rng.choice(personas[k].plans + ("PRE_DATA",)) for k in pi[chg]], dtype=object)
+            new_plan = np.array(
+                [rng.choice(personas[k].plans + ("PRE_DATA",)) for k in pi[chg]], dtype=object
+            )
             new_plan[postpaid[chg]] = rng.choice(P.POSTPAID_PLANS, int(postpaid[chg].sum()))
-            rows["events"].append((ids[chg], _timestamps(day0, np.full(len(chg), t), rng),
-                                   np.full(len(chg), "plan_change", dtype=object), new_plan))
+            rows["events"].append(
+                (
+                    ids[chg],
+                    _timestamps(day0, np.full(len(chg), t), rng),
+                    np.full(len(chg), "plan_change", dtype=object),
+                    new_plan,
+                )
+            )
         pkg = np.flatnonzero(alive & (pi == 0) & (rng.random(n) < 0.033 * ramp))
         if len(pkg):
-            rows["events"].append((ids[pkg], _timestamps(day0, np.full(len(pkg), t), rng),
-                                   np.full(len(pkg), "package_purchase", dtype=object),
-                                   np.full(len(pkg), "DATA_70K", dtype=object)))
+            rows["events"].append(
+                (
+                    ids[pkg],
+                    _timestamps(day0, np.full(len(pkg), t), rng),
+                    np.full(len(pkg), "package_purchase", dtype=object),
+                    np.full(len(pkg), "DATA_70K", dtype=object),
+                )
+            )
         # Retention campaign on the 10th: operator targets, then randomises treatment.
         if today.day == 10:
-            _run_campaign(config, rng, t, today, alive, dissat, eng, ids, uplift_type, leave_start,
-                          exit_day, offer_mult, offer_until, rows)
+            _run_campaign(
+                config,
+                rng,
+                t,
+                today,
+                alive,
+                dissat,
+                eng,
+                ids,
+                uplift_type,
+                leave_start,
+                exit_day,
+                offer_mult,
+                offer_until,
+                rows,
+            )
         # Exits happen at the end of the lead time.
         gone = np.flatnonzero(alive & (exit_day == t + 1))
         if len(gone):
             u = rng.random(len(gone))
             post = postpaid[gone]
-            kind = np.where(post, np.where(u < 0.4, 2, 1), np.where(u < 0.12, 2, np.where(u < 0.2, 1, 3)))
+            kind = np.where(
+                post, np.where(u < 0.4, 2, 1), np.where(u < 0.12, 2, np.where(u < 0.2, 1, 3))
+            )
             exit_kind[gone] = kind
             loud = gone[kind != 3]
             terminated[loud] = True
-            rows["events"].append((ids[loud], _timestamps(day0, np.full(len(loud), t), rng),
-                                   np.where(exit_kind[loud] == 2, "port_out", "termination").astype(object),
-                                   np.where(exit_kind[loud] == 2, "competitor", "customer_request").astype(object)))
+            rows["events"].append(
+                (
+                    ids[loud],
+                    _timestamps(day0, np.full(len(loud), t), rng),
+                    np.where(exit_kind[loud] == 2, "port_out", "termination").astype(object),
+                    np.where(exit_kind[loud] == 2, "competitor", "customer_request").astype(object),
+                )
+            )
         # The operator reclaims SIMs with no billable activity for 60 days.
-        idle = np.flatnonzero((act_offset <= t) & ~terminated & ~postpaid & (t - last_billable >= INACTIVITY_TERMINATION_DAYS))
+        idle = np.flatnonzero(
+            (act_offset <= t)
+            & ~terminated
+            & ~postpaid
+            & (t - last_billable >= INACTIVITY_TERMINATION_DAYS)
+        )
         if len(idle):
             terminated[idle] = True
-            rows["events"].append((ids[idle], _timestamps(day0, np.full(len(idle), t), rng),
-                                   np.full(len(idle), "termination", dtype=object),
-                                   np.full(len(idle), "inactivity_60d", dtype=object)))
+            rows["events"].append(
+                (
+                    ids[idle],
+                    _timestamps(day0, np.full(len(idle), t), rng),
+                    np.full(len(idle), "termination", dtype=object),
+                    np.full(len(idle), "inactivity_60d", dtype=object),
+                )
+            )
         if (today + timedelta(days=1)).day == 1:
             _bill_month(rng, today, postpaid, leaving, month_rev, ids, rows)
             month_rev[:] = 0
@@ -288,8 +380,22 @@ def simulate_block(
     return _frames(config, rng, ids, pi, postpaid, prov, act_offset, plans, rows)
 
 
-def _run_campaign(config, rng, t, today, alive, dissat, eng, ids, uplift_type, leave_start,
-                  exit_day, offer_mult, offer_until, rows) -> None:
+def _run_campaign(
+    config,
+    rng,
+    t,
+    today,
+    alive,
+    dissat,
+    eng,
+    ids,
+    uplift_type,
+    leave_start,
+    exit_day,
+    offer_mult,
+    offer_until,
+    rows,
+) -> None:
     live = np.flatnonzero(alive)
     k = int(len(live) * config.campaign_share)
     if k == 0:
@@ -312,13 +418,17 @@ def _run_campaign(config, rng, t, today, alive, dissat, eng, ids, uplift_type, l
     win = pers & (leave_start[target] <= t) & (rng.random(k) > effect)
     leave_start[target[win]] = np.iinfo(np.int64).max
     exit_day[target[win]] = np.iinfo(np.int64).max
-    rows["campaigns"].append((
-        ids[target], np.full(k, f"RET-{today:%Y%m}", dtype=object),
-        _timestamps(np.datetime64(today, "D"), np.zeros(k, dtype=int), rng),
-        np.array([P.OFFERS[o].offer_id for o in offer_idx], dtype=object),
-        np.where(treated, "treatment", "control").astype(object), accepted,
-        np.where(accepted, cost, 0),
-    ))
+    rows["campaigns"].append(
+        (
+            ids[target],
+            np.full(k, f"RET-{today:%Y%m}", dtype=object),
+            _timestamps(np.datetime64(today, "D"), np.zeros(k, dtype=int), rng),
+            np.array([P.OFFERS[o].offer_id for o in offer_idx], dtype=object),
+            np.where(treated, "treatment", "control").astype(object),
+            accepted,
+            np.where(accepted, cost, 0),
+        )
+    )
 
 
 def _bill_month(rng, today, postpaid, leaving, month_rev, ids, rows) -> None:
@@ -329,55 +439,101 @@ def _bill_month(rng, today, postpaid, leaving, month_rev, ids, rows) -> None:
     due = issue + 20
     late = rng.random(len(who)) < 0.08 + 0.5 * leaving[who]
     unpaid = leaving[who] & (rng.random(len(who)) < 0.4)
-    paid = np.where(late, due + rng.integers(1, 40, len(who)), issue + rng.integers(1, 20, len(who)))
+    paid = np.where(
+        late, due + rng.integers(1, 40, len(who)), issue + rng.integers(1, 20, len(who))
+    )
     paid = np.where(unpaid, np.datetime64("NaT"), paid.astype("datetime64[D]"))
     month = np.datetime64(today.replace(day=1), "D")
-    rows["invoices"].append((ids[who], np.full(len(who), month), np.full(len(who), issue),
-                             month_rev[who].copy(), np.full(len(who), due), paid))
+    rows["invoices"].append(
+        (
+            ids[who],
+            np.full(len(who), month),
+            np.full(len(who), issue),
+            month_rev[who].copy(),
+            np.full(len(who), due),
+            paid,
+        )
+    )
 
 
-def _frames(config, rng, ids, pi, postpaid, prov, act_offset, plans, rows) -> dict[str, pd.DataFrame]:
+def _frames(
+    config, rng, ids, pi, postpaid, prov, act_offset, plans, rows
+) -> dict[str, pd.DataFrame]:
     n = len(ids)
     day0 = np.datetime64(config.start, "D")
     names = np.array([p for p, _, _ in P.PROVINCES], dtype=object)
     regions = np.array([r for _, r, _ in P.PROVINCES], dtype=object)
     activation = day0 + act_offset.astype("timedelta64[D]")
-    subscribers = pd.DataFrame({
-        "subscriber_id": ids,
-        "activation_date": activation,
-        "contract_type": np.where(postpaid, "postpaid", "prepaid"),
-        "tariff_plan": plans,
-        "province": names[prov],
-        "region": regions[prov],
-        "customer_type": np.where(pi == 3, "business", "individual"),
-        "device_type": [rng.choice(P.PERSONAS[k].devices) for k in pi],
-        "age_band": rng.choice(P.AGE_BANDS, n, p=[0.18, 0.3, 0.24, 0.16, 0.12]),
-        "acquisition_channel": rng.choice(P.ACQUISITION_CHANNELS, n, p=[0.35, 0.4, 0.15, 0.1]),
-    })
+    subscribers = pd.DataFrame(
+        {
+            "subscriber_id": ids,
+            "activation_date": activation,
+            "contract_type": np.where(postpaid, "postpaid", "prepaid"),
+            "tariff_plan": plans,
+            "province": names[prov],
+            "region": regions[prov],
+            "customer_type": np.where(pi == 3, "business", "individual"),
+            "device_type": [rng.choice(P.PERSONAS[k].devices) for k in pi],
+            "age_band": rng.choice(P.AGE_BANDS, n, p=[0.18, 0.3, 0.24, 0.16, 0.12]),
+            "acquisition_channel": rng.choice(P.ACQUISITION_CHANNELS, n, p=[0.35, 0.4, 0.15, 0.1]),
+        }
+    )
 
     def cat(key, cols):
         parts = rows[key]
-        return pd.DataFrame({c: np.concatenate([p[i] for p in parts]) if parts else [] for i, c in enumerate(cols)})
+        return pd.DataFrame(
+            {c: np.concatenate([p[i] for p in parts]) if parts else [] for i, c in enumerate(cols)}
+        )
 
-    usage = cat("usage", ["subscriber_id", "day", "voice_out_calls", "voice_out_min", "voice_in_min",
-                          "sms_out", "data_mb", "roaming", "revenue_vnd", "dropped_calls"])
+    usage = cat(
+        "usage",
+        [
+            "subscriber_id",
+            "day",
+            "voice_out_calls",
+            "voice_out_min",
+            "voice_in_min",
+            "sms_out",
+            "data_mb",
+            "roaming",
+            "revenue_vnd",
+            "dropped_calls",
+        ],
+    )
     usage["date"] = day0 + usage.pop("day").to_numpy(dtype=np.int64).astype("timedelta64[D]")
-    activation_events = pd.DataFrame({
-        "subscriber_id": ids,
-        "ts": _timestamps(day0, act_offset, rng),
-        "event": "activation",
-        "detail": plans,
-    })
-    events = pd.concat([activation_events, cat("events", ["subscriber_id", "ts", "event", "detail"])])
+    activation_events = pd.DataFrame(
+        {
+            "subscriber_id": ids,
+            "ts": _timestamps(day0, act_offset, rng),
+            "event": "activation",
+            "detail": plans,
+        }
+    )
+    events = pd.concat(
+        [activation_events, cat("events", ["subscriber_id", "ts", "event", "detail"])]
+    )
     return {
         "subscribers": subscribers,
         "usage_daily": usage.sort_values(["subscriber_id", "date"], kind="stable"),
         "recharges": cat("recharges", ["subscriber_id", "ts", "amount_vnd", "channel"]).sort_values(
-            ["subscriber_id", "ts"], kind="stable"),
-        "invoices": cat("invoices", ["subscriber_id", "bill_month", "issue_date", "amount_vnd",
-                                     "due_date", "paid_date"]),
+            ["subscriber_id", "ts"], kind="stable"
+        ),
+        "invoices": cat(
+            "invoices",
+            ["subscriber_id", "bill_month", "issue_date", "amount_vnd", "due_date", "paid_date"],
+        ),
         "care_contacts": cat("care", ["subscriber_id", "ts", "channel", "category", "resolved"]),
         "subscription_events": events.sort_values(["subscriber_id", "ts"], kind="stable"),
-        "campaigns": cat("campaigns", ["subscriber_id", "campaign_id", "sent_ts", "offer_id",
-                                       "group", "accepted", "cost_vnd"]),
+        "campaigns": cat(
+            "campaigns",
+            [
+                "subscriber_id",
+                "campaign_id",
+                "sent_ts",
+                "offer_id",
+                "group",
+                "accepted",
+                "cost_vnd",
+            ],
+        ),
     }

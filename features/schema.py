@@ -53,9 +53,7 @@ class Column:
         if pa.types.is_dictionary(arrow_type):
             arrow_type = arrow_type.value_type
         name = str(arrow_type).split("[")[0]
-        return name in _ACCEPTED[self.dtype] or (
-            name == "large_string" and self.dtype == "string"
-        )
+        return name in _ACCEPTED[self.dtype] or (name == "large_string" and self.dtype == "string")
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,14 @@ def connect(raw: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-_SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
-              "date": "DATE", "timestamp": "TIMESTAMP"}
+_SQL_TYPES = {
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
 
 
 def _select(f: Feature, source: str) -> str:
@@ -97,7 +103,7 @@ def snapshot_sql(as_of: date, config: SnapshotConfig = SnapshotConfig()) -> str:
   SELECT subscriber_id, CAST(ts AS DATE), true FROM recharges WHERE ts < DATE '{t}')""",
         f"""f_activity AS (
   SELECT subscriber_id, max(day) AS last_billable_day,
-    {aggs('activity')}
+    {aggs("activity")}
   FROM activity GROUP BY subscriber_id)""",
         f"""f_plan AS (
   SELECT subscriber_id, arg_max(detail, ts) AS tariff_plan FROM subscription_events
@@ -126,7 +132,7 @@ def snapshot_sql(as_of: date, config: SnapshotConfig = SnapshotConfig()) -> str:
         f"LEFT JOIN f_{n} USING (subscriber_id)" for n in AGGREGATED_TABLES if n in by_table
     )
     select_cols = ",\n  ".join(cols)
-    return f"""WITH {', '.join(ctes)}
+    return f"""WITH {", ".join(ctes)}
 SELECT b.subscriber_id, DATE '{t}' AS as_of,
   {select_cols}
 FROM base b

@@ -49,13 +49,17 @@ def split_valid(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             raise KeyError(f"feature vector: missing column {c}")
         values = pd.to_numeric(frame[c], errors="coerce")
         flag(values.isna() & frame[c].notna(), f"{c}: not a number")
-        flag(pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=frame.index),
-             f"{c}: infinite")
+        flag(
+            pd.Series(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)), index=frame.index),
+            f"{c}: infinite",
+        )
     for c in CATEGORICAL:
         if c not in frame.columns:
             raise KeyError(f"feature vector: missing column {c}")
-    flag(frame["subscriber_id"].duplicated(keep="first") & frame["subscriber_id"].notna(),
-         "subscriber_id: duplicate")
+    flag(
+        frame["subscriber_id"].duplicated(keep="first") & frame["subscriber_id"].notna(),
+        "subscriber_id: duplicate",
+    )
     bad = reasons != ""
     rejects = frame[bad].copy()
     rejects["reject_reason"] = reasons[bad]

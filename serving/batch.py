@@ -62,15 +62,19 @@ def score_frame(
             progress(min(chunk_rows, len(valid) - lo))
     scores = pd.concat(parts, ignore_index=True) if parts else score(valid, models, tiers)
     scores = scores.sort_values("subscriber_id", kind="stable").reset_index(drop=True)
-    scores_path = write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False),
-                                       out / "scores.parquet")
-    rej = pd.DataFrame({
-        "subscriber_id": rejects["subscriber_id"],
-        "as_of": rejects["as_of"].astype(str),
-        "reject_reason": rejects["reject_reason"],
-    })
-    rejects_path = write_parquet_atomic(pa.Table.from_pandas(rej, preserve_index=False),
-                                        out / "rejects.parquet")
+    scores_path = write_parquet_atomic(
+        pa.Table.from_pandas(scores, preserve_index=False), out / "scores.parquet"
+    )
+    rej = pd.DataFrame(
+        {
+            "subscriber_id": rejects["subscriber_id"],
+            "as_of": rejects["as_of"].astype(str),
+            "reject_reason": rejects["reject_reason"],
+        }
+    )
+    rejects_path = write_parquet_atomic(
+        pa.Table.from_pandas(rej, preserve_index=False), out / "rejects.parquet"
+    )
     result = BatchResult(
         scores_path=scores_path,
         rejects_path=rejects_path,
@@ -78,21 +82,39 @@ def score_frame(
         rows_scored=len(scores),
         rows_rejected=len(rej),
         revenue_top20_share=top_share(valid["revenue_vnd_sum_90d"]) if len(valid) else float("nan"),
-        predicted_value_top20_share=top_share(scores["predicted_value_vnd"]) if len(scores) else float("nan"),
-        tier_counts={k: int(v) for k, v in scores["value_tier"].value_counts().sort_index().items()},
+        predicted_value_top20_share=top_share(scores["predicted_value_vnd"])
+        if len(scores)
+        else float("nan"),
+        tier_counts={
+            k: int(v) for k, v in scores["value_tier"].value_counts().sort_index().items()
+        },
     )
     if result.rows_in != result.rows_scored + result.rows_rejected:
         raise AssertionError(f"reconciliation failed: {result.as_dict()}")
     tmp = out / ".reconciliation.json.tmp"
-    tmp.write_text(json.dumps(result.as_dict() | {
-        "churn_model_version": models.churn.ref, "value_model_version": models.value.ref,
-    }, indent=2, sort_keys=True))
+    tmp.write_text(
+        json.dumps(
+            result.as_dict()
+            | {
+                "churn_model_version": models.churn.ref,
+                "value_model_version": models.value.ref,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+    )
     tmp.replace(out / "reconciliation.json")
     return result
 
 
-def score_snapshot(raw: Path, as_of: date, models: Models, out: Path,
-                   config: SnapshotConfig = SnapshotConfig(), **kwargs) -> BatchResult:
+def score_snapshot(
+    raw: Path,
+    as_of: date,
+    models: Models,
+    out: Path,
+    config: SnapshotConfig = SnapshotConfig(),
+    **kwargs,
+) -> BatchResult:
     """Build the snapshot of `raw` as of `as_of` and score every eligible subscriber."""
     vectors = build_snapshot(raw, as_of, config, labels=False)
     log.info("snapshot %s: %d eligible subscribers", as_of, len(vectors))

@@ -38,23 +38,34 @@ def score(
     vectors = build_snapshot(raw, as_of.date())
     with Progress(transient=True) as bar:
         task = bar.add_task("scoring", total=len(vectors))
-        result = score_frame(vectors, models, out, chunk_rows=chunk_rows,
-                             progress=lambda n: bar.advance(task, n))
+        result = score_frame(
+            vectors, models, out, chunk_rows=chunk_rows, progress=lambda n: bar.advance(task, n)
+        )
     m = champion_metrics(settings, models)
     typer.echo("")
     typer.echo(f"Retain summary, scores as of {as_of:%Y-%m-%d}")
-    typer.echo(f"  churn model {models.churn.ref}: test ROC-AUC {m['churn_auc']:.3f} vs "
-               f"recency baseline {m['churn_auc_baseline']:.3f}; top-decile lift "
-               f"{m['churn_lift']:.2f} vs {m['churn_lift_baseline']:.2f}")
-    typer.echo(f"  value model {models.value.ref}: test normalized Gini {m['value_gini']:.3f} vs "
-               f"trailing-revenue baseline {m['value_gini_baseline']:.3f}")
-    typer.echo(f"  rows in {result.rows_in:,} = scored {result.rows_scored:,} + "
-               f"rejected {result.rows_rejected:,}")
-    typer.echo(f"  top 20% of subscribers bring {result.revenue_top20_share:.0%} of the last "
-               f"90 days' revenue ({result.predicted_value_top20_share:.0%} of predicted value)")
+    typer.echo(
+        f"  churn model {models.churn.ref}: test ROC-AUC {m['churn_auc']:.3f} vs "
+        f"recency baseline {m['churn_auc_baseline']:.3f}; top-decile lift "
+        f"{m['churn_lift']:.2f} vs {m['churn_lift_baseline']:.2f}"
+    )
+    typer.echo(
+        f"  value model {models.value.ref}: test normalized Gini {m['value_gini']:.3f} vs "
+        f"trailing-revenue baseline {m['value_gini_baseline']:.3f}"
+    )
+    typer.echo(
+        f"  rows in {result.rows_in:,} = scored {result.rows_scored:,} + "
+        f"rejected {result.rows_rejected:,}"
+    )
+    typer.echo(
+        f"  top 20% of subscribers bring {result.revenue_top20_share:.0%} of the last "
+        f"90 days' revenue ({result.predicted_value_top20_share:.0%} of predicted value)"
+    )
     typer.echo(f"  value tiers: {result.tier_counts}")
-    typer.echo(f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "
-               f"{settings.tracking_uri})")
+    typer.echo(
+        f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "
+        f"{settings.tracking_uri})"
+    )
     typer.echo("  HTTP server: retain serve --port 3000")
     typer.echo(f"scores -> {result.scores_path}; rejects -> {result.rejects_path}")
 
@@ -71,6 +82,15 @@ def serve(
     except ModelLoadError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
-    cmd = [sys.executable, "-m", "bentoml", "serve", "serving.service:RetentionService",
-           "--host", host, "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "serving.service:RetentionService",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))

@@ -55,8 +55,11 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
             f"model {name} version {mv.version} was trained on feature schema {found}, this "
             f"code builds {expected}; retrain (retain train) or deploy the matching code"
         )
-    local = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/{name}/{mv.version}", dst_path=str(dest) if dest else None))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{mv.version}", dst_path=str(dest) if dest else None
+        )
+    )
     files = sorted(local.rglob("*.lgb"))
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")

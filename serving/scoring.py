@@ -26,8 +26,10 @@ OUTPUT_COLUMNS = (
 def score(frame: pd.DataFrame, models: Models, tiers: TierConfig = TierConfig()) -> pd.DataFrame:
     """Score validated feature vectors (see `features.vector.split_valid`)."""
     X = model_frame(frame)
-    out = pd.DataFrame({"subscriber_id": frame["subscriber_id"].astype("int64"),
-                        "as_of": frame["as_of"]}, index=frame.index)
+    out = pd.DataFrame(
+        {"subscriber_id": frame["subscriber_id"].astype("int64"), "as_of": frame["as_of"]},
+        index=frame.index,
+    )
     if len(frame):
         out["churn_probability"] = models.churn.booster.predict(X)
         out["predicted_value_vnd"] = models.value.booster.predict(X)

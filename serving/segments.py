@@ -22,14 +22,19 @@ class TierConfig:
     potential_tenure_days: int = 90
 
 
-def value_tier(monthly_value_vnd: pd.Series, tenure_days: pd.Series,
-               config: TierConfig = TierConfig()) -> pd.Series:
+def value_tier(
+    monthly_value_vnd: pd.Series, tenure_days: pd.Series, config: TierConfig = TierConfig()
+) -> pd.Series:
     """Tier per subscriber from predicted monthly value and tenure."""
     v = monthly_value_vnd.to_numpy(dtype=float)
     tier = np.select(
-        [v < config.inactive_vnd,
-         tenure_days.to_numpy(dtype=float) < config.potential_tenure_days,
-         v >= config.super_vnd, v >= config.large_vnd, v >= config.medium_vnd],
+        [
+            v < config.inactive_vnd,
+            tenure_days.to_numpy(dtype=float) < config.potential_tenure_days,
+            v >= config.super_vnd,
+            v >= config.large_vnd,
+            v >= config.medium_vnd,
+        ],
         ["inactive", "potential", "super", "large", "medium"],
         default="small",
     )

@@ -34,5 +34,6 @@ class RetentionService:
         valid, rejects = split_valid(frame)
         if len(rejects):
             raise bentoml.exceptions.InvalidArgument(
-                "; ".join(f"subscribers[{i}].{r}" for i, r in rejects["reject_reason"].items()))
+                "; ".join(f"subscribers[{i}].{r}" for i, r in rejects["reject_reason"].items())
+            )
         return [Prediction(**row) for row in score(valid, self.models).to_dict("records")]

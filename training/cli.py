@@ -20,10 +20,13 @@ app = typer.Typer()
 def train(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
     config: Annotated[Path | None, typer.Option(help="TOML experiment config")] = None,
-    train_from: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"],
-                          help="First monthly cutoff")] = None,
-    test_as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"],
-                          help="Test cutoff; the month before validates")] = None,
+    train_from: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First monthly cutoff")
+    ] = None,
+    test_as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Test cutoff; the month before validates"),
+    ] = None,
 ) -> None:
     """Build monthly snapshots, fit churn and value models, evaluate them against their
     baselines on the test cutoff, log to MLflow and register; `champion` moves only to a
@@ -39,8 +42,10 @@ def train(
     typer.echo(result.churn_test.round(4).to_string())
     typer.echo(f"\nValue over {cfg.snapshot.value_horizon_days} days (model vs trailing revenue):")
     typer.echo(result.value_test.round(4).to_string())
-    for kind, version, ok in (("churn", result.churn_version, result.churn_champion),
-                              ("value", result.value_version, result.value_champion)):
+    for kind, version, ok in (
+        ("churn", result.churn_version, result.churn_champion),
+        ("value", result.value_version, result.value_champion),
+    ):
         name = settings.churn_model if kind == "churn" else settings.value_model
         state = f"-> @{settings.alias}" if ok else "(did not beat its baseline; alias unchanged)"
         typer.echo(f"registered {name} version {version} {state}")

@@ -56,7 +56,9 @@ def temporal_split(
     """Train on snapshots whose label window [as_of, as_of + label_days) ends by the
     validation cutoff, validate on the validation snapshot, test on the test snapshot."""
     if not validation_as_of < test_as_of:
-        raise ValueError(f"validation_as_of {validation_as_of} must precede test_as_of {test_as_of}")
+        raise ValueError(
+            f"validation_as_of {validation_as_of} must precede test_as_of {test_as_of}"
+        )
     last_train = validation_as_of - timedelta(days=label_days)
     train = frame[frame["as_of"] <= last_train]
     if train.empty:

@@ -20,7 +20,12 @@ def value_table(actual, predictions: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def beats(table: pd.DataFrame, metric: str, model: str = "model", baseline: str = "baseline",
-          margin: float = 0.0) -> bool:
+def beats(
+    table: pd.DataFrame,
+    metric: str,
+    model: str = "model",
+    baseline: str = "baseline",
+    margin: float = 0.0,
+) -> bool:
     """True when `model` is better than `baseline` on `metric` (higher is better) by `margin`."""
     return bool(table.loc[model, metric] > table.loc[baseline, metric] + margin)

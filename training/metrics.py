@@ -59,7 +59,6 @@ def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.sqrt(np.mean(diff**2)))
 
 
-
 def churn_metrics(y: np.ndarray, probability: np.ndarray) -> dict[str, float]:
     return {
         "roc_auc": roc_auc(y, probability),

@@ -62,8 +62,9 @@ class ChurnModel(_Booster):
             "objective": "binary",
             "metric": "binary_logloss",
         }
-        self._train(params, X, y, X_val, y_val, self.config.max_rounds,
-                    self.config.early_stopping_rounds)
+        self._train(
+            params, X, y, X_val, y_val, self.config.max_rounds, self.config.early_stopping_rounds
+        )
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -81,12 +82,15 @@ class ValueModel(_Booster):
         self.threads = threads
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ValueModel:
-        params = _params(self.config, self.seed, self.threads) | {"objective": self.config.objective}
+        params = _params(self.config, self.seed, self.threads) | {
+            "objective": self.config.objective
+        }
         if self.config.objective == "tweedie":
             params["tweedie_variance_power"] = self.config.tweedie_variance_power
             params["metric"] = "rmse"
-        self._train(params, X, y, X_val, y_val, self.config.max_rounds,
-                    self.config.early_stopping_rounds)
+        self._train(
+            params, X, y, X_val, y_val, self.config.max_rounds, self.config.early_stopping_rounds
+        )
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

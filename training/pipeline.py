@@ -48,10 +48,12 @@ def fit_and_evaluate(frame: pd.DataFrame, config: TrainConfig) -> Fitted:
     return Fitted(
         churn=churn,
         value=value,
-        churn_test=churn_table(test[y_c], {
-            "model": churn.predict_proba(test), "baseline": recency.predict_proba(test)}),
-        value_test=value_table(test[y_v], {
-            "model": value.predict(test), "baseline": trailing.predict(test)}),
+        churn_test=churn_table(
+            test[y_c], {"model": churn.predict_proba(test), "baseline": recency.predict_proba(test)}
+        ),
+        value_test=value_table(
+            test[y_v], {"model": value.predict(test), "baseline": trailing.predict(test)}
+        ),
         test=test,
         train_rows={"churn": len(cs.train), "value": len(vs.train)},
     )
@@ -81,23 +83,36 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
             for scorer, row in table.iterrows():
                 mlflow.log_metrics({f"test_{kind}_{scorer}_{m}": float(v) for m, v in row.items()})
             mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
-        mlflow.log_metrics({"churn_best_iteration": fitted.churn.best_iteration_,
-                            "value_best_iteration": fitted.value.best_iteration_})
+        mlflow.log_metrics(
+            {
+                "churn_best_iteration": fitted.churn.best_iteration_,
+                "value_best_iteration": fitted.value.best_iteration_,
+            }
+        )
         test = fitted.test
         churn_ok = beats(fitted.churn_test, "roc_auc")
         value_ok = beats(fitted.value_test, "normalized_gini")
         tags = {"run_id": run.info.run_id, "test_as_of": config.test_as_of.isoformat()}
         churn_v = tracking.log_booster(
-            fitted.churn.booster_, "churn_model", test,
+            fitted.churn.booster_,
+            "churn_model",
+            test,
             pd.Series(fitted.churn.predict_proba(test.head(5)), name="churn_probability"),
-            settings.churn_model, tags | {"beats_baseline": churn_ok})
+            settings.churn_model,
+            tags | {"beats_baseline": churn_ok},
+        )
         value_v = tracking.log_booster(
-            fitted.value.booster_, "value_model", test,
+            fitted.value.booster_,
+            "value_model",
+            test,
             pd.Series(fitted.value.predict(test.head(5)), name=config.snapshot.value_label),
-            settings.value_model, tags | {"beats_baseline": value_ok})
+            settings.value_model,
+            tags | {"beats_baseline": value_ok},
+        )
         if churn_ok:
             tracking.set_alias(settings.churn_model, settings.alias, churn_v)
         if value_ok:
             tracking.set_alias(settings.value_model, settings.alias, value_v)
-    return TrainResult(run.info.run_id, churn_v, value_v, churn_ok, value_ok,
-                       fitted.churn_test, fitted.value_test)
+    return TrainResult(
+        run.info.run_id, churn_v, value_v, churn_ok, value_ok, fitted.churn_test, fitted.value_test
+    )

@@ -53,8 +53,9 @@ def log_booster(
     client = MlflowClient()
     for k, v in ({"feature_schema_version": feature_schema_version()} | tags).items():
         client.set_model_version_tag(registered_name, version.version, k, str(v))
-    mlflow.log_text(example.to_json(orient="records", date_format="iso"),
-                    f"{name}/input_example.json")
+    mlflow.log_text(
+        example.to_json(orient="records", date_format="iso"), f"{name}/input_example.json"
+    )
     return str(version.version)
 
 

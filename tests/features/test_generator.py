@@ -24,15 +24,24 @@ def test_same_seed_same_bytes_different_seed_different_operator(tmp_path):
     cfg = GeneratorConfig(subscribers=300, months=5, seed=3, block_size=200)
     a = generate_operator(cfg, tmp_path / "a")
     generate_operator(cfg, tmp_path / "b")
-    generate_operator(GeneratorConfig(subscribers=300, months=5, seed=4, block_size=200), tmp_path / "c")
+    generate_operator(
+        GeneratorConfig(subscribers=300, months=5, seed=4, block_size=200), tmp_path / "c"
+    )
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     assert digest(tmp_path / "a") != digest(tmp_path / "c")
     assert a["blocks"] == 2 and a["data_end"] == "2025-06-01"
 
 
 def test_writes_the_whole_contract(tiny_raw):
-    assert set(check_tables(tiny_raw)) == {"subscribers", "usage_daily", "recharges", "invoices",
-                                           "care_contacts", "subscription_events", "campaigns"}
+    assert set(check_tables(tiny_raw)) == {
+        "subscribers",
+        "usage_daily",
+        "recharges",
+        "invoices",
+        "care_contacts",
+        "subscription_events",
+        "campaigns",
+    }
 
 
 def test_mostly_prepaid_with_vnd_amounts(tiny_raw):
@@ -47,8 +56,10 @@ def test_mostly_prepaid_with_vnd_amounts(tiny_raw):
 
 
 def test_monthly_churn_in_a_prepaid_band(tiny_raw):
-    rates = [build_snapshot(tiny_raw, date(2025, m, 1), labels=True)["churned_30d"].mean()
-             for m in (4, 5, 6, 7)]
+    rates = [
+        build_snapshot(tiny_raw, date(2025, m, 1), labels=True)["churned_30d"].mean()
+        for m in (4, 5, 6, 7)
+    ]
     assert all(0.01 <= r <= 0.12 for r in rates), rates
 
 

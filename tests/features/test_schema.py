@@ -12,8 +12,15 @@ from tests.conftest import write_raw
 
 
 def test_contract_declares_the_seven_tables():
-    assert set(TABLES) == {"subscribers", "usage_daily", "recharges", "invoices",
-                           "care_contacts", "subscription_events", "campaigns"}
+    assert set(TABLES) == {
+        "subscribers",
+        "usage_daily",
+        "recharges",
+        "invoices",
+        "care_contacts",
+        "subscription_events",
+        "campaigns",
+    }
 
 
 def test_missing_column_names_table_and_column(tmp_path):
@@ -30,8 +37,9 @@ def test_mistyped_column_names_table_column_and_types(tmp_path):
     root = write_raw(tmp_path)
     path = root / "recharges" / "part-00000.parquet"
     t = pq.read_table(path)
-    t = t.set_column(t.schema.get_field_index("amount_vnd"), "amount_vnd",
-                     pa.array([], type=pa.string()))
+    t = t.set_column(
+        t.schema.get_field_index("amount_vnd"), "amount_vnd", pa.array([], type=pa.string())
+    )
     pq.write_table(t, path)
     with pytest.raises(SchemaError, match=r"recharges\.amount_vnd: expected int64, found string"):
         read_table(root, "recharges")
@@ -61,11 +69,23 @@ def test_every_problem_reported_at_once(tmp_path):
 
 
 def test_written_tables_read_back_with_contract_types(tmp_path):
-    root = write_raw(tmp_path, subscribers=[{
-        "subscriber_id": 1, "activation_date": "2024-01-01", "contract_type": "prepaid",
-        "tariff_plan": "PRE_BASIC", "province": "Ha Noi", "region": "north",
-        "customer_type": "individual", "device_type": "feature", "age_band": "25-34",
-        "acquisition_channel": "store"}])
+    root = write_raw(
+        tmp_path,
+        subscribers=[
+            {
+                "subscriber_id": 1,
+                "activation_date": "2024-01-01",
+                "contract_type": "prepaid",
+                "tariff_plan": "PRE_BASIC",
+                "province": "Ha Noi",
+                "region": "north",
+                "customer_type": "individual",
+                "device_type": "feature",
+                "age_band": "25-34",
+                "acquisition_channel": "store",
+            }
+        ],
+    )
     frame = read_table(root, "subscribers")
     assert frame.loc[0, "subscriber_id"] == 1
     assert pd.Timestamp(frame.loc[0, "activation_date"]) == pd.Timestamp("2024-01-01")

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from training.metrics import (
-    brier, gini, lift_at, normalized_gini, pr_auc, rmse, roc_auc, spearman, value_metrics,
+    brier,
+    gini,
+    lift_at,
+    normalized_gini,
+    pr_auc,
+    rmse,
+    roc_auc,
+    spearman,
+    value_metrics,
 )
 
 
@@ -22,7 +30,8 @@ def test_reversed_ranking_has_negative_gini():
 def test_gini_literal():
     # Ordered by prediction: actual [4, 3, 2, 1]; cumulative shares .4 .7 .9 1.0.
     assert gini(np.array([1.0, 2, 3, 4]), np.array([1, 2, 3, 4])) == pytest.approx(
-        (3.0 / 4 - 5 / 8) * 2)
+        (3.0 / 4 - 5 / 8) * 2
+    )
 
 
 def test_random_score_lift_is_about_one():
