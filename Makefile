@@ -8,6 +8,8 @@ RETAIN_HOME ?= .retain
 AS_OF ?= 2026-01-01
 export RETAIN_HOME
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform certificate store (corporate and operator networks intercept TLS).
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: install demo test lint lock serve clean
 
@@ -38,7 +40,7 @@ lint: install
 	$(VENV)/bin/ruff check features training serving tests bench
 
 lock: $(UV)  ## re-resolve pinned dependencies after editing pyproject.toml
-	$(UV) pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(UV) pip compile --quiet pyproject.toml --all-extras --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(RETAIN_HOME)
