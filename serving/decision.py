@@ -1,0 +1,257 @@
+"""Retention decisions: which offer, for whom, at what expected gain, under a budget.
+
+expected gain(i, o) = uplift(i, o) x value if retained(i) - cost(o)
+where uplift is the predicted reduction of i's 30-day churn probability if offer o is sent,
+and cost is the offer's cost plus its channel's contact cost (VND).
+
+- `best_offers`: each subscriber's best eligible offer on its own (no budget), the same in
+  the batch scores and in an HTTP answer;
+- `plan_campaign`: at most one offer per subscriber, maximising the total expected gain
+  under a budget and per-channel and per-offer capacities (a Lagrangian price on the budget
+  found by bisection, then capacity trimming and a greedy refill), with a random control
+  group held out and flagged so the next cycle can learn uplift from it.
+
+Control membership is a hash of (subscriber, campaign): the same in batch and online,
+and the same on every re-run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    description: str
+    cost_vnd: int
+    channel: str
+    contract_types: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    capacity: int = 0  # per campaign; 0 = no cap
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    offers: tuple[Offer, ...]
+    contact_cost_vnd: dict[str, int]
+    channel_capacity: dict[str, int]
+
+    def offer(self, offer_id: str) -> Offer:
+        for o in self.offers:
+            if o.offer_id == offer_id:
+                return o
+        raise KeyError(f"offer_id: '{offer_id}' is not in the catalogue")
+
+    def total_cost(self, offer_id: str) -> int:
+        o = self.offer(offer_id)
+        return o.cost_vnd + self.contact_cost_vnd.get(o.channel, 0)
+
+    @classmethod
+    def from_toml(cls, path: Path | None = None) -> Catalogue:
+        """Read a catalogue; without a path, the default shipped with Retain."""
+        text = (
+            Path(path).read_text() if path else files("serving").joinpath("offers.toml").read_text()
+        )
+        where = str(path or "serving/offers.toml")
+        data = tomllib.loads(text)
+        offers = []
+        for i, d in enumerate(data.get("offer", [])):
+            for key in ("offer_id", "cost_vnd", "channel"):
+                if key not in d:
+                    raise ValueError(f"{where}: offer[{i}].{key} is missing")
+            if int(d["cost_vnd"]) < 0:
+                raise ValueError(f"{where}: offer[{i}].cost_vnd must not be negative")
+            offers.append(
+                Offer(
+                    offer_id=str(d["offer_id"]),
+                    description=str(d.get("description", "")),
+                    cost_vnd=int(d["cost_vnd"]),
+                    channel=str(d["channel"]),
+                    contract_types=tuple(d.get("contract_types", ())),
+                    tiers=tuple(d.get("tiers", ())),
+                    capacity=int(d.get("capacity", 0)),
+                )
+            )
+        if not offers:
+            raise ValueError(f"{where}: no [[offer]] entries")
+        ids = [o.offer_id for o in offers]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{where}: offer_id values must be unique")
+        return cls(
+            tuple(offers),
+            {k: int(v) for k, v in data.get("contact_cost_vnd", {}).items()},
+            {k: int(v) for k, v in data.get("channel_capacity", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    budget_vnd: float = 50_000_000.0
+    control_share: float = 0.1
+    campaign_id: str = "campaign"
+    min_gain_vnd: float = 0.0
+
+
+def expected_gains(
+    scored: pd.DataFrame, uplift: pd.DataFrame, catalogue: Catalogue
+) -> pd.DataFrame:
+    """Expected net gain per subscriber (rows, aligned with `scored`) and offer (columns);
+    NaN where the offer is not allowed for the subscriber's contract type or value tier."""
+    value = scored["value_if_retained_vnd"].to_numpy(dtype=float)
+    gains = pd.DataFrame(index=scored.index)
+    for o in catalogue.offers:
+        g = uplift[o.offer_id].to_numpy(dtype=float) * value - catalogue.total_cost(o.offer_id)
+        allowed = np.ones(len(scored), dtype=bool)
+        if o.contract_types and "contract_type" in scored:
+            allowed &= scored["contract_type"].isin(o.contract_types).to_numpy()
+        if o.tiers:
+            allowed &= scored["value_tier"].isin(o.tiers).to_numpy()
+        gains[o.offer_id] = np.where(allowed, g, np.nan)
+    return gains
+
+
+def best_offers(gains: pd.DataFrame, min_gain_vnd: float = 0.0) -> pd.DataFrame:
+    """Each row's best offer on its own: `best_offer` (None when no offer gains more than
+    `min_gain_vnd`) and `best_offer_gain_vnd`."""
+    g = gains.to_numpy(dtype=float)
+    filled = np.where(np.isnan(g), -np.inf, g)
+    k = filled.argmax(axis=1) if g.shape[1] else np.zeros(len(g), dtype=int)
+    best = filled[np.arange(len(g)), k] if len(g) else np.array([])
+    ok = best > min_gain_vnd
+    names = np.asarray(gains.columns, dtype=object)
+    chosen = np.where(ok, names[k] if len(g) else names[:0], None)
+    return pd.DataFrame(
+        {
+            "best_offer": pd.Series(chosen, index=gains.index, dtype=object),
+            "best_offer_gain_vnd": np.where(ok, best, np.nan),
+        },
+        index=gains.index,
+    )
+
+
+def in_control(subscriber_id, campaign_id: str, share: float) -> np.ndarray:
+    """Deterministic pseudo-random control membership per (subscriber, campaign)."""
+    salt = np.uint64(int.from_bytes(campaign_id.encode()[:8].ljust(8, b"\0"), "little"))
+    x = np.asarray(subscriber_id, dtype=np.uint64) ^ salt
+    with np.errstate(over="ignore"):  # splitmix64: wrapping arithmetic is the point
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(2**53) < share
+
+
+def _choose(G: np.ndarray, cost: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the offer maximising gain - lam x cost when that is positive (else -1)."""
+    adj = G - lam * cost
+    k = adj.argmax(axis=1)
+    best = adj[np.arange(len(G)), k]
+    return np.where(best > 0, k, -1), best
+
+
+def plan_campaign(
+    subscriber_id, gains: pd.DataFrame, catalogue: Catalogue, policy: DecisionPolicy
+) -> pd.DataFrame:
+    """The campaign list: one row per selected subscriber with `offer_id`, `channel`,
+    `expected_gain_vnd`, `cost_vnd` (0 for control) and `group` (treatment / control).
+
+    Treatment costs never exceed the budget, and no offer or channel exceeds its capacity.
+    """
+    ids = np.asarray(subscriber_id)
+    offers = list(gains.columns)
+    cost = np.array([catalogue.total_cost(o) for o in offers], dtype=float)
+    channel = np.array([catalogue.offer(o).channel for o in offers], dtype=object)
+    G = gains.to_numpy(dtype=float)
+    G = np.where(np.isnan(G) | np.less_equal(G, policy.min_gain_vnd), -np.inf, G)
+    control = in_control(ids, policy.campaign_id, policy.control_share)
+    budget = float(policy.budget_vnd)
+
+    def spend(k: np.ndarray) -> float:
+        sel = (k >= 0) & ~control
+        return float(cost[k[sel]].sum())
+
+    lam = 0.0
+    k, adj = _choose(G, cost, 0.0)
+    if spend(k) > budget:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo, hi = 0.0, float(np.nanmax(np.where(np.isfinite(G), G / cost, np.nan))) + 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if spend(_choose(G, cost, mid)[0]) > budget:
+                lo = mid
+            else:
+                hi = mid
+        lam = hi
+        k, adj = _choose(G, cost, lam)
+    k = _trim_capacities(k, adj, control, offers, channel, catalogue)
+    k = _refill(k, G, cost, control, offers, channel, catalogue, budget - spend(k))
+    sel = np.flatnonzero(k >= 0)
+    kk = k[sel]
+    treated = ~control[sel]
+    return pd.DataFrame(
+        {
+            "subscriber_id": ids[sel],
+            "offer_id": np.asarray(offers, dtype=object)[kk],
+            "channel": channel[kk],
+            "expected_gain_vnd": G[sel, kk],
+            "cost_vnd": np.where(treated, cost[kk], 0.0),
+            "group": np.where(treated, "treatment", "control"),
+        }
+    ).reset_index(drop=True)
+
+
+def _caps(catalogue: Catalogue, offers: list[str], channel: np.ndarray):
+    for j, o in enumerate(offers):
+        cap = catalogue.offer(o).capacity
+        if cap > 0:
+            yield np.array([j]), cap
+    for ch, cap in catalogue.channel_capacity.items():
+        if cap > 0:
+            yield np.flatnonzero(channel == ch), cap
+
+
+def _trim_capacities(k, adj, control, offers, channel, catalogue) -> np.ndarray:
+    """Keep, per capped offer or channel, the best `capacity` treated rows (and a matching
+    share of control rows) by price-adjusted gain."""
+    k = k.copy()
+    for members, cap in _caps(catalogue, offers, channel):
+        for arm, limit in ((~control, cap), (control, None)):
+            rows = np.flatnonzero(np.isin(k, members) & arm)
+            if limit is None:  # control: same proportion as treatment after trimming
+                n_t = int((np.isin(k, members) & ~control).sum())
+                share = control.mean() if len(control) else 0.0
+                limit = int(np.ceil(n_t * share / max(1 - share, 1e-9)))
+            if len(rows) > limit:
+                order = rows[np.argsort(-adj[rows], kind="stable")]
+                k[order[limit:]] = -1
+    return k
+
+
+def _refill(k, G, cost, control, offers, channel, catalogue, left: float) -> np.ndarray:
+    """Spend what trimming freed: unselected treatment rows, best gain per VND first."""
+    k = k.copy()
+    used = {j: int(((k == j) & ~control).sum()) for j in range(len(offers))}
+    caps = list(_caps(catalogue, offers, channel))
+    cand = np.flatnonzero((k < 0) & ~control & np.isfinite(G).any(axis=1))
+    if not len(cand) or left <= 0:
+        return k
+    eff = np.where(np.isfinite(G[cand]), G[cand] / cost, -np.inf)
+    best = eff.max(axis=1)
+    for i in cand[np.argsort(-best, kind="stable")]:
+        for j in np.argsort(-np.where(np.isfinite(G[i]), G[i] / cost, -np.inf), kind="stable"):
+            if not np.isfinite(G[i, j]) or cost[j] > left:
+                continue
+            if any(j in members and sum(used[m] for m in members) >= cap for members, cap in caps):
+                continue
+            k[i], used[j], left = j, used[j] + 1, left - cost[j]
+            break
+        if left < cost.min():
+            break
+    return k
