@@ -8,6 +8,7 @@ from pathlib import Path
 
 CHURN_MODEL = "retain-churn"
 VALUE_MODEL = "retain-value"
+UPLIFT_MODEL = "retain-uplift"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Settings:
     experiment: str = "retain"
     churn_model: str = CHURN_MODEL
     value_model: str = VALUE_MODEL
+    uplift_model: str = UPLIFT_MODEL
     alias: str = "champion"
 
     @property

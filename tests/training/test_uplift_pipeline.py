@@ -1,0 +1,43 @@
+"""The uplift job on the tiny operator: campaign set, evaluation on later campaigns, registry."""
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from features.definitions import feature_schema_version
+from features.uplift_spec import UpliftModel
+from training.uplift import UpliftConfig
+from training.uplift_data import campaign_set
+from training.uplift_pipeline import UpliftTrainConfig, split_by_campaign, train_uplift
+
+
+def test_campaign_set_uses_features_as_of_the_send_day(tiny_raw):
+    frame = campaign_set(tiny_raw)
+    assert frame.treated.any() and (~frame.treated).any()
+    assert set(frame.churned.unique()) <= {0.0, 1.0}
+    assert (
+        frame["as_of"] == frame["sent_day"].map(lambda d: d.date() if hasattr(d, "date") else d)
+    ).all()
+    train, test = split_by_campaign(frame, 2)
+    assert train.sent_day.max() < test.sent_day.min() and test.sent_day.nunique() == 2
+    with pytest.raises(ValueError, match="need more than test_campaigns"):
+        split_by_campaign(frame, frame.sent_day.nunique())
+
+
+def test_train_register_and_load(tiny_raw, tiny_settings, tmp_path):
+    cfg = UpliftTrainConfig(model=UpliftConfig(rounds=30, min_data_in_leaf=20), threads=1)
+    result = train_uplift(tiny_raw, cfg, tiny_settings)
+    assert set(result.table.columns) >= {"qini", "qini_random", "auuc", "observed_uplift"}
+    assert np.isfinite(result.table["qini"]).all()
+    assert result.champion == (result.table.qini.mean() > max(0.0, result.table.qini_random.mean()))
+    client = MlflowClient(tiny_settings.tracking_uri)
+    mv = client.get_model_version(tiny_settings.uplift_model, result.version)
+    assert mv.tags["feature_schema_version"] == feature_schema_version()
+    import mlflow
+
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{tiny_settings.uplift_model}/{result.version}",
+        dst_path=str(tmp_path),
+    )
+    model = UpliftModel.load(local)
+    assert model.offers == sorted(result.table.index)

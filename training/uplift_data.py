@@ -1,0 +1,50 @@
+"""Campaign history as an uplift training set: each campaign row joined to the subscriber's
+behaviour vector as of the day the campaign was sent, and the churn label from that day."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from features.snapshot import SnapshotConfig, build_snapshot, connect
+
+log = logging.getLogger(__name__)
+
+
+def campaign_set(raw: Path, horizon_days: int = 30) -> pd.DataFrame:
+    """Rows of the campaigns table whose label window is covered by the data, with the
+    features as of the send day, `treated` and `churned` (within `horizon_days`)."""
+    con = connect(raw)
+    rows = con.execute(
+        'SELECT subscriber_id, campaign_id, CAST(sent_ts AS DATE) AS sent_day, offer_id, "group" '
+        "FROM campaigns ORDER BY sent_day, campaign_id, subscriber_id"
+    ).df()
+    if rows.empty:
+        raise ValueError("campaigns: no rows; uplift needs past campaigns with control groups")
+    last = con.execute("SELECT max(date) FROM usage_daily").fetchone()[0]
+    config = SnapshotConfig(churn_horizon_days=horizon_days, value_horizon_days=horizon_days)
+    parts = []
+    for day, group in rows.groupby("sent_day", sort=True):
+        day = pd.Timestamp(day).date()
+        if day + timedelta(days=horizon_days - 1) > last:
+            log.info("campaigns sent %s: label window not covered yet, left out", day)
+            continue
+        snap = build_snapshot(con, day, config, labels=True)
+        joined = group.merge(snap, on="subscriber_id", how="inner")
+        if len(joined) < len(group):
+            log.info(
+                "campaigns sent %s: %d of %d targeted subscribers not eligible, left out",
+                day,
+                len(group) - len(joined),
+                len(group),
+            )
+        parts.append(joined)
+    if not parts:
+        raise ValueError("campaigns: no campaign has a covered label window")
+    out = pd.concat(parts, ignore_index=True)
+    out["treated"] = out["group"].eq("treatment")
+    out["churned"] = out[config.churn_label].astype(float)
+    return out
