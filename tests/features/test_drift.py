@@ -1,0 +1,89 @@
+"""Drift: PSI against literal values, a planted shift caught, an unshifted snapshot quiet."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from features.drift import DriftThresholds, drift_table, psi_categorical, psi_numeric
+from features.drift_cli import app
+from features.snapshot import build_snapshot
+
+
+def test_psi_literal_for_two_categories():
+    ref = pd.Series(["a"] * 50 + ["b"] * 50)
+    cur = pd.Series(["a"] * 80 + ["b"] * 20)
+    expected = (0.8 - 0.5) * np.log(0.8 / 0.5) + (0.2 - 0.5) * np.log(0.2 / 0.5)
+    assert psi_categorical(ref, cur) == pytest.approx(expected)
+
+
+def test_same_distribution_is_near_zero_and_shift_is_large():
+    rng = np.random.default_rng(0)
+    ref = pd.Series(rng.lognormal(10, 1, 20_000))
+    assert psi_numeric(ref, pd.Series(rng.lognormal(10, 1, 20_000))) < 0.01
+    assert psi_numeric(ref, pd.Series(rng.lognormal(10.5, 1, 20_000))) > 0.2
+
+
+def test_missing_values_are_their_own_bin():
+    ref = pd.Series([1.0, 2.0, 3.0, 4.0] * 100)
+    cur = ref.copy()
+    cur[:200] = np.nan
+    assert psi_numeric(ref, cur) > 0.25
+
+
+@pytest.fixture(scope="module")
+def snapshots(tiny_raw, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("drift")
+    a = build_snapshot(tiny_raw, date(2025, 6, 1))
+    b = build_snapshot(tiny_raw, date(2025, 7, 1))
+    shifted = b.copy()
+    shifted["data_mb_sum_30d"] *= 3  # e.g. a unit change upstream: GB read as MB x 3
+    shifted["contract_type"] = "postpaid"
+    for name, frame in (("a", a), ("b", b), ("shifted", shifted)):
+        frame.to_parquet(folder / f"{name}.parquet")
+    return folder
+
+
+def test_planted_shift_is_flagged_and_unshifted_month_is_quiet(snapshots):
+    a, b = pd.read_parquet(snapshots / "a.parquet"), pd.read_parquet(snapshots / "shifted.parquet")
+    table = drift_table(
+        a, b, ["data_mb_sum_30d", "contract_type", "tenure_days"], DriftThresholds()
+    )
+    status = dict(zip(table.column, table.status, strict=True))
+    assert status["data_mb_sum_30d"] == "breach" and status["contract_type"] == "breach"
+    assert status["tenure_days"] == "ok"
+
+
+def test_command_exit_codes(snapshots, tmp_path):
+    runner = CliRunner()
+    quiet = runner.invoke(
+        app,
+        [
+            "--reference",
+            str(snapshots / "a.parquet"),
+            "--current",
+            str(snapshots / "b.parquet"),
+            "--out",
+            str(tmp_path / "t.csv"),
+        ],
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "0 breach" in quiet.output and (tmp_path / "t.csv").exists()
+    loud = runner.invoke(
+        app,
+        [
+            "--reference",
+            str(snapshots / "a.parquet"),
+            "--current",
+            str(snapshots / "shifted.parquet"),
+        ],
+    )
+    assert loud.exit_code == 1
+    assert "data_mb_sum_30d" in loud.output and "breach" in loud.output
+
+
+def test_missing_column_is_named():
+    with pytest.raises(KeyError, match="columns missing from reference or current: \\['x'\\]"):
+        drift_table(pd.DataFrame({"y": [1]}), pd.DataFrame({"y": [1]}), ["x"])
