@@ -1,30 +1,55 @@
 """The batch job: score every eligible subscriber of a snapshot, with nothing lost.
 
-Rows in = rows scored + rows rejected, always; the reconciliation is written beside the
-outputs. Outputs are written through temporary files and renamed, so a killed job leaves
-no partial file, and a re-run gives the same bytes.
+Vectors stream through in chunks of `chunk_rows` (from a DataFrame or a Parquet file), so
+memory is bounded by the chunk, not the base. Each chunk goes through the boundary check
+and the same `score_columns` as the HTTP service. Rows in = rows scored + rows rejected,
+always; the reconciliation is written beside the outputs. Outputs are written to
+temporary files and renamed, so a killed job leaves no partial file, and a re-run with the
+same input and chunk size gives the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from features.snapshot import SnapshotConfig, build_snapshot
-from features.sources import write_parquet_atomic
+from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
+from serving.online_store import write_store
 from serving.registry import Models
-from serving.scoring import score
-from serving.segments import TierConfig, top_share
+from serving.scoring import ANSWER_SCHEMA, score_columns, to_arrow
+from serving.segments import SegmentConfig, top_share
 
 log = logging.getLogger(__name__)
+
+REJECTS_SCHEMA = pa.schema(
+    [("subscriber_id", pa.int64()), ("as_of", pa.string()), ("reject_reason", pa.string())]
+)
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    chunk_rows: int = 200_000
+    reasons: bool = True  # top three reasons per row (a SHAP pass: the costly part)
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+
+    def __post_init__(self) -> None:
+        if self.chunk_rows < 1:
+            raise ValueError(f"batch.chunk_rows: must be at least 1, got {self.chunk_rows}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,7 @@ class BatchResult:
     revenue_top20_share: float  # Pareto view on trailing 90-day revenue
     predicted_value_top20_share: float
     tier_counts: dict[str, int]
+    reject_counts: dict[str, int]
 
     def as_dict(self) -> dict:
         d = self.__dict__.copy()
@@ -44,53 +70,117 @@ class BatchResult:
         return d
 
 
-def score_frame(
-    vectors: pd.DataFrame,
+@contextmanager
+def _atomic_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            yield writer
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _frame_chunks(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    for lo in range(0, len(frame), rows):
+        yield frame.iloc[lo : lo + rows]
+
+
+def parquet_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of a Parquet file of vectors, `rows` at a time."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        yield batch.to_pandas()
+
+
+def score_chunks(
+    chunks: Iterator[pd.DataFrame],
+    duplicated_ids: set[int],
     models: Models,
     out: Path,
-    chunk_rows: int = 200_000,
-    tiers: TierConfig = TierConfig(),
+    config: BatchConfig = BatchConfig(),
     progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Score a frame of feature vectors in chunks; write scores, rejects and reconciliation."""
+    """Score a stream of vector chunks; write scores, rejects and reconciliation under `out`.
+
+    `duplicated_ids` are the ids that occur more than once in the whole input; the first
+    occurrence is scored, later ones are rejected, across chunk borders too.
+    """
     out = Path(out)
-    valid, rejects = split_valid(vectors)
-    parts = []
-    for lo in range(0, len(valid), chunk_rows):
-        parts.append(score(valid.iloc[lo : lo + chunk_rows], models, tiers))
-        if progress:
-            progress(min(chunk_rows, len(valid) - lo))
-    scores = pd.concat(parts, ignore_index=True) if parts else score(valid, models, tiers)
-    scores = scores.sort_values("subscriber_id", kind="stable").reset_index(drop=True)
-    scores_path = write_parquet_atomic(
-        pa.Table.from_pandas(scores, preserve_index=False), out / "scores.parquet"
-    )
-    rej = pd.DataFrame(
-        {
-            "subscriber_id": rejects["subscriber_id"],
-            "as_of": rejects["as_of"].astype(str),
-            "reject_reason": rejects["reject_reason"],
-        }
-    )
-    rejects_path = write_parquet_atomic(
-        pa.Table.from_pandas(rej, preserve_index=False), out / "rejects.parquet"
-    )
+    rows_in = scored = rejected = 0
+    tiers: Counter[str] = Counter()
+    reject_counts: Counter[str] = Counter()
+    revenue, predicted = [], []
+    seen: set[int] = set()
+    with (
+        _atomic_writer(out / "scores.parquet", ANSWER_SCHEMA) as scores_w,
+        _atomic_writer(out / "rejects.parquet", REJECTS_SCHEMA) as rejects_w,
+    ):
+        for chunk in chunks:
+            chunk = chunk.reset_index(drop=True)
+            valid, rejects = split_valid(chunk)
+            if duplicated_ids:
+                ids = valid["subscriber_id"].astype("int64")
+                again = ids.isin(seen).to_numpy()
+                if again.any():
+                    extra = valid[again].copy()
+                    extra["reject_reason"] = "subscriber_id: duplicate"
+                    rejects = pd.concat([rejects, extra]).sort_index()
+                    valid = valid[~again]
+                seen.update(int(i) for i in chunk["subscriber_id"].dropna() if i in duplicated_ids)
+            if len(valid):
+                cols = {c: valid[c].to_numpy() for c in valid.columns}
+                answer = score_columns(cols, models, config.segments, reasons=config.reasons)
+                scores_w.write_table(to_arrow(answer))
+                tiers.update(answer["value_tier"].tolist())
+                revenue.append(valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32))
+                predicted.append(np.asarray(answer["predicted_value_vnd"], dtype=np.float32))
+            if len(rejects):
+                rejects_w.write_table(_rejects_table(rejects))
+                reject_counts.update(r.split(":")[0] for r in rejects["reject_reason"])
+            rows_in += len(chunk)
+            scored += len(valid)
+            rejected += len(rejects)
+            if progress:
+                progress(len(chunk))
+    rev = np.concatenate(revenue) if revenue else np.empty(0)
+    pred = np.concatenate(predicted) if predicted else np.empty(0)
     result = BatchResult(
-        scores_path=scores_path,
-        rejects_path=rejects_path,
-        rows_in=len(vectors),
-        rows_scored=len(scores),
-        rows_rejected=len(rej),
-        revenue_top20_share=top_share(valid["revenue_vnd_sum_90d"]) if len(valid) else float("nan"),
-        predicted_value_top20_share=top_share(scores["predicted_value_vnd"])
-        if len(scores)
-        else float("nan"),
-        tier_counts={
-            k: int(v) for k, v in scores["value_tier"].value_counts().sort_index().items()
-        },
+        scores_path=out / "scores.parquet",
+        rejects_path=out / "rejects.parquet",
+        rows_in=rows_in,
+        rows_scored=scored,
+        rows_rejected=rejected,
+        revenue_top20_share=top_share(rev) if len(rev) else float("nan"),
+        predicted_value_top20_share=top_share(pred) if len(pred) else float("nan"),
+        tier_counts=dict(sorted(tiers.items())),
+        reject_counts=dict(sorted(reject_counts.items())),
     )
     if result.rows_in != result.rows_scored + result.rows_rejected:
         raise AssertionError(f"reconciliation failed: {result.as_dict()}")
+    write_reconciliation(out, result, models)
+    log.info("rows in %d = scored %d + rejected %d", rows_in, scored, rejected)
+    return result
+
+
+def _rejects_table(rejects: pd.DataFrame) -> pa.Table:
+    ids = pd.to_numeric(rejects["subscriber_id"], errors="coerce").astype("Int64")
+    return pa.table(
+        {
+            "subscriber_id": pa.array(ids, type=pa.int64(), from_pandas=True),
+            "as_of": pa.array(
+                [None if pd.isna(v) else str(v) for v in rejects["as_of"]], type=pa.string()
+            ),
+            "reject_reason": pa.array(rejects["reject_reason"].astype(str).tolist()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def write_reconciliation(out: Path, result: BatchResult, models: Models) -> Path:
     tmp = out / ".reconciliation.json.tmp"
     tmp.write_text(
         json.dumps(
@@ -104,18 +194,77 @@ def score_frame(
         )
     )
     tmp.replace(out / "reconciliation.json")
-    return result
+    return out / "reconciliation.json"
 
 
-def score_snapshot(
-    raw: Path,
-    as_of: date,
+def score_frame(
+    vectors: pd.DataFrame,
     models: Models,
     out: Path,
-    config: SnapshotConfig = SnapshotConfig(),
-    **kwargs,
+    config: BatchConfig = BatchConfig(),
+    progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Build the snapshot of `raw` as of `as_of` and score every eligible subscriber."""
-    vectors = build_snapshot(raw, as_of, config, labels=False)
-    log.info("snapshot %s: %d eligible subscribers", as_of, len(vectors))
-    return score_frame(vectors, models, out, **kwargs)
+    """Score a frame of feature vectors in chunks (see `score_chunks`)."""
+    ids = vectors["subscriber_id"]
+    dups = {int(i) for i in ids[ids.duplicated() & ids.notna()]}
+    return score_chunks(
+        _frame_chunks(vectors, config.chunk_rows), dups, models, out, config, progress
+    )
+
+
+def score_parquet(
+    path: Path,
+    models: Models,
+    out: Path,
+    config: BatchConfig = BatchConfig(),
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Score a Parquet file of vectors without loading it whole."""
+    dups = duplicated_ids(path)
+    return score_chunks(
+        parquet_chunks(path, config.chunk_rows), dups, models, out, config, progress
+    )
+
+
+def duplicated_ids(path: Path) -> set[int]:
+    """Ids occurring more than once in a Parquet file (DuckDB spills to disk if needed)."""
+    rows = duckdb.sql(
+        f"SELECT subscriber_id FROM read_parquet('{Path(path)}') WHERE subscriber_id IS NOT NULL "
+        "GROUP BY 1 HAVING count(*) > 1"
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def write_snapshot(
+    raw: Path,
+    as_of: date,
+    path: Path,
+    config: SnapshotConfig = SnapshotConfig(),
+    threads: int | None = None,
+) -> int:
+    """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it);
+    return its rows."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    con = connect(raw, threads=threads)
+    con.execute(f"COPY ({snapshot_sql(as_of, config)}) TO '{tmp}' (FORMAT parquet)")
+    tmp.replace(path)
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def materialise(chunks: Iterator[pd.DataFrame], uri: str, as_of: date, schema_version: str) -> int:
+    """Write the valid vectors of `chunks` to the online store at `uri` (see
+    `serving.online_store`); rejected rows are not served."""
+
+    def valid() -> Iterator[pd.DataFrame]:
+        seen: set[int] = set()
+        for chunk in chunks:
+            ok, _ = split_valid(chunk.reset_index(drop=True))
+            ok = ok[~ok["subscriber_id"].isin(seen)]
+            seen.update(int(i) for i in ok["subscriber_id"])
+            yield ok
+
+    rows = write_store(uri, valid(), schema_version, as_of)
+    log.info("online store %s: %d vectors as of %s", uri, rows, as_of)
+    return rows

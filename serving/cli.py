@@ -10,37 +10,100 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from features.settings import Settings
-from features.snapshot import build_snapshot
-from serving.batch import score_frame
+from serving.batch import (
+    BatchConfig,
+    materialise,
+    parquet_chunks,
+    score_parquet,
+    write_snapshot,
+)
+from serving.config import ServingConfig
+from serving.online_store import StoreError, open_store
 from serving.registry import ModelLoadError, champion_metrics, load_models
+from serving.startup import start_up
 
 app = typer.Typer()
+
+
+def _fail(e: Exception) -> typer.Exit:
+    typer.echo(f"error: {e}", err=True)
+    return typer.Exit(2)
 
 
 @app.command()
 def score(
     as_of: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Snapshot date T")],
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
+    vectors: Annotated[
+        Path | None,
+        typer.Option(help="Score this Parquet file of feature vectors instead of building them"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path(".retain/data/scores"),
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk")] = 200_000,
+    reasons: Annotated[bool, typer.Option(help="Top three reasons for every row")] = True,
+    online_store: Annotated[
+        str | None,
+        typer.Option(help="Store to materialise the vectors into (default RETAIN_ONLINE_STORE)"),
+    ] = None,
+    materialise_store: Annotated[
+        bool, typer.Option("--materialise/--no-materialise", help="Write the online store")
+    ] = True,
+    engine: Annotated[str, typer.Option(help="local, or spark (local[*] unless configured)")] = (
+        "local"
+    ),
 ) -> None:
-    """Score every subscriber eligible at AS_OF with the champion models; write scores,
-    rejects and the reconciliation (rows in = scored + rejected)."""
+    """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
+    chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
+    online store. Re-running gives the same outputs."""
+    if engine not in ("local", "spark"):
+        raise _fail(ValueError(f"--engine: '{engine}' is not local or spark"))
     settings = Settings.from_env()
     try:
         models = load_models(settings)
     except ModelLoadError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from e
-    vectors = build_snapshot(raw, as_of.date())
-    with Progress(transient=True) as bar:
-        task = bar.add_task("scoring", total=len(vectors))
-        result = score_frame(
-            vectors, models, out, chunk_rows=chunk_rows, progress=lambda n: bar.advance(task, n)
-        )
+        raise _fail(e) from e
+    as_of_d = as_of.date()
+    config = BatchConfig(chunk_rows=chunk_rows, reasons=reasons)
+    if vectors is None:
+        vectors = out / "vectors.parquet"
+        rows = write_snapshot(raw, as_of_d, vectors)
+        typer.echo(f"snapshot {as_of_d}: {rows:,} eligible subscribers -> {vectors}")
+    if engine == "spark":
+        from serving.spark_batch import score_parquet_spark
+
+        result = score_parquet_spark(vectors, models, out, config)
+    else:
+        with Progress(
+            *Progress.get_default_columns()[:-1],
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            import pyarrow.parquet as pq
+
+            task = bar.add_task("scoring", total=pq.ParquetFile(vectors).metadata.num_rows)
+            result = score_parquet(
+                vectors, models, out, config, progress=lambda n: bar.advance(task, n)
+            )
+    store_uri = online_store or ServingConfig.from_env(settings).online_store
+    if materialise_store and store_uri:
+        try:
+            current = open_store(store_uri).meta().as_of
+        except StoreError:
+            current = None
+        if current is not None and current > as_of_d:
+            typer.echo(f"online store {store_uri} holds a later snapshot ({current}); kept")
+        else:
+            materialise(
+                parquet_chunks(vectors, chunk_rows),
+                store_uri,
+                as_of_d,
+                models.feature_schema_version,
+            )
+            typer.echo(f"online store -> {store_uri}")
     m = champion_metrics(settings, models)
     typer.echo("")
     typer.echo(f"Retain summary, scores as of {as_of:%Y-%m-%d}")
@@ -75,13 +138,13 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
 ) -> None:
-    """Start the BentoML HTTP server (POST /predict) on the champion models."""
+    """Start the BentoML HTTP server (POST /predict) on the champion models and the online
+    store; refuses to start, saying why, when either is missing or they disagree."""
     settings = Settings.from_env()
     try:
-        load_models(settings)  # refuse here, with the reason, before starting workers
-    except ModelLoadError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from e
+        start_up(settings, ServingConfig.from_env(settings))  # refuse before starting workers
+    except (ModelLoadError, StoreError) as e:
+        raise _fail(e) from e
     cmd = [
         sys.executable,
         "-m",

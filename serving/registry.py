@@ -11,6 +11,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from features.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.settings import Settings
 
@@ -27,6 +28,7 @@ class PinnedModel:
     version: str
     booster: lgb.Booster
     feature_schema_version: str
+    calibration: Calibration = Calibration()  # identity unless training stored one
 
     @property
     def ref(self) -> str:
@@ -38,6 +40,10 @@ class Models:
     churn: PinnedModel
     value: PinnedModel
     value_horizon_days: int = 90
+
+    @property
+    def feature_schema_version(self) -> str:
+        return self.churn.feature_schema_version
 
 
 def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> PinnedModel:
@@ -57,7 +63,8 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
         )
     local = Path(
         mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{name}/{mv.version}", dst_path=str(dest) if dest else None
+            artifact_uri=f"models:/{name}/{mv.version}",
+            dst_path=str(Path(dest) / name) if dest else None,
         )
     )
     files = sorted(local.rglob("*.lgb"))
@@ -67,8 +74,12 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
         booster = lgb.Booster(model_file=str(files[0]))
     except lgb.basic.LightGBMError as e:
         raise ModelLoadError(f"model {name} version {mv.version}: corrupt model file: {e}") from e
+    try:
+        calibration = Calibration.load(local)
+    except (ValueError, KeyError) as e:
+        raise ModelLoadError(f"model {name} version {mv.version}: bad calibration: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
-    return PinnedModel(name, str(mv.version), booster, found)
+    return PinnedModel(name, str(mv.version), booster, found, calibration)
 
 
 def load_models(settings: Settings, dest: Path | None = None) -> Models:

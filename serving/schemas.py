@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from features.definitions import FEATURES
 from features.schema import TABLES
-from serving.segments import VALUE_TIERS
+from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+STATUSES = ("ok", "unknown_subscriber")
 
 
 def _field_type(f):
@@ -36,12 +37,30 @@ SubscriberFeatures = create_model(
 )
 
 
-class Prediction(BaseModel):
+class Answer(BaseModel):
+    """The answer for one subscriber. With status `unknown_subscriber` (an id the online
+    store does not hold) only `subscriber_id`, `status` and the model versions are set."""
+
     subscriber_id: int
-    as_of: date
-    churn_probability: float = Field(description="Probability of churn within the horizon")
-    predicted_value_vnd: float = Field(description="Predicted revenue over the value horizon")
-    value_horizon_days: int
-    value_tier: Literal[VALUE_TIERS]  # type: ignore[valid-type]
-    churn_model_version: str = Field(description="Registered model name/version that answered")
+    status: Literal[STATUSES] = "ok"  # type: ignore[valid-type]
+    as_of: date | None = Field(None, description="Snapshot date of the features used")
+    churn_probability: float | None = Field(
+        None, description="Calibrated probability of churn within the churn horizon"
+    )
+    risk_band: Literal[RISK_BANDS] | None = None  # type: ignore[valid-type]
+    predicted_value_vnd: float | None = Field(
+        None, description="Predicted revenue over the value horizon, VND"
+    )
+    value_horizon_days: int | None = None
+    value_tier: Literal[VALUE_TIERS] | None = None  # type: ignore[valid-type]
+    relationship_state: Literal[RELATIONSHIP_STATES] | None = None  # type: ignore[valid-type]
+    value_if_retained_vnd: float | None = Field(
+        None, description="Predicted value / (1 - churn probability), capped; VND"
+    )
+    value_at_risk_vnd: float | None = Field(
+        None, description="Churn probability x value if retained; VND over the value horizon"
+    )
+    best_offer: str | None = Field(None, description="Null until the decision layer exists")
+    reasons: list[str] | None = Field(None, description="Top churn drivers in plain words")
+    churn_model_version: str
     value_model_version: str

@@ -1,44 +1,188 @@
-"""The one scoring path: feature vectors in, predictions and segments out.
+"""The one scoring path: feature vectors in, the answer per subscriber out.
 
-Called by the batch job and by the HTTP service alike; handlers only translate.
+`score_columns` is what the HTTP service, the local batch job and the Spark batch job all
+call; handlers only translate. It takes columns (a DataFrame, or a dict of equal-length
+sequences) that passed the boundary check (`features.vector.split_valid` or the request
+schema), and returns the columns of `ANSWER_SCHEMA`.
+
+Categorical features are encoded exactly as LightGBM encodes a pandas category column
+(the model file stores each column's training categories; unseen values become missing),
+but straight into one float matrix: that keeps a one-subscriber answer well under a
+millisecond and gives the batch job the same numbers bit for bit.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from features.vector import model_frame
+from serving.reasons import top_reasons
 from serving.registry import Models
-from serving.segments import TierConfig, value_tier
-
-OUTPUT_COLUMNS = (
-    "subscriber_id",
-    "as_of",
-    "churn_probability",
-    "predicted_value_vnd",
-    "value_horizon_days",
-    "value_tier",
-    "churn_model_version",
-    "value_model_version",
+from serving.segments import (
+    SegmentConfig,
+    relationship_state,
+    risk_band,
+    value_at_risk,
+    value_tier,
 )
 
+ANSWER_SCHEMA = pa.schema(
+    [
+        ("subscriber_id", pa.int64()),
+        ("as_of", pa.date32()),
+        ("churn_probability", pa.float64()),  # calibrated, within the churn horizon
+        ("risk_band", pa.string()),
+        ("predicted_value_vnd", pa.float64()),  # revenue over the value horizon
+        ("value_horizon_days", pa.int64()),
+        ("value_tier", pa.string()),
+        ("relationship_state", pa.string()),
+        ("value_if_retained_vnd", pa.float64()),
+        ("value_at_risk_vnd", pa.float64()),
+        ("best_offer", pa.string()),  # null until the decision layer exists
+        ("reasons", pa.list_(pa.string())),  # top churn drivers in plain words
+        ("churn_model_version", pa.string()),
+        ("value_model_version", pa.string()),
+    ]
+)
+ANSWER_COLUMNS: tuple[str, ...] = tuple(ANSWER_SCHEMA.names)
+# Below this many rows a Python dict lookup beats building a pandas Categorical.
+_SMALL = 512
 
-def score(frame: pd.DataFrame, models: Models, tiers: TierConfig = TierConfig()) -> pd.DataFrame:
-    """Score validated feature vectors (see `features.vector.split_valid`)."""
-    X = model_frame(frame)
-    out = pd.DataFrame(
-        {"subscriber_id": frame["subscriber_id"].astype("int64"), "as_of": frame["as_of"]},
-        index=frame.index,
+
+@functools.cache
+def _encoder(booster: lgb.Booster) -> tuple[tuple[str, ...], dict[str, dict[Any, float]]]:
+    """Feature order and, per categorical column, the value -> code map stored in the model."""
+    names = tuple(booster.feature_name())
+    cats = booster.pandas_categorical or []
+    cat_cols = [n for n in names if n in _categorical_names()]
+    if len(cats) != len(cat_cols):
+        raise ValueError(
+            f"model: {len(cats)} stored category lists for {len(cat_cols)} categorical features"
+        )
+    return names, {
+        c: {v: float(i) for i, v in enumerate(cs)} for c, cs in zip(cat_cols, cats, strict=True)
+    }
+
+
+@functools.cache
+def _categorical_names() -> frozenset[str]:
+    from features.definitions import CATEGORICAL
+
+    return frozenset(CATEGORICAL)
+
+
+def encode(columns: Mapping[str, Any], booster: lgb.Booster) -> np.ndarray:
+    """The float matrix `booster` takes, in its feature order."""
+    names, maps = _encoder(booster)
+    n = len(columns["subscriber_id"])
+    X = np.empty((n, len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        col = columns[name]
+        if name in maps:
+            codes = maps[name]
+            if n <= _SMALL:
+                X[:, j] = [codes.get(v, np.nan) if _is_value(v) else np.nan for v in col]
+            else:
+                cat = pd.Categorical(np.asarray(col, dtype=object), categories=list(codes))
+                c = cat.codes.astype(np.float64)
+                c[c < 0] = np.nan
+                X[:, j] = c
+        else:
+            X[:, j] = (
+                np.asarray(col, dtype=np.float64)
+                if n > _SMALL
+                else [np.nan if v is None else v for v in col]
+            )
+    return X
+
+
+def _is_value(v) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and v != v)
+
+
+def score_columns(
+    columns: Mapping[str, Any],
+    models: Models,
+    config: SegmentConfig = SegmentConfig(),
+    reasons: bool = True,
+) -> dict[str, Any]:
+    """The answer columns for validated feature vectors (see the module docstring).
+
+    `reasons=False` leaves `reasons` null: they cost a SHAP pass over every tree, so a batch
+    over the whole base may compute them only for its campaign list.
+    """
+    n = len(columns["subscriber_id"])
+    X = encode(columns, models.churn.booster)
+    same = _encoder(models.value.booster) == _encoder(models.churn.booster)
+    Xv = X if same else encode(columns, models.value.booster)
+    # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
+    raw = models.churn.booster.predict(X) if n else np.empty(0)
+    p = models.churn.calibration.apply(raw)
+    value = models.value.booster.predict(Xv) if n else np.empty(0)
+    monthly = value * 30.0 / models.value_horizon_days
+    band = risk_band(p, config)
+    tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
+    state = relationship_state(
+        tier, band, monthly, np.asarray(columns["revenue_vnd_sum_90d"], dtype=float), config
     )
-    if len(frame):
-        out["churn_probability"] = models.churn.booster.predict(X)
-        out["predicted_value_vnd"] = models.value.booster.predict(X)
+    retained, at_risk = value_at_risk(value, p, config)
+    if reasons:
+        why = top_reasons(models.churn.booster, X, list(_encoder(models.churn.booster)[0]), columns)
     else:
-        out["churn_probability"] = pd.Series(dtype="float64")
-        out["predicted_value_vnd"] = pd.Series(dtype="float64")
-    out["value_horizon_days"] = models.value_horizon_days
-    monthly = out["predicted_value_vnd"] * 30.0 / models.value_horizon_days
-    out["value_tier"] = value_tier(monthly, X["tenure_days"], tiers)
-    out["churn_model_version"] = models.churn.ref
-    out["value_model_version"] = models.value.ref
-    return out[list(OUTPUT_COLUMNS)].reset_index(drop=True)
+        why = [None] * n
+    return {
+        "subscriber_id": np.asarray(columns["subscriber_id"], dtype=np.int64),
+        "as_of": list(columns["as_of"]),
+        "churn_probability": p,
+        "risk_band": band,
+        "predicted_value_vnd": value,
+        "value_horizon_days": np.full(n, models.value_horizon_days, dtype=np.int64),
+        "value_tier": tier,
+        "relationship_state": state,
+        "value_if_retained_vnd": retained,
+        "value_at_risk_vnd": at_risk,
+        "best_offer": [None] * n,
+        "reasons": why,
+        "churn_model_version": [models.churn.ref] * n,
+        "value_model_version": [models.value.ref] * n,
+    }
+
+
+def score(
+    frame: pd.DataFrame,
+    models: Models,
+    config: SegmentConfig = SegmentConfig(),
+    reasons: bool = True,
+) -> pd.DataFrame:
+    """`score_columns` on a DataFrame of validated vectors, as a DataFrame in answer order."""
+    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    out = score_columns(cols, models, config, reasons=reasons)
+    return pd.DataFrame(
+        {c: pd.Series(out[c], dtype=object if c in _OBJECT else None) for c in ANSWER_COLUMNS}
+    )
+
+
+_OBJECT = frozenset({"as_of", "best_offer", "reasons"})
+
+
+def to_arrow(answer: Mapping[str, Any]) -> pa.Table:
+    """Answer columns as an Arrow table with `ANSWER_SCHEMA`."""
+    return pa.table(
+        {c: pa.array(answer[c], type=ANSWER_SCHEMA.field(c).type) for c in ANSWER_COLUMNS},
+        schema=ANSWER_SCHEMA,
+    )
+
+
+def to_records(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Answer columns as one plain dict per subscriber (the HTTP answer)."""
+    cols = [
+        answer[c].tolist() if isinstance(answer[c], np.ndarray) else answer[c]
+        for c in ANSWER_COLUMNS
+    ]
+    return [dict(zip(ANSWER_COLUMNS, row, strict=True)) for row in zip(*cols, strict=True)]

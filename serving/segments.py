@@ -1,4 +1,23 @@
-"""The operator's value tiers and the Pareto view of revenue."""
+"""The operator's segments, computed from predictions and recent behaviour.
+
+Rules (all thresholds live in `SegmentConfig`, so an operator can move them in one place):
+
+- **Risk band** from the calibrated churn probability p: `high` when p >= high_risk,
+  `medium` when p >= medium_risk, else `low`.
+- **Value tier** from predicted revenue per 30 days (the value horizon rescaled) and tenure:
+  `inactive` below inactive_vnd; else `potential` for subscribers younger than
+  potential_tenure_days; else `super` / `large` / `medium` by thresholds, else `small`.
+- **Relationship state**, first rule that holds: `no potential` when the tier is inactive;
+  `needs care` when the risk band is medium or high; `growing` when predicted monthly value
+  exceeds the trailing 90-day monthly revenue by growth_ratio or more (or the subscriber is
+  young); otherwise `loyal` (low risk, established, steady value).
+- **Value at risk**. The predicted value is an expectation that already counts the chance
+  of leaving: E[value] ~= (1 - p) x value_if_retained, since a churner brings ~nothing.
+  So value_if_retained = E[value] / (1 - p), with the multiplier capped at
+  max_retained_multiplier (p near 1 would divide by ~0), and value_at_risk =
+  p x value_if_retained: what a successful retention would save over the value horizon.
+  Used until training registers an explicit value-if-retained model.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +27,86 @@ import numpy as np
 import pandas as pd
 
 VALUE_TIERS = ("super", "large", "medium", "small", "inactive", "potential")
+RISK_BANDS = ("high", "medium", "low")
+RELATIONSHIP_STATES = ("loyal", "growing", "needs care", "no potential")
 
 
 @dataclass(frozen=True)
-class TierConfig:
-    """Thresholds on predicted revenue per 30 days, VND; `potential` is a young subscriber
-    (tenure under `potential_tenure_days`) who is not inactive."""
+class SegmentConfig:
+    """Thresholds: revenue per 30 days in VND, probabilities calibrated, tenure in days."""
 
     super_vnd: float = 500_000
     large_vnd: float = 200_000
     medium_vnd: float = 80_000
     inactive_vnd: float = 5_000
     potential_tenure_days: int = 90
+    high_risk: float = 0.5
+    medium_risk: float = 0.2
+    growth_ratio: float = 0.15
+    max_retained_multiplier: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.super_vnd >= self.large_vnd >= self.medium_vnd >= self.inactive_vnd >= 0:
+            raise ValueError("segments: need super_vnd >= large_vnd >= medium_vnd >= inactive_vnd")
+        if not 0 < self.medium_risk <= self.high_risk <= 1:
+            raise ValueError("segments: need 0 < medium_risk <= high_risk <= 1")
+        if self.max_retained_multiplier < 1:
+            raise ValueError("segments.max_retained_multiplier: must be at least 1")
 
 
-def value_tier(
-    monthly_value_vnd: pd.Series, tenure_days: pd.Series, config: TierConfig = TierConfig()
-) -> pd.Series:
-    """Tier per subscriber from predicted monthly value and tenure."""
-    v = monthly_value_vnd.to_numpy(dtype=float)
+TierConfig = SegmentConfig  # the name the first batch job used
+
+
+def risk_band(churn_probability, config: SegmentConfig = SegmentConfig()) -> np.ndarray:
+    p = np.asarray(churn_probability, dtype=float)
+    return np.select(
+        [p >= config.high_risk, p >= config.medium_risk], ["high", "medium"], default="low"
+    ).astype(object)
+
+
+def value_tier(monthly_value_vnd, tenure_days, config: SegmentConfig = SegmentConfig()):
+    """Tier per subscriber from predicted revenue per 30 days and tenure (a Series with the
+    same index when given a Series, else an array)."""
+    v = np.asarray(monthly_value_vnd, dtype=float)
     tier = np.select(
         [
             v < config.inactive_vnd,
-            tenure_days.to_numpy(dtype=float) < config.potential_tenure_days,
+            np.asarray(tenure_days, dtype=float) < config.potential_tenure_days,
             v >= config.super_vnd,
             v >= config.large_vnd,
             v >= config.medium_vnd,
         ],
         ["inactive", "potential", "super", "large", "medium"],
         default="small",
+    ).astype(object)
+    if isinstance(monthly_value_vnd, pd.Series):
+        return pd.Series(tier, index=monthly_value_vnd.index, name="value_tier")
+    return tier
+
+
+def relationship_state(
+    tier, band, monthly_value_vnd, trailing_revenue_90d_vnd, config: SegmentConfig = SegmentConfig()
+) -> np.ndarray:
+    tier, band = np.asarray(tier, dtype=object), np.asarray(band, dtype=object)
+    trailing_monthly = np.asarray(trailing_revenue_90d_vnd, dtype=float) / 3.0
+    growing = np.asarray(monthly_value_vnd, dtype=float) >= trailing_monthly * (
+        1 + config.growth_ratio
     )
-    return pd.Series(tier, index=monthly_value_vnd.index, name="value_tier")
+    return np.select(
+        [tier == "inactive", band != "low", growing | (tier == "potential")],
+        ["no potential", "needs care", "growing"],
+        default="loyal",
+    ).astype(object)
+
+
+def value_at_risk(
+    predicted_value_vnd, churn_probability, config: SegmentConfig = SegmentConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(value_if_retained_vnd, value_at_risk_vnd); see the module docstring for the formula."""
+    v = np.clip(np.asarray(predicted_value_vnd, dtype=float), 0.0, None)
+    p = np.asarray(churn_probability, dtype=float)
+    retained = v / np.maximum(1.0 - p, 1.0 / config.max_retained_multiplier)
+    return retained, p * retained
 
 
 def top_share(values, share: float = 0.2) -> float:

@@ -1,71 +1,86 @@
-"""The batch job: every row scored or rejected with its reason; same input, same bytes."""
+"""The batch job: every row scored or rejected with its reason, chunk borders included;
+same input, same bytes; the answer equals the one scoring path's."""
 
 import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from features.snapshot import build_snapshot
-from serving.batch import score_frame
-from serving.registry import load_models
-from serving.segments import VALUE_TIERS, top_share, value_tier
-from tests.conftest import TINY_SCORE_AS_OF
+from serving.batch import BatchConfig, score_frame, score_parquet
+from serving.scoring import ANSWER_COLUMNS, score, score_columns, to_arrow
+from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 
 
-@pytest.fixture(scope="module")
-def models(tiny_trained, tmp_path_factory):
-    settings, _ = tiny_trained
-    return load_models(settings, dest=tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
-def vectors(tiny_raw):
-    return build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
-
-
-def test_bad_rows_go_to_rejects_with_reasons(models, vectors, tmp_path):
-    bad = vectors.copy()
+def test_bad_rows_go_to_rejects_with_reasons(tiny_models, tiny_vectors, tmp_path):
+    bad = tiny_vectors.copy()
     bad["data_mb_sum_7d"] = bad["data_mb_sum_7d"].astype(object)
     bad.loc[0, "data_mb_sum_7d"] = "lots"
     bad.loc[1, "revenue_vnd_sum_30d"] = np.inf
-    bad.loc[2, "subscriber_id"] = bad.loc[3, "subscriber_id"]
-    result = score_frame(bad, models, tmp_path, chunk_rows=100)
+    bad.loc[500, "subscriber_id"] = bad.loc[3, "subscriber_id"]  # a duplicate two chunks later
+    result = score_frame(bad, tiny_models, tmp_path, BatchConfig(chunk_rows=100))
     rejects = pd.read_parquet(result.rejects_path)
-    assert result.rows_in == len(vectors) == result.rows_scored + result.rows_rejected
+    assert result.rows_in == len(bad) == result.rows_scored + result.rows_rejected
     assert rejects.reject_reason.tolist() == [
         "data_mb_sum_7d: not a number",
         "revenue_vnd_sum_30d: infinite",
         "subscriber_id: duplicate",
     ]
+    assert rejects.subscriber_id.tolist() == [
+        bad.subscriber_id[0],
+        bad.subscriber_id[1],
+        bad.subscriber_id[3],
+    ]
     recon = json.loads((tmp_path / "reconciliation.json").read_text())
-    assert recon["rows_in"] == recon["rows_scored"] + recon["rows_rejected"]
+    assert recon["rows_in"] == recon["rows_scored"] + recon["rows_rejected"] == len(bad)
+    assert recon["reject_counts"] == {
+        "data_mb_sum_7d": 1,
+        "revenue_vnd_sum_30d": 1,
+        "subscriber_id": 1,
+    }
 
 
-def test_scores_one_row_per_subscriber_and_rerun_is_identical(models, vectors, tmp_path):
-    a = score_frame(vectors, models, tmp_path / "a", chunk_rows=97)
-    b = score_frame(vectors, models, tmp_path / "b", chunk_rows=5000)
+def test_rerun_is_identical_and_chunking_does_not_change_rows(tiny_models, tiny_vectors, tmp_path):
+    a = score_frame(tiny_vectors, tiny_models, tmp_path / "a", BatchConfig(chunk_rows=97))
+    b = score_frame(tiny_vectors, tiny_models, tmp_path / "b", BatchConfig(chunk_rows=97))
+    c = score_frame(tiny_vectors, tiny_models, tmp_path / "c", BatchConfig(chunk_rows=5000))
+    assert a.scores_path.read_bytes() == b.scores_path.read_bytes()
     scores = pd.read_parquet(a.scores_path)
-    assert scores.subscriber_id.is_unique and len(scores) == len(vectors)
+    pd.testing.assert_frame_equal(scores, pd.read_parquet(c.scores_path))
+    assert list(scores.columns) == list(ANSWER_COLUMNS)
+    assert scores.subscriber_id.is_unique and len(scores) == len(tiny_vectors)
     assert scores.churn_probability.between(0, 1).all()
     assert set(scores.value_tier) <= set(VALUE_TIERS)
-    assert a.scores_path.read_bytes() == b.scores_path.read_bytes()
+    assert set(scores.risk_band) <= set(RISK_BANDS)
+    assert set(scores.relationship_state) <= set(RELATIONSHIP_STATES)
+    assert scores.reasons.map(len).between(1, 3).all()
+    assert scores.best_offer.isna().all()
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_value_tiers_follow_thresholds():
-    v = pd.Series([600_000, 300_000, 100_000, 20_000, 1_000, 300_000.0])
-    tenure = pd.Series([400, 400, 400, 400, 400, 30.0])
-    assert value_tier(v, tenure).tolist() == [
-        "super",
-        "large",
-        "medium",
-        "small",
-        "inactive",
-        "potential",
-    ]
+def test_parquet_input_streams_to_the_same_rows(tiny_models, tiny_vectors, tmp_path):
+    path = tmp_path / "vectors.parquet"
+    pq.write_table(pa.Table.from_pandas(tiny_vectors, preserve_index=False), path)
+    streamed = score_parquet(path, tiny_models, tmp_path / "s", BatchConfig(chunk_rows=128))
+    cols = {c: tiny_vectors[c].to_numpy() for c in tiny_vectors.columns}
+    whole = to_arrow(score_columns(cols, tiny_models)).to_pylist()
+    assert pq.read_table(streamed.scores_path).to_pylist() == whole
 
 
-def test_top_share():
-    assert top_share([80, 5, 5, 5, 5]) == pytest.approx(0.8)
-    assert top_share(np.ones(100)) == pytest.approx(0.2)
+def test_churn_probability_is_calibrated(tiny_models, tiny_vectors):
+    from dataclasses import replace
+
+    from features.calibration import Calibration
+
+    flat = Calibration(method="isotonic", x=(0.0, 1.0), y=(0.25, 0.25))
+    models = replace(tiny_models, churn=replace(tiny_models.churn, calibration=flat))
+    out = score(tiny_vectors.head(5), models, reasons=False)
+    assert out.churn_probability.tolist() == [0.25] * 5
+    assert out.risk_band.tolist() == ["medium"] * 5
+
+
+def test_chunk_rows_must_be_positive():
+    with pytest.raises(ValueError, match="batch.chunk_rows: must be at least 1"):
+        BatchConfig(chunk_rows=0)

@@ -1,0 +1,66 @@
+"""Serving fixtures: the tiny operator's champions loaded once, its snapshot, and a real
+Redis server on loopback when `redis-server` is installed (`.ci/run` installs it)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from features.snapshot import build_snapshot
+from serving.registry import load_models
+from tests.conftest import TINY_SCORE_AS_OF
+from tests.servers import free_port
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_trained, tmp_path_factory):
+    settings, _ = tiny_trained
+    return load_models(settings, dest=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_vectors(tiny_raw):
+    return build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
