@@ -19,6 +19,7 @@ from features.definitions import FEATURE_NAMES
 from features.settings import Settings
 from serving.auth import ApiKeyMiddleware
 from serving.config import ServingConfig
+from serving.nodelay import set_nodelay_on_listeners
 from serving.schemas import Answer, SubscriberFeatures
 from serving.scoring import score_columns, to_records
 from serving.startup import start_up
@@ -40,6 +41,7 @@ class RetentionService:
         settings = Settings.from_env()
         runtime = start_up(settings, ServingConfig.from_env(settings))  # fails fast
         self.models, self.store = runtime.models, runtime.store
+        set_nodelay_on_listeners()
         # Everything loaded so far lives as long as the process: keep it out of GC scans.
         gc.collect()
         gc.freeze()

@@ -64,13 +64,14 @@ def running(
                 proc.wait()
 
 
-def bentoml_cmd(port: int) -> list[str]:
+def bentoml_cmd(port: int, target: str = "serving.service:RetentionService") -> list[str]:
+    """Serve `target`: the service from source, or a built Bento's tag."""
     return [
         sys.executable,
         "-m",
         "bentoml",
         "serve",
-        "serving.service:RetentionService",
+        target,
         "--host",
         "127.0.0.1",
         "--port",

@@ -1,23 +1,30 @@
-"""The whole loop with real servers on loopback: BentoML answers equal the batch scores,
-bad requests get a 4xx naming the field, and a real MLflow server works as the store."""
+"""The whole loop with real servers on loopback: BentoML answers (by id from the online
+store, or from full records) equal the batch job's rows for the whole tiny operator, bad
+requests get a 4xx naming the field, the API key is checked, and a real MLflow server works
+as the store."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import httpx
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from features.settings import Settings
 from features.snapshot import build_snapshot
-from serving.batch import score_frame
+from serving.batch import materialise, score_frame
 from serving.registry import load_models
 from tests.conftest import TINY_SCORE_AS_OF, TINY_TRAIN
-from tests.servers import bentoml_cmd, free_port, mlflow_cmd, running
+from tests.servers import ROOT, bentoml_cmd, free_port, mlflow_cmd, running
 
 pytestmark = pytest.mark.slow
+KEY = "e2e-secret"
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -28,33 +35,103 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def server(tiny_trained, tmp_path_factory):
+def batch(tiny_trained, tiny_raw, tmp_path_factory):
+    """The batch job's rows for the tiny operator, and the online store it materialised."""
     settings, _ = tiny_trained
+    tmp = tmp_path_factory.mktemp("batch")
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    models = load_models(settings, dest=tmp / "m")
+    result = score_frame(vectors, models, tmp / "out")
+    store = f"sqlite:///{tmp / 'online' / 'features.sqlite'}"
+    materialise(iter([vectors]), store, TINY_SCORE_AS_OF, models.feature_schema_version)
+    rows = pq.read_table(result.scores_path).to_pylist()
+    for r in rows:
+        r["as_of"] = r["as_of"].isoformat()
+    return vectors, rows, store
+
+
+@pytest.fixture(scope="module")
+def bento(tmp_path_factory):
+    """`bentoml build` from bentofile.yaml into a private BentoML home: (home, tag)."""
+    home = tmp_path_factory.mktemp("bentoml")
+    r = subprocess.run(
+        [sys.executable, "-m", "bentoml", "build", "--output", "tag"],
+        cwd=ROOT,
+        env=os.environ | {"BENTOML_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    tag = r.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    return home, tag
+
+
+@pytest.fixture(scope="module")
+def server(tiny_trained, batch, bento, tmp_path_factory):
+    """The built Bento, served: every HTTP test below runs against the packaged service."""
+    settings, _ = tiny_trained
+    home, tag = bento
     port = free_port()
-    env = {"RETAIN_HOME": str(settings.home), "MLFLOW_TRACKING_URI": settings.tracking_uri}
+    env = {
+        "BENTOML_HOME": str(home),
+        "RETAIN_HOME": str(settings.home),
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "RETAIN_ONLINE_STORE": batch[2],
+        "RETAIN_API_KEY": KEY,
+    }
     log = tmp_path_factory.mktemp("bento") / "server.log"
-    with running(bentoml_cmd(port), f"http://127.0.0.1:{port}/readyz", env, log):
+    with running(bentoml_cmd(port, tag), f"http://127.0.0.1:{port}/readyz", env, log):
         yield f"http://127.0.0.1:{port}"
 
 
-def test_http_answers_equal_batch_scores(server, tiny_trained, tiny_raw, tmp_path):
-    settings, _ = tiny_trained
-    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
-    result = score_frame(vectors, load_models(settings, dest=tmp_path / "m"), tmp_path / "out")
-    batch = pd.read_parquet(result.scores_path)
-    batch["as_of"] = batch["as_of"].astype(str)
-    answers = []
+def post(server: str, body, **kw) -> httpx.Response:
+    headers = {"x-api-key": KEY} | kw.pop("headers", {})
+    return httpx.post(f"{server}/predict", json=body, headers=headers, timeout=60, **kw)
+
+
+def test_bento_holds_the_service_and_not_the_tests(bento):
+    home, tag = bento
+    src = home / "bentos" / "retain" / tag.split(":")[1] / "src"
+    assert (src / "serving" / "service.py").is_file() and (src / "features").is_dir()
+    assert not (src / "tests").exists()
+
+
+def test_answers_by_id_and_by_record_equal_batch_rows(server, batch):
+    vectors, rows, _ = batch
+    by_id, by_record = [], []
     for lo in range(0, len(vectors), 250):
-        r = httpx.post(
-            f"{server}/predict",
-            json={"subscribers": records(vectors.iloc[lo : lo + 250])},
-            timeout=60,
-        )
+        part = vectors.iloc[lo : lo + 250]
+        r = post(server, {"subscriber_ids": part["subscriber_id"].tolist()})
         assert r.status_code == 200, r.text
-        answers += r.json()
-    online = pd.DataFrame(answers)[list(batch.columns)]
-    assert len(online) == len(batch) == result.rows_scored > 500
-    pd.testing.assert_frame_equal(online, batch, check_exact=True, check_dtype=False)
+        by_id += r.json()
+        r = post(server, {"subscribers": records(part)})
+        assert r.status_code == 200, r.text
+        by_record += r.json()
+    expected = [{"status": "ok"} | row for row in rows]
+    assert len(expected) == len(vectors) > 500
+    assert by_id == expected
+    assert by_record == expected
+
+
+def test_unknown_id_gets_a_status_not_an_error(server, batch):
+    known = batch[1][0]
+    r = post(server, {"subscriber_ids": [-5, known["subscriber_id"]]})
+    assert r.status_code == 200
+    unknown, ok = r.json()
+    assert unknown["status"] == "unknown_subscriber" and unknown["churn_probability"] is None
+    assert unknown["churn_model_version"] == known["churn_model_version"]
+    assert ok == {"status": "ok"} | known
+
+
+def test_api_key_is_checked_and_probes_stay_open(server):
+    assert post(server, {"subscriber_ids": [1]}, headers={"x-api-key": "wrong"}).status_code == 401
+    assert httpx.post(f"{server}/predict", json={"subscriber_ids": [1]}).status_code == 401
+    assert httpx.get(f"{server}/readyz").status_code == 200
+    metrics = httpx.get(f"{server}/metrics")
+    assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
+    spec = httpx.get(f"{server}/docs.json").json()
+    assert "/predict" in spec["paths"]
 
 
 @pytest.mark.parametrize(
@@ -68,12 +145,20 @@ def test_http_answers_equal_batch_scores(server, tiny_trained, tiny_raw, tmp_pat
         (lambda r: r.update(loyalty_points=3), "loyalty_points"),
     ],
 )
-def test_bad_field_gets_4xx_naming_it(server, tiny_raw, change, field):
-    rec = records(build_snapshot(tiny_raw, TINY_SCORE_AS_OF).head(1))[0]
+def test_bad_field_gets_4xx_naming_it(server, batch, change, field):
+    rec = records(batch[0].head(1))[0]
     change(rec)
-    r = httpx.post(f"{server}/predict", json={"subscribers": [rec]}, timeout=30)
+    r = post(server, {"subscribers": [rec]})
     assert 400 <= r.status_code < 500
     assert field in r.text
+
+
+def test_duplicate_record_and_too_many_ids_are_4xx(server, batch):
+    rec = records(batch[0].head(1))[0]
+    r = post(server, {"subscribers": [rec, rec]})
+    assert 400 <= r.status_code < 500 and "subscribers[1].subscriber_id: duplicate" in r.text
+    r = post(server, {"subscriber_ids": list(range(1001))})
+    assert 400 <= r.status_code < 500 and "at most 1000" in r.text
 
 
 @pytest.mark.parametrize(
@@ -81,13 +166,16 @@ def test_bad_field_gets_4xx_naming_it(server, tiny_raw, change, field):
 )
 def test_malformed_bodies_are_4xx_not_5xx(server, body):
     r = httpx.post(
-        f"{server}/predict", content=body, timeout=30, headers={"content-type": "application/json"}
+        f"{server}/predict",
+        content=body,
+        timeout=30,
+        headers={"content-type": "application/json", "x-api-key": KEY},
     )
     assert 400 <= r.status_code < 500, r.text
 
 
 def test_empty_request_gets_empty_answer(server):
-    r = httpx.post(f"{server}/predict", json={"subscribers": []}, timeout=30)
+    r = post(server, {"subscribers": []})
     assert r.status_code == 200 and r.json() == []
 
 
