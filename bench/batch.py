@@ -1,0 +1,114 @@
+"""Batch benchmark: scoring + segments for N subscribers vs the two boosters' raw predict.
+
+    flock /tmp/retain-bench.lock .venv/bin/python -m bench.batch [--rows 1000000]
+
+Needs trained champions under RETAIN_HOME and raw data (RETAIN_RAW, default
+$RETAIN_HOME/data/raw) to take one snapshot from: `make demo` provides both. The N rows
+are the snapshot's vectors replicated with fresh ids and multiplicative noise on numeric
+features. Reference, in the same run on the same rows: `booster.predict` of the churn and
+value models on the encoded matrix (the model alone). Retain: the batch job from a Parquet
+file in 200k-row chunks (boundary check, churn, calibration, value, tiers, states, value at
+risk, Parquet out). Reasons for a campaign list (the top 2% by value at risk) timed apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.definitions import NUMERIC
+from features.settings import Settings
+from features.snapshot import build_snapshot
+from serving.batch import BatchConfig, score_parquet
+from serving.registry import load_models
+from serving.scoring import encode, score
+
+RESULTS = Path(__file__).parent / "results" / "batch.json"
+
+
+def replicate(vectors: pd.DataFrame, rows: int, path: Path, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    writer, done = None, 0
+    while done < rows:
+        n = min(len(vectors), rows - done)
+        part = vectors.sample(n=n, replace=True, random_state=int(rng.integers(1 << 31)))
+        part = part.reset_index(drop=True)
+        part["subscriber_id"] = np.arange(done + 1, done + n + 1, dtype=np.int64)
+        for c in NUMERIC:
+            if c in part:
+                part[c] = (part[c] * rng.lognormal(0, 0.1, n)).round(1)
+        t = pa.Table.from_pandas(part, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, t.schema)
+        writer.write_table(t)
+        done += n
+    writer.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--as-of", default="2025-09-01")
+    args = ap.parse_args()
+    settings = Settings.from_env()
+    import os
+
+    raw = Path(os.environ.get("RETAIN_RAW", settings.home / "data" / "raw"))
+    tmp = Path(tempfile.mkdtemp(prefix="retain-bench-batch-"))
+    models = load_models(settings, dest=tmp / "models")
+    vectors = build_snapshot(raw, date.fromisoformat(args.as_of))
+    path = tmp / "vectors.parquet"
+    replicate(vectors, args.rows, path)
+    frame = pq.read_table(path).to_pandas()
+    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    X = encode(cols, models.churn.booster)
+    t = time.perf_counter()
+    models.churn.booster.predict(X)
+    models.value.booster.predict(X)
+    raw_s = time.perf_counter() - t
+    del frame, cols, X
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    result = score_parquet(path, models, tmp / "out", BatchConfig(reasons=False))
+    retain_s = time.perf_counter() - t
+    scores = pq.read_table(result.scores_path, columns=["subscriber_id", "value_at_risk_vnd"])
+    top = scores.to_pandas().nlargest(max(1, args.rows // 50), "value_at_risk_vnd")
+    campaign = pq.read_table(path).to_pandas().set_index("subscriber_id").loc[top.subscriber_id]
+    campaign = campaign.reset_index()
+    t = time.perf_counter()
+    score(campaign, models, reasons=True)
+    reasons_s = time.perf_counter() - t
+    out = {
+        "rows": args.rows,
+        "churn_trees": models.churn.booster.num_trees(),
+        "value_trees": models.value.booster.num_trees(),
+        "features": models.churn.booster.num_feature(),
+        "raw_predict_rows_per_s": args.rows / raw_s,
+        "retain_batch_rows_per_s": args.rows / retain_s,
+        "ratio_retain_to_raw": raw_s / retain_s,
+        "campaign_rows_with_reasons": len(campaign),
+        "reasons_rows_per_s": len(campaign) / reasons_s,
+        "peak_rss_mb_before_batch": rss_before / 1024,
+        "peak_rss_mb_after_batch": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rows_in": result.rows_in,
+        "rows_scored": result.rows_scored,
+        "rows_rejected": result.rows_rejected,
+    }
+    print(f"{'measure':<40}{'value':>16}")
+    for k, v in out.items():
+        print(f"{k:<40}{v:>16,.1f}" if isinstance(v, float) else f"{k:<40}{v:>16,}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
