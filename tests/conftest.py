@@ -47,7 +47,20 @@ def tiny_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def tiny_trained(tiny_raw, tiny_settings):
-    """The tiny operator trained and registered once: (settings, TrainResult)."""
+    """The tiny operator trained and registered once: (settings, TrainResult).
+
+    The tiny operator is small and noisy, so a model can miss its baseline by chance and be
+    left without the `champion` alias. Serving tests need champions: the versions just
+    trained are pinned explicitly, as an operator's logged override would (training's own
+    alias rule is tested on the `beats_baseline` tag in tests/training).
+    """
+    from mlflow import MlflowClient
+
     from training.pipeline import train
 
-    return tiny_settings, train(tiny_raw, TINY_TRAIN, tiny_settings)
+    result = train(tiny_raw, TINY_TRAIN, tiny_settings)
+    client = MlflowClient(tiny_settings.tracking_uri)
+    for name, version in ((tiny_settings.churn_model, result.churn_version),
+                          (tiny_settings.value_model, result.value_version)):
+        client.set_registered_model_alias(name, tiny_settings.alias, version)
+    return tiny_settings, result
