@@ -1,4 +1,5 @@
-"""The feature catalogue: every feature's name, type and description, rendered as Markdown."""
+"""The feature catalogue: every feature's name, type, source and description (and its null
+share on a snapshot), rendered as Markdown from the declarations."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ def write_catalog(path: Path, snapshot: pd.DataFrame | None = None) -> Path:
     lines = [
         f"# Feature catalogue ({feature_schema_version()})",
         "",
-        f"{len(frame)} features.",
+        f"{len(frame)} features, generated from `features/definitions.py` by `retain catalog`. "
+        "Names read `{measure}_{agg}_{window}d`; every feature reads only rows strictly before "
+        "`as_of`. Counts and sums are 0 when the subscriber had no rows; ratios, means and "
+        "recency are null then. When an optional raw table is absent its features are null.",
         "",
         "| " + " | ".join(frame.columns) + " |",
         "|" + "---|" * len(frame.columns),

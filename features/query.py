@@ -80,8 +80,9 @@ def snapshot_sql(
     terminated = ""
     if "subscription_events" in present:
         terminated = r(
-            "\n    AND subscriber_id NOT IN (SELECT subscriber_id FROM subscription_events"
-            "\n      WHERE event IN ('termination', 'port_out') AND ts < {t})"
+            "\n    AND NOT EXISTS (SELECT 1 FROM subscription_events e"
+            "\n      WHERE e.subscriber_id = subscribers.subscriber_id"
+            "\n        AND e.event IN ('termination', 'port_out') AND e.ts < {t})"
         )
     ctes.append(
         f"base AS (\n  SELECT * FROM subscribers\n  WHERE activation_date < {r('{t}')}{terminated})"

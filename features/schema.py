@@ -139,6 +139,8 @@ USAGE_DAILY = Table(
     grain="one row per subscriber and day with any activity",
     key=("subscriber_id", "date"),
     time_column="date",
+    required=False,
+    notes="Optional: without it, usage families are null and value labels are top-up amounts.",
     columns=(
         SUBSCRIBER_ID,
         Column("date", "date", "Usage day", "local date"),
@@ -203,6 +205,8 @@ SUBSCRIPTION_EVENTS_TABLE = Table(
     grain="one row per lifecycle event",
     key=("subscriber_id", "ts", "event"),
     time_column="ts",
+    required=False,
+    notes="Optional: without it, lifecycle families are null and no one counts as terminated.",
     columns=(
         SUBSCRIBER_ID,
         Column("ts", "timestamp", "Event time", "local time"),

@@ -39,6 +39,7 @@ def local_session(threads: int = 2, shuffle_partitions: int = 4):
         SparkSession.builder.master(f"local[{threads}]")
         .appName("retain-features")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
