@@ -20,6 +20,7 @@ class Settings:
     value_model: str = VALUE_MODEL
     uplift_model: str = UPLIFT_MODEL
     alias: str = "champion"
+    offers: Path | None = None  # offer catalogue TOML; None = the one shipped with Retain
 
     @property
     def artifact_root(self) -> Path:
@@ -28,7 +29,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """RETAIN_HOME (default ./.retain), MLFLOW_TRACKING_URI (default a sqlite file there),
-        RETAIN_EXPERIMENT, RETAIN_MODEL_ALIAS."""
+        RETAIN_EXPERIMENT, RETAIN_MODEL_ALIAS, RETAIN_OFFERS (offer catalogue TOML)."""
         env = dict(os.environ if env is None else env)
         home = Path(env.get("RETAIN_HOME", ".retain")).resolve()
         uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
@@ -37,4 +38,5 @@ class Settings:
             tracking_uri=uri,
             experiment=env.get("RETAIN_EXPERIMENT", "retain"),
             alias=env.get("RETAIN_MODEL_ALIAS", "champion"),
+            offers=Path(env["RETAIN_OFFERS"]).resolve() if env.get("RETAIN_OFFERS") else None,
         )

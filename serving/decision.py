@@ -99,38 +99,75 @@ class DecisionPolicy:
     min_gain_vnd: float = 0.0
 
 
+def gains_matrix(
+    catalogue: Catalogue,
+    offers: list[str],
+    uplift: np.ndarray,
+    churn_probability: np.ndarray,
+    value_if_retained: np.ndarray,
+    contract_type,
+    value_tier,
+) -> np.ndarray:
+    """Expected net gain per row and offer (columns in `offers` order); NaN where the offer
+    is not allowed for the row's contract type or value tier. Uplift is capped at the churn
+    probability: an offer cannot save more than the whole risk."""
+    u = np.minimum(np.asarray(uplift, dtype=float), np.asarray(churn_probability, float)[:, None])
+    g = u * np.asarray(value_if_retained, dtype=float)[:, None]
+    contract = np.asarray(contract_type, dtype=object)
+    tier = np.asarray(value_tier, dtype=object)
+    for j, offer_id in enumerate(offers):
+        o = catalogue.offer(offer_id)
+        g[:, j] -= catalogue.total_cost(offer_id)
+        allowed = np.ones(len(g), dtype=bool)
+        if o.contract_types:
+            allowed &= np.isin(contract, o.contract_types)
+        if o.tiers:
+            allowed &= np.isin(tier, o.tiers)
+        g[~allowed, j] = np.nan
+    return g
+
+
+def best_of(
+    gains: np.ndarray, offers: list[str], min_gain_vnd: float = 0.0
+) -> tuple[list[str | None], np.ndarray]:
+    """Each row's best offer on its own (None when none gains more than `min_gain_vnd`)
+    and its gain (NaN when None)."""
+    if gains.size == 0:
+        return [None] * len(gains), np.full(len(gains), np.nan)
+    filled = np.where(np.isnan(gains), -np.inf, gains)
+    k = filled.argmax(axis=1)
+    best = filled[np.arange(len(gains)), k]
+    ok = best > min_gain_vnd
+    return [offers[j] if o else None for j, o in zip(k, ok, strict=True)], np.where(
+        ok, best, np.nan
+    )
+
+
 def expected_gains(
     scored: pd.DataFrame, uplift: pd.DataFrame, catalogue: Catalogue
 ) -> pd.DataFrame:
-    """Expected net gain per subscriber (rows, aligned with `scored`) and offer (columns);
-    NaN where the offer is not allowed for the subscriber's contract type or value tier."""
-    value = scored["value_if_retained_vnd"].to_numpy(dtype=float)
-    gains = pd.DataFrame(index=scored.index)
-    for o in catalogue.offers:
-        g = uplift[o.offer_id].to_numpy(dtype=float) * value - catalogue.total_cost(o.offer_id)
-        allowed = np.ones(len(scored), dtype=bool)
-        if o.contract_types and "contract_type" in scored:
-            allowed &= scored["contract_type"].isin(o.contract_types).to_numpy()
-        if o.tiers:
-            allowed &= scored["value_tier"].isin(o.tiers).to_numpy()
-        gains[o.offer_id] = np.where(allowed, g, np.nan)
-    return gains
+    """`gains_matrix` on frames: `scored` has churn_probability, value_if_retained_vnd,
+    contract_type and value_tier; `uplift` one column per catalogue offer."""
+    offers = [o.offer_id for o in catalogue.offers]
+    g = gains_matrix(
+        catalogue,
+        offers,
+        uplift[offers].to_numpy(dtype=float),
+        scored["churn_probability"].to_numpy(),
+        scored["value_if_retained_vnd"].to_numpy(),
+        scored["contract_type"].to_numpy(),
+        scored["value_tier"].to_numpy(),
+    )
+    return pd.DataFrame(g, index=scored.index, columns=offers)
 
 
 def best_offers(gains: pd.DataFrame, min_gain_vnd: float = 0.0) -> pd.DataFrame:
-    """Each row's best offer on its own: `best_offer` (None when no offer gains more than
-    `min_gain_vnd`) and `best_offer_gain_vnd`."""
-    g = gains.to_numpy(dtype=float)
-    filled = np.where(np.isnan(g), -np.inf, g)
-    k = filled.argmax(axis=1) if g.shape[1] else np.zeros(len(g), dtype=int)
-    best = filled[np.arange(len(g)), k] if len(g) else np.array([])
-    ok = best > min_gain_vnd
-    names = np.asarray(gains.columns, dtype=object)
-    chosen = np.where(ok, names[k] if len(g) else names[:0], None)
+    """`best_of` on a frame: columns `best_offer` and `best_offer_gain_vnd`."""
+    best, gain = best_of(gains.to_numpy(dtype=float), list(gains.columns), min_gain_vnd)
     return pd.DataFrame(
         {
-            "best_offer": pd.Series(chosen, index=gains.index, dtype=object),
-            "best_offer_gain_vnd": np.where(ok, best, np.nan),
+            "best_offer": pd.Series(best, index=gains.index, dtype=object),
+            "best_offer_gain_vnd": gain,
         },
         index=gains.index,
     )

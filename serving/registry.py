@@ -14,6 +14,8 @@ from mlflow.exceptions import MlflowException
 from features.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.settings import Settings
+from features.uplift_spec import UpliftModel
+from serving.decision import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,23 @@ class PinnedModel:
 
 
 @dataclass(frozen=True)
+class PinnedUplift:
+    name: str
+    version: str
+    model: UpliftModel
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
 class Models:
     churn: PinnedModel
     value: PinnedModel
     value_horizon_days: int = 90
+    uplift: PinnedUplift | None = None  # no offers are proposed without one
+    catalogue: Catalogue | None = None
 
     @property
     def feature_schema_version(self) -> str:
@@ -97,7 +112,52 @@ def load_models(settings: Settings, dest: Path | None = None) -> Models:
         ) from e
     churn = _load(client, settings.churn_model, settings.alias, dest)
     value = _load(client, settings.value_model, settings.alias, dest)
-    return Models(churn=churn, value=value)
+    uplift = _load_uplift(client, settings, dest)
+    try:
+        catalogue = Catalogue.from_toml(settings.offers) if uplift else None
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"offer catalogue: {e}; fix it or unset RETAIN_OFFERS") from e
+    if uplift and catalogue:
+        unknown = sorted({o.offer_id for o in catalogue.offers} - set(uplift.model.offers))
+        if unknown:
+            raise ModelLoadError(
+                f"offer catalogue: offers {unknown} have no uplift in {uplift.ref}; retrain the "
+                "uplift model on campaigns that used them, or remove them from the catalogue"
+            )
+    return Models(churn=churn, value=value, uplift=uplift, catalogue=catalogue)
+
+
+def _load_uplift(
+    client: MlflowClient, settings: Settings, dest: Path | None
+) -> PinnedUplift | None:
+    """The pinned offer-uplift model, or None when none is registered under the alias (the
+    answers then carry no best offer, and the log says so)."""
+    name = settings.uplift_model
+    try:
+        mv = client.get_model_version_by_alias(name, settings.alias)
+    except MlflowException:
+        log.info(
+            "no %s@%s registered: answers carry no best offer (retain train-uplift)",
+            name,
+            settings.alias,
+        )
+        return None
+    found = mv.tags.get("feature_schema_version")
+    if found != feature_schema_version():
+        raise ModelLoadError(
+            f"model {name} version {mv.version} was trained on feature schema {found}, this "
+            f"code builds {feature_schema_version()}; retrain it (retain train-uplift)"
+        )
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{name}/{mv.version}",
+        dst_path=str(Path(dest) / name) if dest else None,
+    )
+    try:
+        model = UpliftModel.load(Path(local))
+    except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as e:
+        raise ModelLoadError(f"model {name} version {mv.version}: cannot load: {e}") from e
+    log.info("loaded %s version %s (%s@%s)", name, mv.version, name, settings.alias)
+    return PinnedUplift(name, str(mv.version), model)
 
 
 def champion_metrics(settings: Settings, models: Models) -> dict[str, float]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from serving.decision import best_of, gains_matrix
 from serving.reasons import top_reasons
 from serving.registry import Models
 from serving.segments import (
@@ -44,7 +45,8 @@ ANSWER_SCHEMA = pa.schema(
         ("relationship_state", pa.string()),
         ("value_if_retained_vnd", pa.float64()),
         ("value_at_risk_vnd", pa.float64()),
-        ("best_offer", pa.string()),  # null until the decision layer exists
+        ("best_offer", pa.string()),  # null when no offer is expected to pay for itself
+        ("best_offer_gain_vnd", pa.float64()),  # expected net gain of the best offer
         ("reasons", pa.list_(pa.string())),  # top churn drivers in plain words
         ("churn_model_version", pa.string()),
         ("value_model_version", pa.string()),
@@ -132,6 +134,9 @@ def score_columns(
         tier, band, monthly, np.asarray(columns["revenue_vnd_sum_90d"], dtype=float), config
     )
     retained, at_risk = value_at_risk(value, p, config)
+    gains = offer_gains(columns, models, p, retained, tier)
+    offers = _offer_ids(models)
+    best, best_gain = best_of(gains, offers) if offers else ([None] * n, np.full(n, np.nan))
     if reasons:
         why = top_reasons(models.churn.booster, X, list(_encoder(models.churn.booster)[0]), columns)
     else:
@@ -147,11 +152,70 @@ def score_columns(
         "relationship_state": state,
         "value_if_retained_vnd": retained,
         "value_at_risk_vnd": at_risk,
-        "best_offer": [None] * n,
+        "best_offer": best,
+        "best_offer_gain_vnd": best_gain,
         "reasons": why,
         "churn_model_version": [models.churn.ref] * n,
         "value_model_version": [models.value.ref] * n,
+        OFFER_GAINS: gains,  # outside the answer schema: what campaign planning needs
     }
+
+
+OFFER_GAINS = "offer_gains"
+
+
+def _offer_ids(models: Models) -> list[str]:
+    if models.uplift is None or models.catalogue is None:
+        return []
+    return [o.offer_id for o in models.catalogue.offers]
+
+
+def offer_gains(
+    columns: Mapping[str, Any], models: Models, p: np.ndarray, retained: np.ndarray, tier
+) -> np.ndarray:
+    """Expected net gain per row and catalogue offer (see `serving.decision`), NaN where
+    the offer is not allowed. Uplift is computed only for rows that could pay for an offer:
+    an offer saves at most the churn probability, so p x value if retained must exceed the
+    cheapest offer's cost; every other row is NaN without running the uplift boosters."""
+    offers = _offer_ids(models)
+    n = len(p)
+    gains = np.full((n, len(offers)), np.nan)
+    if not offers or not n:
+        return gains
+    cat = models.catalogue
+    cheapest = min(cat.total_cost(o) for o in offers)
+    rows = np.flatnonzero(p * retained > cheapest)
+    if not len(rows):
+        return gains
+    sub = {
+        c: np.asarray(columns[c], dtype=object if c in _categorical_names() else None)[rows]
+        for c in _uplift_inputs(models)
+    }
+    uplift = np.zeros((len(rows), len(offers)))
+    cache: dict[str, np.ndarray] = {}
+    encoded: dict[tuple, np.ndarray] = {}
+    spec = models.uplift.model.spec
+    for j, offer in enumerate(offers):
+        for term in spec.offers[offer]:
+            if term.booster not in cache:
+                booster = models.uplift.model.boosters[term.booster]
+                key = _encoder(booster)[0]
+                if key not in encoded:
+                    encoded[key] = encode(sub, booster)
+                cache[term.booster] = booster.predict(encoded[key])
+            uplift[:, j] += term.weight * cache[term.booster]
+    contract = np.asarray(columns["contract_type"], dtype=object)[rows]
+    gains[rows] = gains_matrix(
+        cat, offers, uplift, p[rows], retained[rows], contract, np.asarray(tier, dtype=object)[rows]
+    )
+    return gains
+
+
+def _uplift_inputs(models: Models) -> list[str]:
+    names: set[str] = {"subscriber_id"}
+    for booster in models.uplift.model.boosters.values():
+        names.update(booster.feature_name())
+    return sorted(names)
 
 
 def score(

@@ -31,6 +31,7 @@ def scored(n=3):
     return pd.DataFrame(
         {
             "subscriber_id": np.arange(1, n + 1),
+            "churn_probability": [0.5, 0.5, 0.05][:n],
             "value_if_retained_vnd": [100_000.0, 200_000.0, 50_000.0][:n],
             "contract_type": ["prepaid", "postpaid", "prepaid"][:n],
             "value_tier": ["super", "large", "small"][:n],
@@ -48,6 +49,14 @@ def test_expected_gain_literals_and_eligibility():
     best = best_offers(g)
     assert best.best_offer.tolist() == ["RICH", None, "CHEAP"]
     assert best.best_offer_gain_vnd.tolist()[0::2] == [10_000.0, 500.0]  # 0.03 x 50k - 1k
+
+
+def test_uplift_is_capped_at_the_churn_probability():
+    uplift = pd.DataFrame(
+        {"CHEAP": [0.1, 0.0, 0.5], "RICH": [0.0, 0.0, 0.0], "PRE": [0.0, 0.0, 0.0]}
+    )
+    g = expected_gains(scored(), uplift, CAT)
+    assert g.loc[2, "CHEAP"] == 0.05 * 50_000 - 1_000  # not 0.5 x 50k: at most the whole risk
 
 
 def test_default_catalogue_loads_and_bad_catalogue_is_named(tmp_path):

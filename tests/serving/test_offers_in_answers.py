@@ -1,0 +1,57 @@
+"""Best offers in the one scoring path: same as the reference computation on frames, and
+only offers that pay for themselves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from features.snapshot import build_snapshot
+from serving.decision import Catalogue, best_offers, expected_gains
+from serving.registry import load_models
+from serving.scoring import OFFER_GAINS, score, score_columns
+from tests.conftest import TINY_SCORE_AS_OF
+from training.uplift import UpliftConfig
+from training.uplift_pipeline import UpliftTrainConfig, train_uplift
+
+
+@pytest.fixture(scope="module")
+def models(tiny_raw, tiny_trained, tmp_path_factory):
+    settings, _ = tiny_trained
+    cfg = UpliftTrainConfig(model=UpliftConfig(rounds=30, min_data_in_leaf=20), threads=1)
+    result = train_uplift(tiny_raw, cfg, settings)
+    MlflowClient(settings.tracking_uri).set_registered_model_alias(
+        settings.uplift_model, settings.alias, result.version
+    )
+    return load_models(settings, dest=tmp_path_factory.mktemp("m"))
+
+
+def test_uplift_and_catalogue_are_pinned(models):
+    assert models.uplift is not None and models.uplift.ref.startswith("retain-uplift/")
+    assert models.catalogue == Catalogue.from_toml()
+
+
+def test_best_offer_matches_the_reference_on_frames(models, tiny_raw):
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    scored = score(vectors, models, reasons=False)
+    uplift = models.uplift.model.predict(vectors)
+    ref = best_offers(
+        expected_gains(
+            scored.assign(contract_type=vectors["contract_type"]), uplift, models.catalogue
+        )
+    )
+    assert scored["best_offer"].tolist() == ref["best_offer"].tolist()
+    np.testing.assert_allclose(scored["best_offer_gain_vnd"], ref["best_offer_gain_vnd"])
+    offered = scored.dropna(subset=["best_offer"])
+    assert len(offered) > 0 and (offered["best_offer_gain_vnd"] > 0).all()
+
+
+def test_rows_that_cannot_pay_for_an_offer_skip_the_uplift_pass(models, tiny_raw):
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    cols = {c: vectors[c].to_numpy() for c in vectors.columns}
+    answer = score_columns(cols, models, reasons=False)
+    cheapest = min(models.catalogue.total_cost(o.offer_id) for o in models.catalogue.offers)
+    hopeless = answer["churn_probability"] * answer["value_if_retained_vnd"] <= cheapest
+    assert hopeless.any()
+    assert np.isnan(answer[OFFER_GAINS][hopeless]).all()
+    assert pd.Series(answer["best_offer"])[hopeless].isna().all()
