@@ -1,9 +1,11 @@
-"""`retain train`: the retraining job's command line."""
+"""`retain train`, `retain backtest`, `retain promote`, `retain train-table`: the
+retraining job's command line."""
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +17,23 @@ from training.pipeline import train as run_training
 
 app = typer.Typer()
 
+Raw = Annotated[Path, typer.Option(help="Folder of raw tables")]
+Config = Annotated[Path | None, typer.Option(help="TOML experiment config")]
+
+
+def _config(config: Path | None, train_from=None, test_as_of=None) -> TrainConfig:
+    cfg = TrainConfig.from_toml(config) if config else TrainConfig()
+    if train_from:
+        cfg = replace(cfg, train_from=train_from.date())
+    if test_as_of:
+        cfg = replace(cfg, test_as_of=test_as_of.date())
+    return cfg
+
 
 @app.command()
 def train(
-    raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
-    config: Annotated[Path | None, typer.Option(help="TOML experiment config")] = None,
+    raw: Raw = Path(".retain/data/raw"),
+    config: Config = None,
     train_from: Annotated[
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First monthly cutoff")
     ] = None,
@@ -28,25 +42,108 @@ def train(
         typer.Option(formats=["%Y-%m-%d"], help="Test cutoff; the month before validates"),
     ] = None,
 ) -> None:
-    """Build monthly snapshots, fit churn and value models, evaluate them against their
-    baselines on the test cutoff, log to MLflow and register; `champion` moves only to a
-    model that beats its baseline."""
-    cfg = TrainConfig.from_toml(config) if config else TrainConfig()
-    if train_from:
-        cfg = replace(cfg, train_from=train_from.date())
-    if test_as_of:
-        cfg = replace(cfg, test_as_of=test_as_of.date())
+    """Build monthly snapshots, backtest, fit churn (calibrated) and value models, evaluate
+    them against their baselines and the current champion on the test cutoff, log the
+    report to MLflow and register both as @challenger; `champion` moves only to a model
+    that passes the promotion rule."""
+    cfg = _config(config, train_from, test_as_of)
     settings = Settings.from_env()
     result = run_training(raw, cfg, settings)
-    typer.echo(f"\nChurn on the test snapshot {cfg.test_as_of} (model vs recency baseline):")
+    typer.echo(
+        f"\nChurn on the test snapshot {cfg.test_as_of} (model = calibrated; "
+        "baseline = recency; champion when comparable):"
+    )
     typer.echo(result.churn_test.round(4).to_string())
-    typer.echo(f"\nValue over {cfg.snapshot.value_horizon_days} days (model vs trailing revenue):")
+    typer.echo(
+        f"\nValue over {cfg.snapshot.value_horizon_days} days (model = Tweedie, "
+        "hurdle, baseline = trailing revenue):"
+    )
     typer.echo(result.value_test.round(4).to_string())
-    for kind, version, ok in (
-        ("churn", result.churn_version, result.churn_champion),
-        ("value", result.value_version, result.value_champion),
+    for kind, table in result.backtest.items():
+        typer.echo(f"\n{kind} backtest, mean over rolling-origin folds:")
+        typer.echo(table.round(4).to_string())
+    for kind, version, ok, v in (
+        ("churn", result.churn_version, result.churn_champion, result.churn_verdict),
+        ("value", result.value_version, result.value_champion, result.value_verdict),
     ):
         name = settings.churn_model if kind == "churn" else settings.value_model
-        state = f"-> @{settings.alias}" if ok else "(did not beat its baseline; alias unchanged)"
-        typer.echo(f"registered {name} version {version} {state}")
+        state = f"-> @{settings.alias}" if ok else "@challenger (alias champion unchanged)"
+        typer.echo(f"registered {name} version {version} {state}: {v.text()}")
+    typer.echo(f"report {result.report_uri}")
     typer.echo(f"MLflow run {result.run_id} in {settings.tracking_uri}")
+
+
+@app.command()
+def backtest(
+    raw: Raw = Path(".retain/data/raw"),
+    config: Config = None,
+    folds: Annotated[int, typer.Option(min=1, help="Test cutoffs")] = 3,
+) -> None:
+    """Rolling-origin backtest: the last FOLDS monthly cutoffs each tested by models trained
+    only on snapshots whose labels ended before that fold's validation cutoff."""
+    from training.backtest import backtest as run_backtest
+    from training.backtest import mean_over_folds
+    from training.dataset import build_training_set
+
+    cfg = _config(config)
+    frame, _ = build_training_set(raw, cfg.cutoffs, cfg.snapshot)
+    for kind, table in run_backtest(frame, cfg, folds, strict=True).items():
+        typer.echo(f"\n{kind} per fold:\n{table.round(4).to_string()}")
+        typer.echo(f"\n{kind} mean over folds:\n{mean_over_folds(table).round(4).to_string()}")
+
+
+@app.command()
+def promote(
+    kind: Annotated[str, typer.Argument(help="churn or value")],
+    version: Annotated[str | None, typer.Option(help="Version; default @challenger")] = None,
+    config: Config = None,
+    force: Annotated[bool, typer.Option(help="Override a refusal (needs --reason)")] = False,
+    reason: Annotated[str, typer.Option(help="Why; recorded as a tag")] = "",
+    who: Annotated[str | None, typer.Option(help="Who promotes; default the OS user")] = None,
+) -> None:
+    """Move @champion to the challenger only when it beats the champion on the same test
+    snapshot by the configured margin and passes the sanity checks (calibration, no
+    segment collapsing); --force --reason overrides, logged and tagged as an override."""
+    from training.promote import PromotionRefused
+    from training.promote import promote as run_promote
+
+    cfg = _config(config)
+    settings = Settings.from_env()
+    try:
+        v = run_promote(
+            settings,
+            kind,
+            cfg.promotion,
+            version=version,
+            force=force,
+            reason=reason,
+            who=who or getpass.getuser(),
+            when=datetime.now(UTC),
+        )
+    except PromotionRefused as e:
+        typer.echo(f"refused: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"promoted -> @{settings.alias}: {v.text()}")
+
+
+@app.command("train-table")
+def train_table(
+    table: Annotated[Path, typer.Option(help="CSV or Parquet, one row per subscriber")],
+    label: Annotated[str, typer.Option(help="Label column (yes/no, true/false, 1/0)")],
+    id_column: Annotated[str | None, typer.Option(help="Subscriber id column")] = None,
+    positive: Annotated[str | None, typer.Option(help="Label value meaning churn")] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Stratified CV folds")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 7,
+) -> None:
+    """Bring your own table: cross-validate LightGBM (calibrated) against a logistic
+    regression, then fit on every row and log the model to MLflow."""
+    from training.byo import TableSpec, prepare, read_table
+    from training.byo_tracking import log_table_model
+
+    spec = TableSpec(label=label, id_column=id_column, positive=positive)
+    X, y = prepare(read_table(table), spec)
+    settings = Settings.from_env()
+    cv, run_id = log_table_model(X, y, spec, settings, folds=folds, seed=seed, source=table)
+    typer.echo(f"\n{folds}-fold stratified CV, mean (model vs logistic baseline):")
+    typer.echo(cv.groupby(level="scorer", sort=False).mean().round(4).to_string())
+    typer.echo(f"MLflow run {run_id} in {settings.tracking_uri}")

@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
+from features.calibration import METHODS
 from features.snapshot import SnapshotConfig
+from training.profit import VND_EMPC, EMPCConfig
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,35 @@ class ValueConfig:
 
 
 @dataclass(frozen=True)
+class PromotionConfig:
+    """When a challenger may replace the champion (and when a first model may become one).
+
+    The challenger must beat its baseline, beat the champion on the same test snapshot by
+    `churn_margin` ROC-AUC (`value_margin` normalized Gini), keep its calibrated expected
+    calibration error under `max_ece`, and in no segment of at least `min_segment_rows`
+    rows fall more than `max_segment_drop` below the baseline or the champion.
+    """
+
+    auto: bool = True  # apply the rule at the end of every training run
+    churn_margin: float = 0.002
+    value_margin: float = 0.002
+    max_ece: float = 0.03
+    min_segment_rows: int = 200
+    min_segment_churners: int = 30  # fewer churners make a segment's ROC-AUC noise
+    max_segment_drop: float = 0.05
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Value tiers for segment metrics, by revenue in the 30 days before the snapshot, VND."""
+
+    super_vnd: float = 500_000
+    large_vnd: float = 200_000
+    medium_vnd: float = 80_000
+    inactive_vnd: float = 5_000
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Monthly cutoffs from `train_from` to `test_as_of`; the month before the test
     cutoff is the validation snapshot (early stopping); earlier cutoffs train, each model
@@ -49,6 +80,22 @@ class TrainConfig:
     snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
     churn: ChurnConfig = field(default_factory=ChurnConfig)
     value: ValueConfig = field(default_factory=ValueConfig)
+    # isotonic | platt | identity, fitted on the validation snapshot; auto = isotonic when
+    # that snapshot holds at least 500 churners (enough for a step map), else platt
+    calibration: str = "auto"
+    backtest_folds: int = 3  # rolling-origin test cutoffs ending at test_as_of
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+    empc: EMPCConfig = field(default_factory=EMPCConfig)
+    empc_vnd: EMPCConfig = VND_EMPC
+
+    def __post_init__(self) -> None:
+        if self.calibration not in (*METHODS, "auto"):
+            raise ValueError(
+                f"calibration: '{self.calibration}' is not one of {(*METHODS, 'auto')}"
+            )
+        if self.backtest_folds < 1:
+            raise ValueError(f"backtest_folds: need at least 1, got {self.backtest_folds}")
 
     @property
     def cutoffs(self) -> list[date]:

@@ -1,15 +1,34 @@
-"""Evaluation tables: each model beside its baseline on the same snapshot."""
+"""Evaluation tables: each model beside its baselines (and the champion) on the same snapshot."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from training.metrics import churn_metrics, value_metrics
+from training.profit import EMPCConfig, empc
 
 
-def churn_table(y, predictions: dict[str, object]) -> pd.DataFrame:
-    """One row per scorer (model, baselines), columns are churn metrics."""
-    return pd.DataFrame({name: churn_metrics(y, p) for name, p in predictions.items()}).T
+def churn_scores(
+    y, probability, paper: EMPCConfig = EMPCConfig(), operator: EMPCConfig | None = None
+) -> dict[str, float]:
+    """Churn metrics plus EMPC with the paper's parameters (and the operator's, in VND)."""
+    out = churn_metrics(y, probability)
+    out["empc"], out["empc_contacted"] = empc(y, probability, paper)
+    if operator is not None:
+        out["empc_vnd"], out["empc_vnd_contacted"] = empc(y, probability, operator)
+    return out
+
+
+def churn_table(
+    y,
+    predictions: dict[str, object],
+    paper: EMPCConfig = EMPCConfig(),
+    operator: EMPCConfig | None = None,
+) -> pd.DataFrame:
+    """One row per scorer (model, baselines, champion), columns are churn metrics."""
+    return pd.DataFrame(
+        {name: churn_scores(y, p, paper, operator) for name, p in predictions.items()}
+    ).T
 
 
 def value_table(actual, predictions: dict[str, object]) -> pd.DataFrame:

@@ -1,21 +1,30 @@
-"""Train, evaluate against baselines, log and register: the retraining job."""
+"""Train, evaluate against baselines and the champion, log, register: the retraining job."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 
+from features.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.settings import Settings
-from training import tracking
+from features.vector import model_frame
+from training import report, tracking
+from training.backtest import backtest, mean_over_folds
 from training.config import TrainConfig
-from training.dataset import build_training_set, temporal_split
-from training.evaluate import beats, churn_table, value_table
-from training.models import ChurnModel, RecencyBaseline, TrailingRevenueBaseline, ValueModel
+from training.dataset import build_training_set
+from training.evaluate import beats, churn_scores, churn_table, value_table
+from training.fold import fit_churn, fit_value
+from training.metrics import decile_table, value_metrics
+from training.models import ChurnModel, ValueModel
+from training.promote import promote
+from training.promotion import Verdict, verdict
+from training.segments import segment_columns, segment_table
 
 log = logging.getLogger(__name__)
 
@@ -24,39 +33,46 @@ log = logging.getLogger(__name__)
 class Fitted:
     churn: ChurnModel
     value: ValueModel
-    churn_test: pd.DataFrame  # metrics on the test snapshot, rows model / baseline
-    value_test: pd.DataFrame
+    retained: ValueModel  # value if retained: the value model fitted on non-churners
+    calibration: Calibration
     test: pd.DataFrame  # the test snapshot, with labels
+    churn_scores: dict
+    value_scores: dict
     train_rows: dict[str, int]
+    churn_test: pd.DataFrame = field(default_factory=pd.DataFrame)
+    value_test: pd.DataFrame = field(default_factory=pd.DataFrame)
+    churn_segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    value_segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def evaluate(self, config: TrainConfig) -> Fitted:
+        """(Re)compute the test and segment tables from the scores held."""
+        snap = config.snapshot
+        y_c, y_v = self.test[snap.churn_label], self.test[snap.value_label]
+        self.churn_test = churn_table(y_c, self.churn_scores, config.empc, config.empc_vnd)
+        self.value_test = value_table(y_v, self.value_scores)
+        segs = segment_columns(self.test, config.segments)
+        self.churn_segments = segment_table(
+            segs, y_c, self.churn_scores, lambda y, p: churn_scores(y, p, config.empc)
+        )
+        self.value_segments = segment_table(segs, y_v, self.value_scores, value_metrics)
+        return self
 
 
 def fit_and_evaluate(frame: pd.DataFrame, config: TrainConfig) -> Fitted:
-    """Fit both models on the temporal split of `frame` and evaluate them on the test cutoff."""
-    snap = config.snapshot
-    y_c, y_v = snap.churn_label, snap.value_label
-    cs = temporal_split(frame, config.validation_as_of, config.test_as_of, snap.churn_horizon_days)
-    vs = temporal_split(frame, config.validation_as_of, config.test_as_of, snap.value_horizon_days)
-    churn = ChurnModel(config=config.churn, seed=config.seed, threads=config.threads).fit(
-        cs.train, cs.train[y_c], cs.validation, cs.validation[y_c]
-    )
-    value = ValueModel(config=config.value, seed=config.seed, threads=config.threads).fit(
-        vs.train, vs.train[y_v], vs.validation, vs.validation[y_v]
-    )
-    test = cs.test
-    recency = RecencyBaseline().fit(cs.train, cs.train[y_c])
-    trailing = TrailingRevenueBaseline(horizon_days=snap.value_horizon_days)
+    """Fit both models on the temporal split of `frame`, calibrate churn on the validation
+    snapshot, and evaluate everything on the test cutoff beside the baselines."""
+    c = fit_churn(frame, config.validation_as_of, config.test_as_of, config)
+    v = fit_value(frame, config.validation_as_of, config.test_as_of, config, extras=True)
     return Fitted(
-        churn=churn,
-        value=value,
-        churn_test=churn_table(
-            test[y_c], {"model": churn.predict_proba(test), "baseline": recency.predict_proba(test)}
-        ),
-        value_test=value_table(
-            test[y_v], {"model": value.predict(test), "baseline": trailing.predict(test)}
-        ),
-        test=test,
-        train_rows={"churn": len(cs.train), "value": len(vs.train)},
-    )
+        churn=c.model,
+        value=v.model,
+        retained=v.retained,
+        calibration=c.calibration,
+        test=c.test,
+        churn_scores=c.scores,
+        value_scores=v.scores,
+        train_rows={"churn": c.train_rows, "value": v.train_rows},
+    ).evaluate(config)
 
 
 @dataclass(frozen=True)
@@ -68,51 +84,186 @@ class TrainResult:
     value_champion: bool
     churn_test: pd.DataFrame
     value_test: pd.DataFrame
+    churn_verdict: Verdict | None = None
+    value_verdict: Verdict | None = None
+    backtest: dict = field(default_factory=dict)  # kind -> mean over folds per scorer
+    report_uri: str = ""
+
+
+def _comparable(reg: tracking.Registered | None, config: TrainConfig) -> bool:
+    """A champion can be scored on this test snapshot when it reads the same features and
+    its own training labels ended before this test cutoff."""
+    if reg is None or reg.tags.get("feature_schema_version") != feature_schema_version():
+        return False
+    return reg.tags.get("test_as_of", "9999") <= config.test_as_of.isoformat()
+
+
+def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> dict[str, str]:
+    compared = {}
+    X = model_frame(fitted.test)
+    for kind, name in (("churn", settings.churn_model), ("value", settings.value_model)):
+        reg = tracking.load_alias(name, settings.alias)
+        if not _comparable(reg, config):
+            continue
+        raw = reg.booster.predict(X)
+        if kind == "churn":
+            fitted.churn_scores["champion"] = reg.calibration.apply(raw)
+        else:
+            fitted.value_scores["champion"] = raw
+        compared[kind] = reg.version
+    fitted.evaluate(config)
+    return compared
+
+
+def _log_tables(fitted: Fitted, bt: dict[str, pd.DataFrame]) -> None:
+    for kind in ("churn", "value"):
+        table = getattr(fitted, f"{kind}_test")
+        for scorer, row in table.iterrows():
+            mlflow.log_metrics({f"test_{kind}_{scorer}_{m}": float(v) for m, v in row.items()})
+        mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
+        mlflow.log_text(
+            getattr(fitted, f"{kind}_segments").to_csv(), f"evaluation/{kind}_segments.csv"
+        )
+        if kind in bt:
+            mlflow.log_text(bt[kind].to_csv(), f"evaluation/{kind}_backtest.csv")
+            for scorer, row in mean_over_folds(bt[kind]).iterrows():
+                mlflow.log_metrics(
+                    {f"backtest_{kind}_{scorer}_{m}_mean": float(v) for m, v in row.items()}
+                )
+
+
+def _report(fitted: Fitted, config: TrainConfig, bt: dict) -> None:
+    snap = config.snapshot
+    y_c, y_v = fitted.test[snap.churn_label], fitted.test[snap.value_label]
+    sample = fitted.test.head(5000)
+    contrib = {
+        k: report.contributions(m.booster_, sample)
+        for k, m in (("churn", fitted.churn), ("value", fitted.value))
+    }
+    figures = {
+        "churn_gains_lift": report.gains_figure(
+            y_c, {k: v for k, v in fitted.churn_scores.items() if k != "model_raw"}
+        ),
+        "churn_calibration": report.calibration_figure(
+            y_c, {k: fitted.churn_scores[k] for k in ("model_raw", "model")}
+        ),
+        "value_deciles": report.deciles_figure(y_v, fitted.value_scores["model"]),
+        "churn_importance": report.importance_figure(fitted.churn.booster_, "churn: gain"),
+        "value_importance": report.importance_figure(fitted.value.booster_, "value: gain"),
+        "churn_contributions": report.contributions_figure(contrib["churn"], "churn"),
+        "value_contributions": report.contributions_figure(contrib["value"], "value"),
+    }
+    images = {}
+    for name, fig in figures.items():
+        mlflow.log_figure(fig, f"report/{name}.png")
+        images[name] = report.png(fig)
+    tables = {
+        "churn on the test snapshot": fitted.churn_test,
+        "value on the test snapshot": fitted.value_test,
+        "value deciles (model)": decile_table(y_v, fitted.value_scores["model"]),
+    }
+    tables |= {f"{k} backtest, mean over folds": mean_over_folds(t) for k, t in bt.items()}
+    tables |= {
+        "churn per segment": fitted.churn_segments,
+        "value per segment": fitted.value_segments,
+        "churn contributions": contrib["churn"].head(20),
+        "value contributions": contrib["value"].head(20),
+    }
+    page = report.render_html(f"Retain model report, test {config.test_as_of}", tables, images)
+    mlflow.log_text(page, "report/model_report.html")
 
 
 def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
-    """Build the training set from `raw`, fit, evaluate, log to MLflow and register both
-    models; move the `champion` alias to a model only when it beats its baseline."""
+    """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
+    the current champion, log to MLflow, register both models as `challenger`, and (when
+    `config.promotion.auto`) promote each one that passes the promotion rule."""
     frame, manifest = build_training_set(raw, config.cutoffs, config.snapshot)
     fitted = fit_and_evaluate(frame, config)
+    bt = backtest(frame, config, strict=False)
     exp = tracking.experiment_id(settings)
+    compared = _add_champions(fitted, settings, config)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{config.test_as_of}") as run:
         mlflow.log_params(config.flat() | {"feature_schema_version": feature_schema_version()})
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
-        for kind, table in (("churn", fitted.churn_test), ("value", fitted.value_test)):
-            for scorer, row in table.iterrows():
-                mlflow.log_metrics({f"test_{kind}_{scorer}_{m}": float(v) for m, v in row.items()})
-            mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
+        _log_tables(fitted, bt)
         mlflow.log_metrics(
             {
                 "churn_best_iteration": fitted.churn.best_iteration_,
                 "value_best_iteration": fitted.value.best_iteration_,
             }
         )
+        _report(fitted, config, bt)
         test = fitted.test
-        churn_ok = beats(fitted.churn_test, "roc_auc")
-        value_ok = beats(fitted.value_test, "normalized_gini")
         tags = {"run_id": run.info.run_id, "test_as_of": config.test_as_of.isoformat()}
-        churn_v = tracking.log_booster(
-            fitted.churn.booster_,
-            "churn_model",
+        verdicts = {
+            "churn": verdict("churn", fitted.churn_test, fitted.churn_segments, config.promotion),
+            "value": verdict("value", fitted.value_test, fitted.value_segments, config.promotion),
+        }
+        versions = {}
+        extra = {
+            "churn": {},
+            "value": {
+                "value_if_retained_model": f"runs:/{run.info.run_id}/value_if_retained_model"
+            },
+        }
+        for kind, model, name, out, cal in (
+            ("churn", fitted.churn, settings.churn_model, "churn_probability", fitted.calibration),
+            ("value", fitted.value, settings.value_model, config.snapshot.value_label, None),
+        ):
+            predict = model.predict_proba if kind == "churn" else model.predict
+            versions[kind] = tracking.log_booster(
+                model.booster_,
+                f"{kind}_model",
+                test,
+                pd.Series(predict(test.head(5)), name=out),
+                name,
+                tags
+                | extra[kind]
+                | {
+                    "beats_baseline": beats(getattr(fitted, f"{kind}_test"), _primary(kind)),
+                    "compared_champion_version": compared.get(kind, "none"),
+                    "promotion_check": verdicts[kind].text(),
+                },
+                calibration=cal,
+            )
+            tracking.set_alias(name, "challenger", versions[kind])
+        tracking.log_booster(
+            fitted.retained.booster_,
+            "value_if_retained_model",
             test,
-            pd.Series(fitted.churn.predict_proba(test.head(5)), name="churn_probability"),
-            settings.churn_model,
-            tags | {"beats_baseline": churn_ok},
+            pd.Series(fitted.retained.predict(test.head(5)), name="value_if_retained"),
+            None,
+            tags,
         )
-        value_v = tracking.log_booster(
-            fitted.value.booster_,
-            "value_model",
-            test,
-            pd.Series(fitted.value.predict(test.head(5)), name=config.snapshot.value_label),
-            settings.value_model,
-            tags | {"beats_baseline": value_ok},
-        )
-        if churn_ok:
-            tracking.set_alias(settings.churn_model, settings.alias, churn_v)
-        if value_ok:
-            tracking.set_alias(settings.value_model, settings.alias, value_v)
+    promoted = {}
+    for kind in ("churn", "value"):
+        promoted[kind] = False
+        if config.promotion.auto and verdicts[kind].ok:
+            promote(
+                settings,
+                kind,
+                config.promotion,
+                version=versions[kind],
+                who="retain train (automatic)",
+                when=datetime.now(UTC),
+            )
+            promoted[kind] = True
+        elif not verdicts[kind].ok:
+            log.warning("%s", verdicts[kind].text())
     return TrainResult(
-        run.info.run_id, churn_v, value_v, churn_ok, value_ok, fitted.churn_test, fitted.value_test
+        run.info.run_id,
+        versions["churn"],
+        versions["value"],
+        promoted["churn"],
+        promoted["value"],
+        fitted.churn_test,
+        fitted.value_test,
+        verdicts["churn"],
+        verdicts["value"],
+        {k: mean_over_folds(t) for k, t in bt.items()},
+        f"{run.info.artifact_uri}/report/model_report.html",
     )
+
+
+def _primary(kind: str) -> str:
+    return "roc_auc" if kind == "churn" else "normalized_gini"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
@@ -11,6 +14,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from features.calibration import FILE_NAME as CALIBRATION_FILE
+from features.calibration import Calibration
 from features.definitions import FEATURE_NAMES, feature_schema_version
 from features.settings import Settings
 
@@ -36,29 +41,99 @@ def log_booster(
     name: str,
     example: pd.DataFrame,
     output: pd.Series,
-    registered_name: str,
+    registered_name: str | None,
     tags: dict[str, str],
-) -> str:
-    """Log a Booster in LightGBM's native format inside the active run, register it, tag the
-    version with the feature schema version; return the new version number."""
+    calibration: Calibration | None = None,
+) -> str | None:
+    """Log a Booster in LightGBM's native format inside the active run, with its signature,
+    an input example and (for churn) `calibration.json` in the same model folder; register
+    it when `registered_name` is given, tag the version with the feature schema version and
+    `tags`; return the new version number."""
     example = example[list(FEATURE_NAMES)].head(5)
     signature = infer_signature(example, output.head(5))
-    info = mlflow.lightgbm.log_model(
-        booster,
-        name=name,
-        signature=signature,
-        metadata={"feature_schema_version": feature_schema_version()},
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = []
+        if calibration is not None:
+            path = Path(tmp) / CALIBRATION_FILE
+            path.write_text(calibration.to_json())
+            extra.append(str(path))
+        info = mlflow.lightgbm.log_model(
+            booster,
+            name=name,
+            signature=signature,
+            metadata={"feature_schema_version": feature_schema_version()},
+            extra_files=extra or None,
+            # Stated, not inferred: inference runs a subprocess per model (seconds each).
+            pip_requirements=[f"lightgbm=={lgb.__version__}"],
+        )
+    mlflow.log_text(
+        example.to_json(orient="records", date_format="iso"), f"{name}/input_example.json"
     )
+    if registered_name is None:
+        return None
     version = mlflow.register_model(info.model_uri, registered_name)
     client = MlflowClient()
     for k, v in ({"feature_schema_version": feature_schema_version()} | tags).items():
         client.set_model_version_tag(registered_name, version.version, k, str(v))
-    mlflow.log_text(
-        example.to_json(orient="records", date_format="iso"), f"{name}/input_example.json"
-    )
     return str(version.version)
 
 
 def set_alias(registered_name: str, alias: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(registered_name, alias, version)
     log.info("%s@%s -> version %s", registered_name, alias, version)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registered model version loaded back: native Booster, calibration and tags."""
+
+    name: str
+    version: str
+    booster: lgb.Booster
+    calibration: Calibration
+    tags: dict[str, str]
+
+
+def load_alias(registered_name: str, alias: str) -> Registered | None:
+    """The version behind `registered_name@alias`, or None when the alias is not set."""
+    client = MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(registered_name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{registered_name}/{mv.version}", dst_path=tmp
+            )
+        )
+        files = sorted(local.rglob("*.lgb"))
+        if not files:
+            raise FileNotFoundError(f"model {registered_name} version {mv.version}: no .lgb file")
+        booster = lgb.Booster(model_file=str(files[0]))
+        calibration = Calibration.load(local)
+    return Registered(registered_name, str(mv.version), booster, calibration, dict(mv.tags))
+
+
+def alias_version(registered_name: str, alias: str) -> str | None:
+    try:
+        return str(MlflowClient().get_model_version_by_alias(registered_name, alias).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def tag_version(registered_name: str, version: str, tags: dict[str, object]) -> None:
+    client = MlflowClient()
+    for k, v in tags.items():
+        client.set_model_version_tag(registered_name, version, k, str(v))
+
+
+def version_tags(registered_name: str, version: str) -> dict[str, str]:
+    return dict(MlflowClient().get_model_version(registered_name, version).tags)
+
+
+def run_table(run_id: str, path: str, index_cols: int) -> pd.DataFrame:
+    """A CSV evaluation table the run logged at `path`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
+        return pd.read_csv(local, index_col=list(range(index_cols)))

@@ -60,3 +60,57 @@ def test_regression_metrics_literals():
     assert spearman(np.array([1, 2, 3.0]), np.array([10, 20, 30.0])) == pytest.approx(1.0)
     m = value_metrics(np.array([1, 2, 3, 4.0]), np.array([1, 2, 3, 4.0]))
     assert m["rmse"] == 0.0 and m["normalized_gini"] == pytest.approx(1.0)
+
+
+def test_capture_and_ece_literals():
+    from training.metrics import capture_at, expected_calibration_error
+
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1])
+    s = np.arange(10, 0, -1, dtype=float)  # row 0 ranked first
+    assert capture_at(y, s, 0.2) == pytest.approx(2 / 3)
+    # Two equal-count bins of five: [.1]*5 vs rate 1/5, [.5]*5 vs rate 2/5.
+    p = np.array([0.1] * 5 + [0.5] * 5)
+    yy = np.array([1, 0, 0, 0, 0, 1, 1, 0, 0, 0])
+    assert expected_calibration_error(yy, p, bins=2) == pytest.approx((0.1 + 0.1) / 2)
+
+
+def test_ece_of_calibrated_probabilities_is_small():
+    from training.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0, 0.3, 200_000)
+    assert expected_calibration_error(rng.random(len(p)) < p, p) < 0.005
+    assert expected_calibration_error(rng.random(len(p)) < p, p * 2) > 0.1
+
+
+def test_decile_table_and_total_bias():
+    from training.metrics import decile_table, mae, total_bias
+
+    actual = np.arange(1, 11, dtype=float)
+    t = decile_table(actual, actual, groups=5)
+    assert t["mean_actual"].tolist() == [9.5, 7.5, 5.5, 3.5, 1.5]
+    assert t["share_of_actual"].iloc[0] == pytest.approx(19 / 55)
+    assert total_bias(actual, actual * 1.1) == pytest.approx(0.1)
+    assert mae(np.array([0.0, 2]), np.array([1.0, 1])) == 1.0
+
+
+def test_empc_against_closed_forms():
+    from training.profit import EMPCConfig, empc
+
+    y = np.array([1, 0] * 500)
+    # Perfect ranking: contact exactly the churners; E[gamma] = 6 / 20.
+    value, share = empc(y, y.astype(float))
+    assert value == pytest.approx(
+        200 * 0.5 * (0.3 * 0.95 - 0.005), abs=5e-3
+    )  # 400-point quantile grid
+    assert share == pytest.approx(0.5)
+    # Constant score: contact everyone or no one; everyone pays at this churn rate.
+    value, share = empc(y, np.zeros(len(y)))
+    assert value == pytest.approx(
+        200 * (0.5 * (0.3 * 0.95 - 0.005) - 0.5 * 0.055), abs=5e-3
+    )  # 400-point quantile grid
+    assert share == 1.0
+    with pytest.raises(ValueError, match="empc.clv: must be positive"):
+        EMPCConfig(clv=0)
+    with pytest.raises(ValueError, match="both churners and non-churners"):
+        empc(np.zeros(4), np.zeros(4))

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
@@ -47,7 +48,9 @@ def test_registered_with_schema_version_and_champion_alias(tiny_trained):
     ):
         mv = client.get_model_version(name, version)
         assert mv.tags["feature_schema_version"] == feature_schema_version()
-        assert mv.tags["beats_baseline"] == str(champion)
+        assert mv.tags["beats_baseline"] == "True"
+        assert mv.tags["promotion_check"].startswith(f"{name.split('-')[1]}: promote")
+        assert champion and mv.tags["promoted_by"] == "retain train (automatic)"
         if champion:
             assert str(client.get_model_version_by_alias(name, "champion").version) == version
     run = client.get_run(result.run_id)
@@ -84,3 +87,56 @@ def test_toml_overrides_and_unknown_keys(tmp_path):
 def test_too_few_cutoffs_is_an_error():
     with pytest.raises(ValueError, match="at least three monthly cutoffs"):
         _ = TrainConfig(train_from=date(2025, 4, 1), test_as_of=date(2025, 5, 1)).cutoffs
+
+
+def test_calibration_and_report_logged_beside_the_model(tiny_trained, tmp_path):
+    import mlflow
+
+    from features.calibration import Calibration
+
+    settings, result = tiny_trained
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{settings.churn_model}/{result.churn_version}",
+        dst_path=str(tmp_path / "churn"),
+    )
+    cal = Calibration.load(local)
+    assert cal.method in ("isotonic", "platt")
+    assert list((tmp_path / "churn").rglob("*.lgb"))
+    page = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id, artifact_path="report/model_report.html", dst_path=str(tmp_path)
+    )
+    text = Path(page).read_text()
+    assert text.count("data:image/png;base64,") == 7
+    assert "churn per segment" in text and "value_tier" in text
+    # Served probability = calibrated; the raw model and the baseline sit beside it.
+    assert {"model", "model_raw", "baseline"} <= set(result.churn_test.index)
+    assert {"model", "hurdle", "baseline"} <= set(result.value_test.index)
+    assert result.churn_test.loc["model", "ece"] < 0.03
+    assert result.backtest["churn"].loc["model", "folds"] == 3
+
+
+def test_backtest_trains_each_fold_only_on_earlier_labels(tiny_raw):
+    from training.backtest import backtest, fold_cutoffs
+
+    frame, _ = build_training_set(tiny_raw, TINY_TRAIN.cutoffs)
+    assert fold_cutoffs(TINY_TRAIN, 3) == [
+        (date(2025, 5, 1), date(2025, 6, 1)),
+        (date(2025, 6, 1), date(2025, 7, 1)),
+        (date(2025, 7, 1), date(2025, 8, 1)),
+    ]
+    with pytest.raises(ValueError, match="as_of: no snapshot on or before 2025-01-31"):
+        backtest(frame, TINY_TRAIN, 3, strict=True)
+    out = backtest(frame, TINY_TRAIN, 3, strict=False)
+    churn = out["churn"]
+    assert sorted({d for d, _ in churn.index}) == [
+        date(2025, 6, 1),
+        date(2025, 7, 1),
+        date(2025, 8, 1),
+    ]
+    # Training rows grow by one monthly snapshot per fold: labels end before validation.
+    rows = churn.xs("model", level="scorer")["train_rows"].tolist()
+    assert rows == [1218, 1218 + 1166, 1218 + 1166 + 1116]
+    assert list(out["value"].index.get_level_values(0).unique()) == [date(2025, 8, 1)]
+    with pytest.raises(ValueError, match="backtest_folds: 4 test cutoffs need at least 6"):
+        fold_cutoffs(TINY_TRAIN, 4)

@@ -1,0 +1,50 @@
+"""Fit a probability calibration on a later snapshot than the model was trained on.
+
+The result is `features.calibration.Calibration`, plain data that serving applies without
+importing training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from features.calibration import METHODS, Calibration
+
+AUTO_ISOTONIC_MIN_POSITIVES = 500
+
+
+def fit_calibration(raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibration:
+    """Map raw model probabilities to observed rates on held-out rows.
+
+    auto: isotonic when the rows hold at least 500 positives, else Platt (a step map fitted
+    on few positives overfits and ties up the ranking);
+    isotonic: a monotone step map, stored as its knots (interpolated between them);
+    platt: logistic regression on the raw probability's log-odds (two parameters);
+    identity: the raw probability unchanged.
+    """
+    if method not in (*METHODS, "auto"):
+        raise ValueError(f"calibration.method: '{method}' is not one of {(*METHODS, 'auto')}")
+    raw = np.asarray(raw, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if method == "auto":
+        method = "isotonic" if y.sum() >= AUTO_ISOTONIC_MIN_POSITIVES else "platt"
+    if len(raw) != len(y):
+        raise ValueError(f"calibration: {len(raw)} scores but {len(y)} labels")
+    if method == "identity":
+        return Calibration()
+    if len(np.unique(y)) < 2:
+        raise ValueError("calibration: labels need both churners and non-churners")
+    if method == "platt":
+        p = np.clip(raw, 1e-12, 1 - 1e-12)
+        logit = np.log(p / (1 - p)).reshape(-1, 1)
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(logit, y)
+        return Calibration(method="platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
+    x, yy = iso.X_thresholds_, iso.y_thresholds_
+    if len(x) < 2:  # a constant map still needs two knots to interpolate
+        x, yy = np.array([0.0, 1.0]), np.array([yy[0], yy[0]])
+    return Calibration(
+        method="isotonic", x=tuple(float(v) for v in x), y=tuple(float(v) for v in yy)
+    )
