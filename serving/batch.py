@@ -29,9 +29,11 @@ import pyarrow.parquet as pq
 
 from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
+from serving.decision import DecisionPolicy, plan_campaign
 from serving.online_store import write_store
 from serving.registry import Models
-from serving.scoring import ANSWER_SCHEMA, score_columns, to_arrow
+from serving.report import ReportInputs, render
+from serving.scoring import ANSWER_SCHEMA, OFFER_GAINS, score_columns, to_arrow
 from serving.segments import SegmentConfig, top_share
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class BatchConfig:
     chunk_rows: int = 200_000
     reasons: bool = True  # top three reasons per row (a SHAP pass: the costly part)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
+    policy: DecisionPolicy = field(default_factory=DecisionPolicy)  # the campaign's budget
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
@@ -63,6 +66,7 @@ class BatchResult:
     predicted_value_top20_share: float
     tier_counts: dict[str, int]
     reject_counts: dict[str, int]
+    campaign: dict = field(default_factory=dict)  # contacted, control, cost, expected gain
 
     def as_dict(self) -> dict:
         d = self.__dict__.copy()
@@ -113,7 +117,8 @@ def score_chunks(
     rows_in = scored = rejected = 0
     tiers: Counter[str] = Counter()
     reject_counts: Counter[str] = Counter()
-    revenue, predicted = [], []
+    revenue, predicted, ids, gains = [], [], [], []
+    as_of = None
     seen: set[int] = set()
     with (
         _atomic_writer(out / "scores.parquet", ANSWER_SCHEMA) as scores_w,
@@ -138,6 +143,9 @@ def score_chunks(
                 tiers.update(answer["value_tier"].tolist())
                 revenue.append(valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32))
                 predicted.append(np.asarray(answer["predicted_value_vnd"], dtype=np.float32))
+                ids.append(answer["subscriber_id"])
+                gains.append(answer[OFFER_GAINS])
+                as_of = as_of or str(answer["as_of"][0])
             if len(rejects):
                 rejects_w.write_table(_rejects_table(rejects))
                 reject_counts.update(r.split(":")[0] for r in rejects["reject_reason"])
@@ -148,6 +156,7 @@ def score_chunks(
                 progress(len(chunk))
     rev = np.concatenate(revenue) if revenue else np.empty(0)
     pred = np.concatenate(predicted) if predicted else np.empty(0)
+    campaign = _campaign(out, ids, gains, models, config)
     result = BatchResult(
         scores_path=out / "scores.parquet",
         rejects_path=out / "rejects.parquet",
@@ -158,12 +167,117 @@ def score_chunks(
         predicted_value_top20_share=top_share(pred) if len(pred) else float("nan"),
         tier_counts=dict(sorted(tiers.items())),
         reject_counts=dict(sorted(reject_counts.items())),
+        campaign=_campaign_summary(campaign),
     )
     if result.rows_in != result.rows_scored + result.rows_rejected:
         raise AssertionError(f"reconciliation failed: {result.as_dict()}")
     write_reconciliation(out, result, models)
+    write_report(out, as_of or "-", result, models, rev, campaign)
     log.info("rows in %d = scored %d + rejected %d", rows_in, scored, rejected)
     return result
+
+
+CAMPAIGN_COLUMNS = (
+    "subscriber_id",
+    "offer_id",
+    "channel",
+    "expected_gain_vnd",
+    "cost_vnd",
+    "group",
+    "reasons",
+)
+
+
+def _campaign(
+    out: Path, ids: list, gains: list, models: Models, config: BatchConfig
+) -> pd.DataFrame | None:
+    """Plan the budgeted campaign over the whole scored base; write it as Parquet and CSV
+    (reasons joined from the scores). None when no uplift model is pinned."""
+    if models.uplift is None or models.catalogue is None:
+        return None
+    offers = [o.offer_id for o in models.catalogue.offers]
+    all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+    matrix = np.vstack(gains) if gains else np.empty((0, len(offers)))
+    plan = plan_campaign(
+        all_ids, pd.DataFrame(matrix, columns=offers), models.catalogue, config.policy
+    )
+    reasons = (
+        pq.read_table(
+            out / "scores.parquet",
+            columns=["subscriber_id", "reasons"],
+            filters=[("subscriber_id", "in", plan["subscriber_id"].tolist())],
+        ).to_pandas()
+        if len(plan)
+        else pd.DataFrame({"subscriber_id": [], "reasons": []})
+    )
+    plan = (
+        plan.merge(reasons, on="subscriber_id", how="left")
+        .sort_values(
+            ["group", "expected_gain_vnd", "subscriber_id"],
+            ascending=[False, False, True],
+            kind="stable",
+        )
+        .reset_index(drop=True)[list(CAMPAIGN_COLUMNS)]
+    )
+    table = pa.Table.from_pandas(plan, preserve_index=False)
+    with _atomic_writer(out / "campaign.parquet", table.schema) as w:
+        w.write_table(table)
+    csv = plan.assign(
+        reasons=plan["reasons"].map(
+            lambda r: " | ".join(r) if isinstance(r, list | np.ndarray) else ""
+        )
+    )
+    tmp = out / ".campaign.csv.tmp"
+    csv.to_csv(tmp, index=False)
+    tmp.replace(out / "campaign.csv")
+    return plan
+
+
+def _campaign_summary(plan: pd.DataFrame | None) -> dict:
+    if plan is None:
+        return {}
+    t = plan[plan["group"] == "treatment"]
+    return {
+        "contacted": int(len(t)),
+        "control": int(len(plan) - len(t)),
+        "cost_vnd": float(t["cost_vnd"].sum()),
+        "expected_gain_vnd": float(t["expected_gain_vnd"].sum()),
+        "offers": {k: int(v) for k, v in t["offer_id"].value_counts().sort_index().items()},
+    }
+
+
+def write_report(
+    out: Path,
+    as_of: str,
+    result: BatchResult,
+    models: Models,
+    trailing_revenue: np.ndarray,
+    campaign: pd.DataFrame | None,
+    drift: pd.DataFrame | None = None,
+) -> Path:
+    """The HTML scoring report beside the scores (see `serving.report`)."""
+    cols = [
+        "churn_probability",
+        "predicted_value_vnd",
+        "value_tier",
+        "relationship_state",
+        "risk_band",
+    ]
+    scores = pq.read_table(out / "scores.parquet", columns=cols).to_pandas()
+    rec = {
+        k: v
+        for k, v in result.as_dict().items()
+        if k in ("rows_in", "rows_scored", "rows_rejected")
+    } | {
+        "churn_model": models.churn.ref,
+        "value_model": models.value.ref,
+        "uplift_model": models.uplift.ref if models.uplift else "none",
+    }
+    page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
+    tmp = out / ".report.html.tmp"
+    tmp.write_text(page)
+    tmp.replace(out / "report.html")
+    return out / "report.html"
 
 
 def _rejects_table(rejects: pd.DataFrame) -> pa.Table:

@@ -21,6 +21,7 @@ from serving.batch import (
     write_snapshot,
 )
 from serving.config import ServingConfig
+from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, open_store
 from serving.registry import ModelLoadError, champion_metrics, load_models
 from serving.startup import start_up
@@ -54,6 +55,12 @@ def score(
     engine: Annotated[str, typer.Option(help="local, or spark (local[*] unless configured)")] = (
         "local"
     ),
+    budget_vnd: Annotated[
+        float, typer.Option(min=0, help="Campaign budget, VND (offer and contact costs)")
+    ] = 50_000_000,
+    control_share: Annotated[
+        float, typer.Option(min=0, max=0.9, help="Share of the campaign held out as control")
+    ] = 0.1,
 ) -> None:
     """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
@@ -66,7 +73,10 @@ def score(
     except ModelLoadError as e:
         raise _fail(e) from e
     as_of_d = as_of.date()
-    config = BatchConfig(chunk_rows=chunk_rows, reasons=reasons)
+    policy = DecisionPolicy(
+        budget_vnd=budget_vnd, control_share=control_share, campaign_id=f"RET-{as_of:%Y%m%d}"
+    )
+    config = BatchConfig(chunk_rows=chunk_rows, reasons=reasons, policy=policy)
     if vectors is None:
         vectors = out / "vectors.parquet"
         rows = write_snapshot(raw, as_of_d, vectors)
@@ -125,12 +135,25 @@ def score(
         f"90 days' revenue ({result.predicted_value_top20_share:.0%} of predicted value)"
     )
     typer.echo(f"  value tiers: {result.tier_counts}")
+    c = result.campaign
+    if c:
+        typer.echo(
+            f"  campaign {policy.campaign_id}: contact {c['contacted']:,} (+{c['control']:,} "
+            f"control) for {c['cost_vnd']:,.0f} VND of {budget_vnd:,.0f}; expected net gain "
+            f"{c['expected_gain_vnd']:,.0f} VND; offers {c['offers']}"
+        )
+    else:
+        typer.echo("  campaign: no uplift model registered (retain train-uplift), no offers")
     typer.echo(
         f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "
         f"{settings.tracking_uri})"
     )
     typer.echo("  HTTP server: retain serve --port 3000")
-    typer.echo(f"scores -> {result.scores_path}; rejects -> {result.rejects_path}")
+    typer.echo(
+        f"scores -> {result.scores_path}; rejects -> {result.rejects_path}; report -> "
+        f"{result.scores_path.parent / 'report.html'}"
+        + (f"; campaign -> {result.scores_path.parent / 'campaign.csv'}" if c else "")
+    )
 
 
 @app.command()

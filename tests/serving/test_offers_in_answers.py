@@ -55,3 +55,28 @@ def test_rows_that_cannot_pay_for_an_offer_skip_the_uplift_pass(models, tiny_raw
     assert hopeless.any()
     assert np.isnan(answer[OFFER_GAINS][hopeless]).all()
     assert pd.Series(answer["best_offer"])[hopeless].isna().all()
+
+
+def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_path):
+    from dataclasses import replace
+
+    from serving.batch import BatchConfig, score_frame
+    from serving.decision import DecisionPolicy
+    from serving.report import SECTIONS
+
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    budget = 200_000.0
+    config = replace(
+        BatchConfig(),
+        policy=DecisionPolicy(budget_vnd=budget, control_share=0.2, campaign_id="RET-test"),
+    )
+    result = score_frame(vectors, models, tmp_path, config)
+    plan = pd.read_parquet(tmp_path / "campaign.parquet")
+    treated = plan[plan.group == "treatment"]
+    assert 0 < treated.cost_vnd.sum() <= budget
+    assert result.campaign["contacted"] == len(treated)
+    assert plan.subscriber_id.is_unique and set(plan.group) <= {"treatment", "control"}
+    assert treated.reasons.map(len).gt(0).all()
+    assert (tmp_path / "campaign.csv").read_text().startswith("subscriber_id,offer_id,channel")
+    page = (tmp_path / "report.html").read_text()
+    assert all(f"<h2>{t}</h2>" in page for t in SECTIONS) and "subscribers to contact" in page
