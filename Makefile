@@ -25,9 +25,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.installed
 
-demo: install  ## generate an operator, train, register, batch-score, print the summary
+demo: install  ## generate an operator, train churn, value and uplift, batch-score, summarise
 	$(VENV)/bin/retain generate --out $(RETAIN_HOME)/data/raw
 	$(VENV)/bin/retain train --raw $(RETAIN_HOME)/data/raw
+	$(VENV)/bin/retain train-uplift --raw $(RETAIN_HOME)/data/raw
 	$(VENV)/bin/retain score --raw $(RETAIN_HOME)/data/raw --as-of $(AS_OF) --out $(RETAIN_HOME)/data/scores
 
 serve: install
