@@ -11,7 +11,7 @@ offer sent the day before T must not reveal that it will be accepted tomorrow.
 from __future__ import annotations
 
 from features.feature import Feature, Source, aggregate, derived, hidden
-from features.schema import CARE_CATEGORIES
+from features.schema import CARE_CATEGORIES, SUBSCRIBERS
 
 CARE = "care_contacts"
 EVENTS = "subscription_events"
@@ -40,7 +40,15 @@ def _count(name: str, table: str, cond: str, description: str) -> Feature:
 
 def attribute_features() -> list[Feature]:
     out = [
-        Feature(a, "subscribers", a, f"Subscriber attribute {a}", "categorical", None, "attribute")
+        Feature(
+            a,
+            "subscribers",
+            a,
+            f"{SUBSCRIBERS.column(a).description} (subscriber attribute)",
+            "categorical",
+            None,
+            "attribute",
+        )
         for a in ATTRIBUTES
     ]
     out += [

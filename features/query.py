@@ -87,16 +87,9 @@ def snapshot_sql(
     ctes.append(
         f"base AS (\n  SELECT * FROM subscribers\n  WHERE activation_date < {r('{t}')}{terminated})"
     )
-    for table, source in SOURCES.items():
-        if table not in present:
-            continue
-        aggs = ",\n    ".join(
-            f"{r(f.sql)} AS {f.name}" for f in every if f.step == "aggregate" and f.table == table
-        )
-        ctes.append(
-            f"f_{table} AS (\n  SELECT subscriber_id,\n    {aggs}\n"
-            f"  FROM ({r(source.relation)}) rel\n  GROUP BY subscriber_id)"
-        )
+    for table in SOURCES:
+        if table in present:
+            ctes.append(f"f_{table} AS (\n  {source_sql(table, as_of, dialect)})")
     cols = []
     for f in every:
         if f.step == "attribute":
@@ -133,6 +126,17 @@ def snapshot_sql(
         + f"\nFROM vec\nWHERE days_since_last_billable <= {e} OR tenure_days <= {e}"
         + "\nORDER BY subscriber_id"
     )
+
+
+def source_sql(table: str, as_of: date, dialect: Dialect = DUCKDB) -> str:
+    """One source's aggregates per subscriber (the `f_<table>` step of the snapshot query)."""
+    aggs = ",\n    ".join(
+        f"{render(f.sql, as_of, dialect)} AS {f.name}"
+        for f in FEATURES + INTERMEDIATES
+        if f.step == "aggregate" and f.table == table
+    )
+    relation = render(SOURCES[table].relation, as_of, dialect)
+    return f"SELECT subscriber_id,\n    {aggs}\n  FROM ({relation}) rel\n  GROUP BY subscriber_id"
 
 
 def labels_sql(

@@ -31,12 +31,21 @@ _SQL_TYPES = {
 }
 
 
-def connect(raw: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per raw table (empty, typed views for absent ones)."""
+def connect(
+    raw: Path, threads: int | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per raw table (empty, typed views for absent ones).
+
+    `memory_limit` (e.g. "3GB") caps DuckDB's buffer memory; above it, operators spill.
+    """
     files = check_tables(raw)
     con = duckdb.connect()
+    # Results are ordered explicitly; not preserving scan order saves memory on big bases.
+    con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     for name, table in TABLES.items():
         if name in files:
             paths = ", ".join(f"'{p}'" for p in files[name])
