@@ -14,9 +14,8 @@ import typer
 
 from features.catalog import write_catalog
 from features.generator import GeneratorConfig, generate_operator
-from features.schema import SchemaError
 from features.snapshot import SnapshotConfig, build_snapshot
-from features.sources import check_tables, write_parquet_atomic
+from features.sources import write_parquet_atomic
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
 
@@ -26,32 +25,82 @@ def generate(
     out: Annotated[Path, typer.Option(help="Folder for the raw tables")] = Path(".retain/data/raw"),
     subscribers: Annotated[int, typer.Option(min=1, help="Subscribers in the base")] = 20_000,
     months: Annotated[int, typer.Option(min=4, help="Months of history")] = 12,
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day")] = datetime(
-        2025, 1, 1
-    ),
+    start: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="First day (the first of a month)")
+    ] = datetime(2025, 1, 1),
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 42,
+    block_size: Annotated[
+        int, typer.Option(min=1, help="Subscribers simulated at once (bounds memory)")
+    ] = 25_000,
+    truth: Annotated[
+        Path | None, typer.Option(help="Folder for the truth tables [default: OUT/../truth]")
+    ] = None,
 ) -> None:
-    """Simulate a mobile operator and write the seven raw tables as Parquet."""
-    cfg = GeneratorConfig(subscribers=subscribers, months=months, start=start.date(), seed=seed)
-    manifest = generate_operator(cfg, out)
+    """Simulate a mobile operator: the raw tables as Parquet, and its truth kept apart."""
+    try:
+        cfg = GeneratorConfig(
+            subscribers=subscribers,
+            months=months,
+            start=start.date(),
+            seed=seed,
+            block_size=block_size,
+        )
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    with typer.progressbar(length=subscribers, label="simulating") as bar:
+        manifest = generate_operator(
+            cfg, out, truth=truth, progress=lambda done, total: bar.update(done - bar.pos)
+        )
     typer.echo(
         f"generated {subscribers:,} subscribers, {manifest['data_start']} to "
-        f"{manifest['data_end']} (exclusive) -> {out}"
+        f"{manifest['data_end']} (exclusive) -> {out}; truth -> {out / manifest['truth']}"
     )
 
 
 @app.command()
 def validate(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
+    data_end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First day not covered by the extract [default: manifest.json's data_end]",
+        ),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON")] = None,
+    examples: Annotated[int, typer.Option(min=0, help="Examples per problem")] = 5,
 ) -> None:
-    """Check every raw table's columns and types against the data contract."""
-    try:
-        files = check_tables(raw)
-    except SchemaError as e:
-        typer.echo(f"invalid: {e}", err=True)
-        raise typer.Exit(1) from e
-    typer.echo(json.dumps({k: len(v) for k, v in files.items()}))
-    typer.echo(f"valid: {raw}")
+    """Check a folder of raw tables against the data contract and report every problem at
+    once: missing or mistyped columns, nulls, unknown values, duplicate keys, negative
+    amounts, rows before activation or after the data end, unknown subscribers. Exits 1 when
+    any problem is fatal."""
+    from features.validate import validate_raw
+
+    result = validate_raw(raw, data_end.date() if data_end else None, max_examples=examples)
+    typer.echo(result.render())
+    if report:
+        write_json_atomic(result.to_dict(), report)
+    fatal = sum(p.fatal for p in result.problems)
+    if fatal:
+        typer.echo(
+            f"invalid: {fatal} fatal problem(s), {len(result.problems) - fatal} warning(s) "
+            f"in {raw}" + (f"; report -> {report}" if report else ""),
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"valid: {raw} ({len(result.problems)} warning(s))"
+        + (f"; report -> {report}" if report else "")
+    )
+
+
+def write_json_atomic(obj: dict, path: Path) -> None:
+    """Write `obj` as indented JSON through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    tmp.replace(path)
 
 
 @app.command()

@@ -179,18 +179,41 @@ VOICE_VND_PER_MIN = 880
 SMS_VND = 300
 DATA_VND_PER_MB = 6
 AIRTIME_LOAN_VND = 10_000
+AIRTIME_LOAN_FEE_VND = 1_000
+
+# Response to a retention offer: the four classic uplift quadrants, their shares, how they
+# shift the baseline leaving hazard (sure things rarely leave, lost causes often do), and how
+# likely each is to accept an offer when it is sent.
+UPLIFT_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
+UPLIFT_SHARES = (0.30, 0.45, 0.18, 0.07)
+UPLIFT_HAZARD = (1.0, 0.45, 2.6, 1.0)
+UPLIFT_ACCEPT = (0.65, 0.5, 0.15, 0.05)
+SLEEPING_DOG_HAZARD = 1.8  # a contacted sleeping dog's hazard multiplier while the offer runs
+OFFER_DAYS = 60  # how long an accepted offer keeps working
 
 
 @dataclass(frozen=True)
 class Offer:
     offer_id: str
     cost_vnd: int
-    effect: float  # multiplier on a persuadable subscriber's leaving hazard when treated
+    description: str
 
 
 OFFERS: tuple[Offer, ...] = (
-    Offer("DATA_BONUS", 15_000, 0.55),
-    Offer("RECHARGE_BONUS", 25_000, 0.45),
-    Offer("TARIFF_DISCOUNT", 40_000, 0.35),
-    Offer("LOYALTY_GIFT", 80_000, 0.30),
+    Offer("DATA_BONUS", 15_000, "3 GB of bonus data for 30 days"),
+    Offer("RECHARGE_BONUS", 25_000, "50% bonus on the next top-up"),
+    Offer("TARIFF_DISCOUNT", 40_000, "20% off the plan for three months"),
+    Offer("LOYALTY_GIFT", 80_000, "a loyalty gift at a store"),
+)
+
+# How strongly each persona (rows, PERSONAS order) responds to each offer (columns, OFFERS
+# order). A persuadable subscriber with strength s who accepts offer o sees the leaving
+# hazard multiplied by 1 - s * AFFINITY[persona, o] for OFFER_DAYS days, and one already on
+# the way out is won back with probability min(1, 2.5 * s * AFFINITY[persona, o]).
+AFFINITY: tuple[tuple[float, ...], ...] = (
+    (0.85, 0.35, 0.45, 0.30),  # heavy_data
+    (0.50, 0.90, 0.55, 0.25),  # price_sensitive
+    (0.20, 0.45, 0.85, 0.40),  # voice_first
+    (0.30, 0.10, 0.60, 0.90),  # business_postpaid
+    (0.25, 0.35, 0.15, 0.10),  # dormant_second_sim
 )

@@ -1,0 +1,21 @@
+"""The operators' data contract document is rendered from the schema and kept up to date."""
+
+from pathlib import Path
+
+from features.contract_doc import main, render_contract
+from features.schema import TABLES
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
+
+
+def test_the_committed_document_is_what_the_schema_renders():
+    assert DOC.read_text() == render_contract(), "run: python -m features.contract_doc"
+
+
+def test_every_table_and_column_is_documented_with_its_source(tmp_path):
+    main([str(tmp_path / "contract.md")])
+    text = (tmp_path / "contract.md").read_text()
+    for name, table in TABLES.items():
+        assert f"## `{name}` ({'required' if table.required else 'optional'})" in text
+        assert all(f"| `{c}` |" in text for c in table.names)
+    assert "Asia/Ho_Chi_Minh" in text and "**Typical source:**" in text
