@@ -131,12 +131,8 @@ def catalog(
     typer.echo(f"feature catalogue -> {out}")
 
 
-def main() -> None:
-    """Entry point: configure logging once, gather every package's commands, run."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
+def build_app() -> typer.Typer:
+    """The `retain` command with every package's commands (the `retain.commands` group)."""
     root = typer.Typer(
         help="Retain: churn, customer value and retention decisions for mobile operators.",
         no_args_is_help=True,
@@ -145,4 +141,13 @@ def main() -> None:
     for ep in sorted(entry_points(group="retain.commands"), key=lambda e: e.name):
         sub = ep.load()
         root.registered_commands.extend(sub.registered_commands)
-    root()
+    return root
+
+
+def main() -> None:
+    """Entry point: configure logging once, gather every package's commands, run."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    build_app()()
