@@ -24,13 +24,13 @@ def model_frame(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in FEATURE_NAMES if c not in frame.columns]
     if missing:
         raise KeyError(f"feature vector: missing columns {missing}")
-    out = pd.DataFrame(index=frame.index)
-    for c in FEATURE_NAMES:
-        if c in CATEGORICAL:
-            out[c] = frame[c].astype("string").astype("category")
-        else:
-            out[c] = pd.to_numeric(frame[c], errors="raise").astype("float64")
-    return out
+    columns = {
+        c: frame[c].astype("string").astype("category")
+        if c in CATEGORICAL
+        else pd.to_numeric(frame[c], errors="raise").astype("float64")
+        for c in FEATURE_NAMES
+    }
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def split_valid(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
