@@ -19,11 +19,13 @@ import json
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from bench.feature_data import AS_OF, ensure_bench_data
 
@@ -74,7 +76,7 @@ def run_pandas() -> int:
     import pyarrow.dataset as ds
 
     cols = ["subscriber_id", "date", *MEASURES, "roaming"]
-    df = ds.dataset(DATA / "usage_daily").to_table(columns=cols).to_pandas()
+    df = ds.dataset(DATA / "usage_daily").to_table(columns=cols).to_pandas(date_as_object=False)
     t = pd.Timestamp(AS_OF)
     df = df[(df["date"] >= t - pd.Timedelta(days=90)) & (df["date"] < t)]
     age = (t - df["date"]).dt.days.to_numpy()
@@ -116,26 +118,24 @@ TASKS = {"floor": run_floor, "usage": run_usage, "pandas": run_pandas, "snapshot
 
 
 def measure(task: str) -> dict:
-    """Run one task in a child process; its wall time and its own peak memory."""
+    """Run one task in a fresh child interpreter; its wall time and its own peak memory."""
     start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # child: run and report rows through the exit path
-        rows = TASKS[task]()
-        Path(f"/tmp/retain-bench/{task}.rows").write_text(str(rows))
-        os._exit(0)
-    _, status, usage = os.wait4(pid, 0)
+    child = subprocess.Popen([sys.executable, "-m", "bench.features", "--task", task])
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
         raise RuntimeError(f"bench task {task} failed with status {status}")
-    rows = int(Path(f"/tmp/retain-bench/{task}.rows").read_text())
+    rows = int((DATA / f".{task}.rows").read_text())
     return {"wall_s": wall, "peak_mib": usage.ru_maxrss / 1024, "rows": rows}
 
 
 def main(repeats: int = 3) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     ensure_bench_data(DATA)
-    con = duckdb.connect()
-    usage_rows = con.execute(f"SELECT count(*) FROM '{DATA}/usage_daily/*.parquet'").fetchone()[0]
+    usage_rows = sum(
+        pq.ParquetFile(f).metadata.num_rows
+        for f in sorted((DATA / "usage_daily").glob("*.parquet"))
+    )
     runs: dict[str, list[dict]] = {t: [] for t in TASKS}
     for i in range(repeats):
         for task in TASKS:
@@ -183,4 +183,7 @@ def main(repeats: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    if len(sys.argv) == 3 and sys.argv[1] == "--task":
+        (DATA / f".{sys.argv[2]}.rows").write_text(str(TASKS[sys.argv[2]]()))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
