@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -187,8 +188,14 @@ def _pandas_runner(packed, config: BatchConfig):
 def score_parquet_spark(
     vectors_path: Path, models: Models, out: Path, config: BatchConfig = BatchConfig()
 ) -> BatchResult:
-    """`score_spark` on a local Spark session (`local[*]`) unless one is already active."""
+    """`score_spark` on a local Spark session (`local[*]`) unless one is already active; its
+    Python workers run this interpreter, which has the scoring path's dependencies."""
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.builder.master("local[*]").appName("retain-score").getOrCreate()
+    spark = (
+        SparkSession.builder.master("local[*]")
+        .appName("retain-score")
+        .config("spark.pyspark.python", sys.executable)
+        .getOrCreate()
+    )
     return score_spark(spark, vectors_path, models, out, config)
