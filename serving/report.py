@@ -37,11 +37,8 @@ class ReportInputs:
 
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode()
     return f'<img alt="figure" src="data:image/png;base64,{data}">'
 
@@ -51,12 +48,11 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _figure(width: float = 6.0, height: float = 3.2):
-    import matplotlib
+    """A figure that needs no GUI backend (drawn on Agg whatever pyplot is set to)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
 
 
 def _lorenz(values: np.ndarray, label: str, ax) -> float:

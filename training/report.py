@@ -20,9 +20,8 @@ from training.metrics import decile_table
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """pyplot, imported when a figure is drawn. No backend is forced: headless, matplotlib
+    falls back to Agg by itself, and in a notebook the figures display inline."""
     import matplotlib.pyplot as plt
 
     return plt
