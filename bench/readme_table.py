@@ -19,116 +19,119 @@ RESULTS = ROOT / "bench" / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
-def _get(data: dict, path: str):
-    for key in path.split("."):
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
-
-
 def _fmt(value, spec: str) -> str:
     if value is None:
         return "n/a"
     return format(value, spec)
 
 
-# (result file, command, what is measured, [(label, json path, format)])
+def _features(d: dict) -> str:
+    r = d.get("readme", d)
+    return "; ".join(f"{k} {v}" for k, v in r.items()) if "readme" in d else _flat(d)
+
+
+def _flat(d: dict) -> str:
+    return "; ".join(
+        f"{k} {_fmt(v, ',.3g' if isinstance(v, float) else '')}"
+        for k, v in d.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    )
+
+
+def _generator(d: dict) -> str:
+    s = d["sizes"][-1]
+    return (
+        f"{s['subscribers']:,} subscribers x {s['months']} months: {s['generate_s']:,.0f} s, "
+        f"peak {s['generate_peak_rss_mb']:,} MiB; {s['ratio_vs_floor']:.1f}x the Parquet floor"
+    )
+
+
+def _batch(d: dict) -> str:
+    return (
+        f"{d['rows']:,} rows: Retain {d['retain_batch_rows_per_s']:,.0f} rows/s vs raw predict "
+        f"{d['raw_predict_rows_per_s']:,.0f} rows/s ({d['ratio_retain_to_raw']:.2f}x); reasons "
+        f"{d['reasons_rows_per_s']:,.0f} rows/s"
+    )
+
+
+def _mlc(d: dict) -> str:
+    m, b = d["mean"]["model"], d["mean"]["baseline"]
+    return (
+        f"ROC-AUC {m['roc_auc']:.3f} vs {b['roc_auc']:.3f}; Brier {m['brier']:.4f} vs "
+        f"{b['brier']:.4f}; lift@10% {m['lift_top10']:.2f} vs {b['lift_top10']:.2f}"
+    )
+
+
+def _cdnow(d: dict) -> str:
+    t = d["table"]
+    anchor = next(v for k, v in t.items() if "anchor" in k)
+    retain = next(v for k, v in t.items() if k.startswith("Retain"))
+    return (
+        f"Gini {retain['normalized_gini']:.3f} vs {anchor['normalized_gini']:.3f}; RMSE "
+        f"{retain['rmse_spend']:.1f} vs {anchor['rmse_spend']:.1f}; total "
+        f"{retain['total_vs_actual']:+.1%} vs {anchor['total_vs_actual']:+.1%}"
+    )
+
+
+def _oracle(d: dict) -> str:
+    t = d["table"]
+    return (
+        f"ROC-AUC {t['model']['roc_auc']:.3f} vs oracle {t['oracle']['roc_auc']:.3f} "
+        f"({t['model']['auc_vs_oracle']:.3f}); recency {t['baseline']['roc_auc']:.3f}; "
+        f"ECE {t['model']['ece']:.4f}"
+    )
+
+
+def _policy(d: dict) -> str:
+    parts = []
+    for b in d["budgets"]:
+        p = b["policies"]
+        parts.append(
+            f"{b['budget_vnd'] / 1e6:,.0f}M VND: Retain {p['retain']['net_gain_vnd'] / 1e6:+.1f}M "
+            f"({b['retain_share_of_oracle']:.2f} of oracle), highest churn risk "
+            f"{p['highest_churn_risk']['net_gain_vnd'] / 1e6:+.1f}M"
+        )
+    return "; ".join(parts)
+
+
+def _serving(d: dict) -> str:
+    return _features(d)
+
+
+# (result file, command, what is measured, extractor)
 ROWS = (
-    (
-        "features",
-        "python -m bench.features",
-        "1M-subscriber snapshot on DuckDB",
-        (
-            ("usage families s", "pipeline.usage_s", ".1f"),
-            ("scan floor s", "floor.scan_s", ".1f"),
-            ("pandas s", "pandas.usage_s", ".1f"),
-            ("full snapshot s", "pipeline.full_s", ".1f"),
-            ("peak GiB", "pipeline.peak_rss_gib", ".2f"),
-        ),
-    ),
-    (
-        "generator",
-        "python -m bench.generator",
-        "synthetic operator generation",
-        (
-            ("subscribers", "largest.subscribers", ",d"),
-            ("seconds", "largest.generate_s", ".0f"),
-            ("peak MiB", "largest.generate_peak_rss_mb", ",d"),
-        ),
-    ),
-    (
-        "batch",
-        "python -m bench.batch",
-        "batch scoring vs raw predict (1M rows)",
-        (
-            ("Retain rows/s", "retain_batch_rows_per_s", ",.0f"),
-            ("raw predict rows/s", "raw_predict_rows_per_s", ",.0f"),
-            ("ratio", "ratio_retain_to_raw", ".2f"),
-        ),
-    ),
-    (
-        "serving",
-        "python -m bench.serving",
-        "HTTP at concurrency 32 vs mlflow models serve",
-        (
-            ("Retain req/s", "c32.retain.rps", ",.0f"),
-            ("Retain p99 ms", "c32.retain.p99_ms", ".1f"),
-            ("mlflow req/s", "c32.mlflow.rps", ",.0f"),
-            ("ratio", "c32.ratio_rps", ".1f"),
-        ),
-    ),
+    ("features", "python -m bench.features", "1M-subscriber snapshot", _features),
+    ("generator", "python -m bench.generator", "synthetic operator generation", _generator),
+    ("batch", "python -m bench.batch", "batch scoring vs the boosters' raw predict", _batch),
+    ("serving", "python -m bench.serving", "HTTP endpoint vs mlflow models serve", _serving),
     (
         "mlc_churn",
         "python -m bench.mlc_churn",
-        "mlc_churn 5-fold CV vs logistic regression",
-        (
-            ("ROC-AUC", "mean.model.roc_auc", ".3f"),
-            ("baseline AUC", "mean.baseline.roc_auc", ".3f"),
-            ("Brier", "mean.model.brier", ".4f"),
-        ),
+        "mlc_churn, 5-fold CV, vs logistic regression",
+        _mlc,
     ),
-    (
-        "cdnow",
-        "python -m bench.cdnow",
-        "CDNOW holdout spend vs BG/NBD + Gamma-Gamma",
-        (
-            ("Retain Gini", "retain.normalized_gini", ".3f"),
-            ("anchor Gini", "anchor.normalized_gini", ".3f"),
-            ("Retain RMSE", "retain.rmse_spend", ".1f"),
-            ("anchor RMSE", "anchor.rmse_spend", ".1f"),
-            ("total vs actual", "retain.total_vs_actual", "+.1%"),
-        ),
-    ),
+    ("cdnow", "python -m bench.cdnow", "CDNOW holdout spend vs BG/NBD + Gamma-Gamma", _cdnow),
     (
         "churn_oracle",
         "python -m bench.churn_oracle",
         "churn model vs the generator's truth",
-        (("AUC / oracle AUC", "auc_ratio", ".3f"), ("ECE", "ece", ".4f")),
+        _oracle,
     ),
     (
         "policy",
         "python -m bench.policy",
-        "offer policy vs oracle, same budget",
-        (
-            ("share of oracle", "summary.retain_share_of_oracle", ".2f"),
-            ("x highest churn risk", "summary.retain_vs_highest_churn_risk", ".2f"),
-        ),
+        "offer policy vs oracle and churn-risk targeting",
+        _policy,
     ),
 )
 
 
 def table() -> str:
-    lines = ["| benchmark | command | figures |", "|---|---|---|"]
-    for name, command, what, cells in ROWS:
+    lines = ["| benchmark | command | figures (Retain vs reference) |", "|---|---|---|"]
+    for name, command, what, extract in ROWS:
         path = RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        data = json.loads(path.read_text())
-        if "readme" in data:  # a bench may publish a flat summary for this table
-            data = data["readme"]
-        figures = "; ".join(f"{label} {_fmt(_get(data, key), spec)}" for label, key, spec in cells)
-        lines.append(f"| {what} | `{command}` | {figures} |")
+        if path.exists():
+            lines.append(f"| {what} | `{command}` | {extract(json.loads(path.read_text()))} |")
     return "\n".join(lines)
 
 
