@@ -128,8 +128,8 @@ def score_chunks(
             chunk = chunk.reset_index(drop=True)
             valid, rejects = split_valid(chunk)
             if duplicated_ids:
-                ids = valid["subscriber_id"].astype("int64")
-                again = ids.isin(seen).to_numpy()
+                chunk_ids = valid["subscriber_id"].astype("int64")
+                again = chunk_ids.isin(seen).to_numpy()
                 if again.any():
                     extra = valid[again].copy()
                     extra["reject_reason"] = "subscriber_id: duplicate"

@@ -60,7 +60,12 @@ class Answer(BaseModel):
     value_at_risk_vnd: float | None = Field(
         None, description="Churn probability x value if retained; VND over the value horizon"
     )
-    best_offer: str | None = Field(None, description="Null until the decision layer exists")
+    best_offer: str | None = Field(
+        None, description="Best retention offer; null when none is expected to pay for itself"
+    )
+    best_offer_gain_vnd: float | None = Field(
+        None, description="Expected net gain of the best offer, VND"
+    )
     reasons: list[str] | None = Field(None, description="Top churn drivers in plain words")
     churn_model_version: str
     value_model_version: str

@@ -235,10 +235,16 @@ def score(
 _OBJECT = frozenset({"as_of", "best_offer", "reasons"})
 
 
+_NULL_IF_NAN = frozenset({"best_offer_gain_vnd"})  # no offer: null, not NaN
+
+
 def to_arrow(answer: Mapping[str, Any]) -> pa.Table:
     """Answer columns as an Arrow table with `ANSWER_SCHEMA`."""
     return pa.table(
-        {c: pa.array(answer[c], type=ANSWER_SCHEMA.field(c).type) for c in ANSWER_COLUMNS},
+        {
+            c: pa.array(answer[c], type=ANSWER_SCHEMA.field(c).type, from_pandas=c in _NULL_IF_NAN)
+            for c in ANSWER_COLUMNS
+        },
         schema=ANSWER_SCHEMA,
     )
 
