@@ -95,7 +95,27 @@ def _policy(d: dict) -> str:
 
 
 def _serving(d: dict) -> str:
-    return _features(d)
+    runs = {(r["target"], r["concurrency"]): r for r in d["runs"]}
+    parts = []
+    for target in ("retain_by_id", "retain_by_record"):
+        r = runs.get((target, 32))
+        if r:
+            parts.append(
+                f"{target.replace('_', ' ')} at c32 {r['requests_per_s']:,.0f} req/s, "
+                f"p99 {r['p99_ms']:.0f} ms, {r['errors']} errors"
+            )
+    m = runs.get(("mlflow_serve", 32)) or next(
+        (r for k, r in runs.items() if k[1] == 32 and "mlflow" in k[0]), None
+    )
+    if m:
+        parts.append(
+            f"mlflow models serve {m['requests_per_s']:,.0f} req/s, p99 {m['p99_ms']:.0f} ms"
+        )
+    parts.append(
+        f"in-process full answer p50 {d['in_process']['full_answer_p50_ms']:.2f} ms; "
+        f"load average {d['load_avg_at_end'][0]:.1f} on {d['cpus']} cores"
+    )
+    return "; ".join(parts)
 
 
 # (result file, command, what is measured, extractor)
