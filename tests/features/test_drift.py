@@ -39,9 +39,11 @@ def snapshots(tiny_raw, tmp_path_factory):
     a = build_snapshot(tiny_raw, date(2025, 6, 1))
     b = build_snapshot(tiny_raw, date(2025, 7, 1))
     shifted = b.copy()
-    shifted["data_mb_sum_30d"] *= 3  # e.g. a unit change upstream: GB read as MB x 3
+    shifted["data_mb_sum_30d"] *= 10  # a unit error upstream: data counted ten times over
+    moderate = b.copy()
+    moderate["data_mb_sum_30d"] *= 3  # a real but moderate shift: worth a look, not an alarm
     shifted["contract_type"] = "postpaid"
-    for name, frame in (("a", a), ("b", b), ("shifted", shifted)):
+    for name, frame in (("a", a), ("b", b), ("shifted", shifted), ("moderate", moderate)):
         frame.to_parquet(folder / f"{name}.parquet")
     return folder
 
@@ -54,6 +56,8 @@ def test_planted_shift_is_flagged_and_unshifted_month_is_quiet(snapshots):
     status = dict(zip(table.column, table.status, strict=True))
     assert status["data_mb_sum_30d"] == "breach" and status["contract_type"] == "breach"
     assert status["tenure_days"] == "ok"
+    moderate = drift_table(a, pd.read_parquet(snapshots / "moderate.parquet"), ["data_mb_sum_30d"])
+    assert moderate.status.tolist() == ["warn"]
 
 
 def test_command_exit_codes(snapshots, tmp_path):
