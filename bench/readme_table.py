@@ -26,15 +26,31 @@ def _fmt(value, spec: str) -> str:
 
 
 def _features(d: dict) -> str:
-    r = d.get("readme", d)
-    return "; ".join(f"{k} {v}" for k, v in r.items()) if "readme" in d else _flat(d)
+    m, r = d["median"], d["ratios"]
+    return (
+        f"{d['subscribers']:,} subscribers, {d['usage_rows']:,} usage rows: usage families "
+        f"{m['usage']['wall_s']:.1f} s ({r['usage_over_floor']:.2f}x the DuckDB scan floor of "
+        f"{m['floor']['wall_s']:.1f} s; pandas {m['pandas']['wall_s']:.1f} s, "
+        f"{r['pandas_over_usage']:.1f}x slower); full snapshot {m['snapshot']['wall_s']:.1f} s, "
+        f"peak {m['snapshot']['peak_mib'] / 1024:.1f} GiB"
+    )
 
 
-def _flat(d: dict) -> str:
+def _feature_value(d: dict) -> str:
     return "; ".join(
-        f"{k} {_fmt(v, ',.3g' if isinstance(v, float) else '')}"
-        for k, v in d.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
+        f"{k}: PR-AUC {v['pr_auc']:.3f}, ROC-AUC {v['roc_auc']:.3f}"
+        for k, v in d["churn_test"].items()
+    )
+
+
+def _truth(d: dict) -> str:
+    p = d["offer_policy_gain_vnd"]
+    return (
+        f"oracle churn ROC-AUC {d['churn_roc_auc']['oracle']:.3f} (recency "
+        f"{d['churn_roc_auc']['recency_baseline']:.3f}); oracle value Gini "
+        f"{d['value_normalized_gini']['oracle']:.3f} (trailing revenue "
+        f"{d['value_normalized_gini']['trailing_revenue_baseline']:.3f}); best offer policy "
+        f"{p['oracle_unlimited'] / 1e6:+.1f}M VND with {p['oracle_unlimited_contacts']} contacts"
     )
 
 
@@ -120,7 +136,14 @@ def _serving(d: dict) -> str:
 
 # (result file, command, what is measured, extractor)
 ROWS = (
-    ("features", "python -m bench.features", "1M-subscriber snapshot", _features),
+    ("features", "python -m bench.features", "1M-subscriber snapshot on DuckDB", _features),
+    (
+        "feature_value",
+        "python -m bench.feature_value",
+        "churn on the test snapshot: first-issue features vs all families",
+        _feature_value,
+    ),
+    ("oracle", "python -m bench.oracle", "the truth's own figures (the ceiling)", _truth),
     ("generator", "python -m bench.generator", "synthetic operator generation", _generator),
     ("batch", "python -m bench.batch", "batch scoring vs the boosters' raw predict", _batch),
     ("serving", "python -m bench.serving", "HTTP endpoint vs mlflow models serve", _serving),

@@ -25,7 +25,10 @@ def _field_type(f):
         table = TABLES.get(f.table)
         allowed = table.column(f.name).allowed if table and f.name in table.names else ()
         return (Literal[allowed] if allowed else str) | None  # type: ignore[valid-type]
-    return float | None if f.fill is None else float
+    optional_table = f.table in TABLES and not TABLES[f.table].required
+    # Null where the feature can be missing: no event yet, or its table is optional and the
+    # operator does not provide it (the whole family is then null).
+    return float | None if f.fill is None or optional_table else float
 
 
 SubscriberFeatures = create_model(
