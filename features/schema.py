@@ -124,7 +124,11 @@ SUBSCRIBERS = Table(
         SUBSCRIBER_ID,
         Column("activation_date", "date", "First activation of the SIM", "local date"),
         Column("contract_type", "string", "Payment model", allowed=CONTRACT_TYPES),
-        Column("tariff_plan", "string", "Current tariff plan code"),
+        Column(
+            "tariff_plan",
+            "string",
+            "Tariff plan at activation (later changes are plan_change events)",
+        ),
         Column("province", "string", "Home province (one of 63)"),
         Column("region", "string", "Home region", allowed=REGIONS),
         Column("customer_type", "string", "Individual or business line", allowed=CUSTOMER_TYPES),
