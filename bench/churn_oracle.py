@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from features.generator import GeneratorConfig, generate_operator
+from features.training_set import build_training_set
 from features.truth import read_truth
 from training.config import TrainConfig
-from training.dataset import build_training_set
 from training.metrics import brier, expected_calibration_error, roc_auc
 from training.pipeline import fit_and_evaluate
 

@@ -31,13 +31,13 @@ from features.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.generator import GeneratorConfig, generate_operator
 from features.snapshot import build_snapshot
+from features.training_set import build_training_set
 from features.truth import read_truth
 from serving.decision import Catalogue
 from serving.policies import compare_policies
 from serving.registry import Models, PinnedModel, PinnedUplift
 from serving.scoring import OFFER_GAINS, score_columns
 from training.config import TrainConfig
-from training.dataset import build_training_set
 from training.pipeline import fit_and_evaluate
 from training.uplift import OfferUplift
 from training.uplift_data import campaign_set

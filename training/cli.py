@@ -81,9 +81,9 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest: the last FOLDS monthly cutoffs each tested by models trained
     only on snapshots whose labels ended before that fold's validation cutoff."""
+    from features.training_set import build_training_set
     from training.backtest import backtest as run_backtest
     from training.backtest import mean_over_folds
-    from training.dataset import build_training_set
 
     cfg = _config(config)
     frame, _ = build_training_set(raw, cfg.cutoffs, cfg.snapshot)

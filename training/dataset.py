@@ -1,46 +1,15 @@
-"""Training sets: monthly snapshots stacked, and the temporal split by snapshot date."""
+"""The temporal split by snapshot date. The stacked, labelled training set itself is built
+by `features.training_set.build_training_set` (import it from there)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 
-from features.definitions import feature_schema_version
-from features.snapshot import SnapshotConfig, build_snapshot, connect
-
 log = logging.getLogger(__name__)
-
-
-def build_training_set(
-    raw: Path, cutoffs: list[date], config: SnapshotConfig = SnapshotConfig()
-) -> tuple[pd.DataFrame, dict]:
-    """Labelled snapshots at each cutoff, stacked; and a manifest of cutoffs and row counts."""
-    con = connect(raw)
-    parts = []
-    for as_of in cutoffs:
-        snap = build_snapshot(con, as_of, config, labels=True)
-        log.info("snapshot %s: %d eligible subscribers", as_of, len(snap))
-        parts.append(snap)
-    frame = pd.concat(parts, ignore_index=True)
-    manifest = {
-        "feature_schema_version": feature_schema_version(),
-        "cutoffs": [
-            {
-                "as_of": p["as_of"].iloc[0].isoformat() if len(p) else c.isoformat(),
-                "rows": len(p),
-                "churn_rate": float(p[config.churn_label].mean()) if len(p) else None,
-            }
-            for c, p in zip(cutoffs, parts, strict=True)
-        ],
-        "rows": len(frame),
-        "churn_horizon_days": config.churn_horizon_days,
-        "value_horizon_days": config.value_horizon_days,
-    }
-    return frame, manifest
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import pandas as pd
 from features.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.settings import Settings
+from features.training_set import build_training_set
 from features.vector import model_frame
 from training import report, tracking
 from training.backtest import backtest, mean_over_folds
 from training.config import TrainConfig
-from training.dataset import build_training_set
 from training.evaluate import beats, churn_scores, churn_table, value_table
 from training.fold import fit_churn, fit_value
 from training.metrics import decile_table, value_metrics

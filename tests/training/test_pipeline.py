@@ -8,9 +8,10 @@ import pytest
 from mlflow import MlflowClient
 
 from features.definitions import feature_schema_version
+from features.training_set import build_training_set
 from tests.conftest import TINY_TRAIN
 from training.config import TrainConfig
-from training.dataset import build_training_set, temporal_split
+from training.dataset import temporal_split
 from training.pipeline import fit_and_evaluate
 
 
