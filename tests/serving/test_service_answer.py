@@ -33,9 +33,9 @@ def test_scored_answer_is_written_in_model_order():
         b'"risk_band":"low","predicted_value_vnd":123456.5,"value_horizon_days":90,'
         b'"value_tier":"small","relationship_state":"needs care",'
         b'"value_if_retained_vnd":137173.88888888888,"value_at_risk_vnd":null,'
-        b'"best_offer":null,"reasons":["recharged less in the last 30 days",'
-        b'"more dropped calls"],"churn_model_version":"retain-churn/3",'
-        b'"value_model_version":"retain-value/2","best_offer_gain_vnd":null}]'
+        b'"best_offer":null,"best_offer_gain_vnd":null,"reasons":["recharged less in the last '
+        b'30 days","more dropped calls"],"churn_model_version":"retain-churn/3",'
+        b'"value_model_version":"retain-value/2"}]'
     )
 
 
