@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.definitions import FEATURE_NAMES
+from features.drift import DriftThresholds, drift_table
 from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
 from serving.decision import DecisionPolicy, plan_campaign
@@ -49,6 +51,8 @@ class BatchConfig:
     reasons: bool = True  # top three reasons per row (a SHAP pass: the costly part)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)  # the campaign's budget
+    reference: pd.DataFrame | None = field(default=None, compare=False)  # training vectors
+    drift: DriftThresholds = field(default_factory=DriftThresholds)
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
@@ -117,7 +121,8 @@ def score_chunks(
     rows_in = scored = rejected = 0
     tiers: Counter[str] = Counter()
     reject_counts: Counter[str] = Counter()
-    revenue, predicted, ids, gains = [], [], [], []
+    revenue, predicted, ids, gains, drift_sample = [], [], [], [], []
+    sampled = 0
     as_of = None
     seen: set[int] = set()
     with (
@@ -144,6 +149,9 @@ def score_chunks(
                 revenue.append(valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32))
                 predicted.append(np.asarray(answer["predicted_value_vnd"], dtype=np.float32))
                 ids.append(answer["subscriber_id"])
+                if config.reference is not None and sampled < DRIFT_SAMPLE_ROWS:
+                    drift_sample.append(valid.head(DRIFT_SAMPLE_ROWS - sampled))
+                    sampled += len(drift_sample[-1])
                 gains.append(answer[OFFER_GAINS])
                 as_of = as_of or str(answer["as_of"][0])
             if len(rejects):
@@ -172,10 +180,17 @@ def score_chunks(
     if result.rows_in != result.rows_scored + result.rows_rejected:
         raise AssertionError(f"reconciliation failed: {result.as_dict()}")
     write_reconciliation(out, result, models)
-    write_report(out, as_of or "-", result, models, rev, campaign)
+    drift = None
+    if config.reference is not None and drift_sample:
+        current = pd.concat(drift_sample, ignore_index=True)
+        cols = [c for c in FEATURE_NAMES if c in config.reference.columns]
+        drift = drift_table(config.reference, current, cols, config.drift)
+    write_report(out, as_of or "-", result, models, rev, campaign, drift)
     log.info("rows in %d = scored %d + rejected %d", rows_in, scored, rejected)
     return result
 
+
+DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
 
 CAMPAIGN_COLUMNS = (
     "subscriber_id",

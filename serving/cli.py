@@ -23,7 +23,7 @@ from serving.batch import (
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, open_store
-from serving.registry import ModelLoadError, champion_metrics, load_models
+from serving.registry import ModelLoadError, champion_metrics, load_models, training_reference
 from serving.startup import start_up
 
 app = typer.Typer()
@@ -76,7 +76,12 @@ def score(
     policy = DecisionPolicy(
         budget_vnd=budget_vnd, control_share=control_share, campaign_id=f"RET-{as_of:%Y%m%d}"
     )
-    config = BatchConfig(chunk_rows=chunk_rows, reasons=reasons, policy=policy)
+    config = BatchConfig(
+        chunk_rows=chunk_rows,
+        reasons=reasons,
+        policy=policy,
+        reference=training_reference(settings, models),
+    )
     if vectors is None:
         vectors = out / "vectors.parquet"
         rows = write_snapshot(raw, as_of_d, vectors)

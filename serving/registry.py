@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -177,3 +178,22 @@ def champion_metrics(settings: Settings, models: Models) -> dict[str, float]:
         "value_gini": v["test_value_model_normalized_gini"],
         "value_gini_baseline": v["test_value_baseline_normalized_gini"],
     }
+
+
+def training_reference(settings: Settings, models: Models) -> pd.DataFrame | None:
+    """The sample of training vectors the churn model's run logged (the drift reference), or
+    None when the run logged none."""
+    client = MlflowClient(settings.tracking_uri)
+    run_id = client.get_model_version(models.churn.name, models.churn.version).tags.get("run_id")
+    if not run_id:
+        return None
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id,
+            artifact_path="reference/features.parquet",
+            tracking_uri=settings.tracking_uri,
+        )
+    except (MlflowException, OSError):
+        log.info("run %s logged no training reference: reports carry no drift", run_id)
+        return None
+    return pd.read_parquet(path)

@@ -185,6 +185,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{config.test_as_of}") as run:
         mlflow.log_params(config.flat() | {"feature_schema_version": feature_schema_version()})
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
+        _log_reference(frame, config)
         _log_tables(fitted, bt)
         mlflow.log_metrics(
             {
@@ -267,3 +268,21 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
 
 def _primary(kind: str) -> str:
     return "roc_auc" if kind == "churn" else "normalized_gini"
+
+
+REFERENCE_ROWS = 20_000
+
+
+def _log_reference(frame: pd.DataFrame, config: TrainConfig) -> None:
+    """A seeded sample of the training vectors, logged as `reference/features.parquet`: what
+    scoring reports measure drift against."""
+    import tempfile
+
+    from features.definitions import FEATURE_NAMES
+
+    train = frame[frame["as_of"] < config.validation_as_of]
+    sample = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=config.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "features.parquet"
+        sample[list(FEATURE_NAMES)].to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), "reference")

@@ -19,8 +19,13 @@ from tests.servers import free_port
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_trained, tmp_path_factory):
+    """The champion churn and value models, without offers (whether or not another test has
+    pinned an uplift model in the shared store)."""
+    from dataclasses import replace
+
     settings, _ = tiny_trained
-    return load_models(settings, dest=tmp_path_factory.mktemp("models"))
+    models = load_models(settings, dest=tmp_path_factory.mktemp("models"))
+    return replace(models, uplift=None, catalogue=None)
 
 
 @pytest.fixture(scope="session")

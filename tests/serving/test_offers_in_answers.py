@@ -1,6 +1,8 @@
 """Best offers in the one scoring path: same as the reference computation on frames, and
 only offers that pay for themselves."""
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,8 +68,9 @@ def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_pa
 
     vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
     budget = 200_000.0
+    reference = build_snapshot(tiny_raw, date(2025, 6, 1))
     config = replace(
-        BatchConfig(),
+        BatchConfig(reference=reference),
         policy=DecisionPolicy(budget_vnd=budget, control_share=0.2, campaign_id="RET-test"),
     )
     result = score_frame(vectors, models, tmp_path, config)
@@ -80,3 +83,4 @@ def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_pa
     assert (tmp_path / "campaign.csv").read_text().startswith("subscriber_id,offer_id,channel")
     page = (tmp_path / "report.html").read_text()
     assert all(f"<h2>{t}</h2>" in page for t in SECTIONS) and "subscribers to contact" in page
+    assert "No training reference" not in page and "columns breach" in page

@@ -40,3 +40,13 @@ def test_unreachable_store_is_refused(tiny_trained, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
     with pytest.raises(ModelLoadError, match=r"unreachable.*MLFLOW_TRACKING_URI"):
         load_models(replace(settings, tracking_uri="http://127.0.0.1:9"))
+
+
+def test_training_logs_the_drift_reference(tiny_trained, tmp_path):
+    from features.definitions import FEATURE_NAMES
+    from serving.registry import training_reference
+
+    settings, _ = tiny_trained
+    reference = training_reference(settings, load_models(settings, dest=tmp_path))
+    assert reference is not None and list(reference.columns) == list(FEATURE_NAMES)
+    assert 0 < len(reference) <= 20_000
