@@ -37,6 +37,21 @@ TRAIN_CUTOFF = date(1997, 7, 1)  # the shifted window, inside the calibration pe
 SEED = 7
 
 
+def _params(objective: str) -> dict:
+    """The LightGBM settings both CDNOW side models use."""
+    return {
+        "objective": objective,
+        "num_leaves": 15,
+        "learning_rate": 0.03,
+        "min_data_in_leaf": 100,
+        "seed": SEED,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbosity": -1,
+        "num_threads": 2,
+    }
+
+
 def read_log(path: Path = MASTER) -> pd.DataFrame:
     """Top-ups: customer_id, day, spend; several purchases on one day are one top-up."""
     t = pd.read_csv(
@@ -160,33 +175,13 @@ def main() -> None:
     value = AnchoredValueModel(offset_column="anchor_spend", seed=SEED).fit(x1, y1)
     retain_spend = value.predict(x2)
     buy = lgb.train(
-        {
-            "objective": "binary",
-            "num_leaves": 15,
-            "learning_rate": 0.03,
-            "min_data_in_leaf": 100,
-            "seed": SEED,
-            "deterministic": True,
-            "force_row_wise": True,
-            "verbosity": -1,
-            "num_threads": 2,
-        },
+        _params("binary"),
         lgb.Dataset(x1, label=b1),
         num_boost_round=300,
     )
     retain_buy = buy.predict(x2)
     plain = lgb.train(
-        {
-            "objective": "tweedie",
-            "num_leaves": 15,
-            "learning_rate": 0.03,
-            "min_data_in_leaf": 100,
-            "seed": SEED,
-            "deterministic": True,
-            "force_row_wise": True,
-            "verbosity": -1,
-            "num_threads": 2,
-        },
+        _params("tweedie"),
         lgb.Dataset(f1.drop(columns=["T"]), label=y1),
         num_boost_round=300,
     )
