@@ -7,6 +7,7 @@ file schemas against the contract before any data is used.
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,36 @@ def table_files(root: Path, table: str) -> list[Path]:
     """The Parquet files of `table` under `root`, in a stable order."""
     folder = Path(root) / table
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def raw_files(root: Path, table: str) -> list[Path]:
+    """The Parquet and CSV files of `table` under `root` (what `retain clean` reads)."""
+    folder = Path(root) / table
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".parquet", ".csv"))
+
+
+def first_non_utf8(path: Path, block: int = 1 << 23) -> tuple[int, int, bytes] | None:
+    """(line, byte offset, bad bytes) of the first byte sequence in `path` that is not UTF-8,
+    or None when the whole file decodes (a UTF-8 byte-order mark is fine)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    lines, offset = 1, 0
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(block)
+            try:
+                decoder.decode(data, final=not data)
+            except UnicodeDecodeError as e:
+                # the decoder may hold up to three bytes of a sequence from the previous block
+                start = max(e.start - len(e.object) + len(data), 0)
+                bad_at = offset + start
+                head = data[:start]
+                return lines + head.count(b"\n"), bad_at, data[start : start + 4]
+            if not data:
+                return None
+            lines += data.count(b"\n")
+            offset += len(data)
 
 
 def check_tables(root: Path) -> dict[str, list[Path]]:

@@ -6,8 +6,8 @@ problem with its count and a few examples. Checks, per table:
 
 - files: required table missing, unreadable file;
 - columns: missing, or of a type the contract does not accept (later checks skip such columns);
-- values: nulls in a non-nullable column, values outside the allowed set, negative amounts
-  (money, minutes, megabytes, counts);
+- values: nulls in a non-nullable column, values outside the allowed set, NaN or infinite
+  numbers, negative amounts (money, minutes, megabytes, counts) and implausibly large ones;
 - keys: duplicate keys (the table's grain), ids unknown to `subscribers`;
 - time: rows dated before the subscriber's activation, and rows at or after the end of the
   data (`data_end`, the first day not covered, from the caller or the folder's manifest.json);
@@ -15,6 +15,8 @@ problem with its count and a few examples. Checks, per table:
 
 A problem is fatal when the pipeline would fail or compute wrong features or labels with it;
 warnings (rows before activation, accepted control offers) leave the pipeline running.
+The row-level checks are declared once (`row_rules`); `features.clean` applies the same
+predicates to send the rows to a rejects table instead of reporting them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from features.schema import TABLES, Table
 from features.sources import table_files
 
 NON_NEGATIVE_UNITS = ("VND", "MB", "min", "calls", "messages")
+# Above these, one row's amount is a unit or extraction error, not a customer: a day has
+# 1,440 minutes; a billion VND in one top-up, day or bill of one line is not plausible.
+IMPLAUSIBLE_ABOVE = {"VND": 10**9, "min": 1440, "MB": 10**6, "calls": 10**5, "messages": 10**5}
 WARNINGS = ("before_activation", "accepted_in_control")
 
 
@@ -118,8 +123,7 @@ def validate_raw(root: Path, data_end: date | None = None, max_examples: int = 5
         usable[name] = cols
     ctx = _Context(con, usable, problems, max_examples)
     for name in usable:
-        _check_values(ctx, TABLES[name])
-    _check_relations(ctx, data_end)
+        _check_values(ctx, TABLES[name], data_end)
     rows = {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in usable}
     return Report(str(root), _iso(data_end), rows, tuple(problems), tuple(notes))
 
@@ -196,52 +200,107 @@ class _Context:
         self.problems.append(Problem(table, column, check, message, n, examples))
 
 
-def _check_values(ctx: _Context, table: Table) -> None:
+@dataclass(frozen=True)
+class RowRule:
+    """A row-level check, stated once: the rows of `table` matching `where` have the problem.
+
+    `where` is a DuckDB predicate over the table's own columns, plus `activation_date` (the
+    subscriber's, joined) when `joins_activation`, and the views `subscribers` and the table.
+    `validate_raw` counts and shows the matching rows; `features.clean` sends them to the
+    rejects with the reason `column: check`.
+    """
+
+    table: str
+    column: str
+    check: str
+    message: str
+    where: str
+    show: tuple[str, ...]
+    joins_activation: bool = False
+
+    @property
+    def reason(self) -> str:
+        return f"{self.column}: {self.check}" if self.column else self.check
+
+
+def row_rules(table: Table, usable: dict[str, list[str]], data_end: date | None) -> list[RowRule]:
+    """The row-level checks of `table` whose columns are usable, in the order a row's reason
+    is chosen (the first rule a row breaks): values, then relations, then time."""
     name = table.name
-    key = tuple(c for c in table.key if ctx.has(name, c))
+
+    def has(t: str, *cols: str) -> bool:
+        return t in usable and all(c in usable[t] for c in cols)
+
+    key = tuple(c for c in table.key if has(name, c))
+    rules: list[RowRule] = []
     for col in table.columns:
-        if not ctx.has(name, col.name):
+        if not has(name, col.name):
             continue
         c = f'"{col.name}"'
         show = tuple(dict.fromkeys((*key, col.name)))
         if not col.nullable:
-            ctx.rows(name, col.name, "null", "null in a non-nullable column", f"{c} IS NULL", key)
+            rules.append(RowRule(name, col.name, "null", "null in a non-nullable column",
+                                 f"{c} IS NULL", key))  # fmt: skip
         if col.allowed:
             allowed = ", ".join(f"'{v}'" for v in col.allowed)
-            bad = f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})"
-            ctx.rows(name, col.name, "not_allowed", f"value not one of {list(col.allowed)}",
-                     bad, show)  # fmt: skip
+            rules.append(RowRule(name, col.name, "not_allowed",
+                                 f"value not one of {list(col.allowed)}",
+                                 f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})",
+                                 show))  # fmt: skip
+        if col.dtype == "float64":
+            rules.append(RowRule(name, col.name, "not_finite", "NaN or infinite",
+                                 f"(isnan({c}) OR isinf({c}))", show))  # fmt: skip
         if col.unit in NON_NEGATIVE_UNITS:
-            ctx.rows(name, col.name, "negative", f"negative {col.unit}", f"{c} < 0", show)
+            rules.append(RowRule(name, col.name, "negative", f"negative {col.unit}",
+                                 f"{c} < 0", show))  # fmt: skip
+        if col.unit in IMPLAUSIBLE_ABOVE:
+            cap = IMPLAUSIBLE_ABOVE[col.unit]
+            rules.append(RowRule(name, col.name, "implausible",
+                                 f"above {cap:,} {col.unit} in one row", f"{c} > {cap}",
+                                 show))  # fmt: skip
+    time = table.time_column or ("activation_date" if name == "subscribers" else None)
+    linked = name != "subscribers" and has(name, "subscriber_id")
+    if linked and has("subscribers", "subscriber_id"):
+        rules.append(RowRule(name, "subscriber_id", "unknown_subscriber", "id not in subscribers",
+                             "subscriber_id IS NOT NULL AND subscriber_id NOT IN (SELECT "
+                             "subscriber_id FROM subscribers WHERE subscriber_id IS NOT NULL)",
+                             ("subscriber_id",)))  # fmt: skip
+    if time and has(name, time):
+        if linked and has("subscribers", "subscriber_id", "activation_date"):
+            rules.append(RowRule(name, time, "before_activation",
+                                 "dated before the subscriber's activation",
+                                 f'CAST("{time}" AS DATE) < activation_date',
+                                 ("subscriber_id", time, "activation_date"),
+                                 joins_activation=True))  # fmt: skip
+        if data_end is not None:
+            rules.append(RowRule(name, time, "after_data_end",
+                                 f"at or after the data end {data_end}",
+                                 f"\"{time}\" >= DATE '{data_end}'",
+                                 ("subscriber_id", time)))  # fmt: skip
+    return rules
+
+
+def activation_join(name: str) -> str:
+    """`name`'s rows with their subscriber's activation date (the first, should ids repeat)."""
+    return (
+        f"(SELECT t.*, s.activation_date FROM {name} t LEFT JOIN (SELECT subscriber_id, "
+        "min(activation_date) AS activation_date FROM subscribers GROUP BY subscriber_id) s "
+        "USING (subscriber_id))"
+    )
+
+
+def _check_values(ctx: _Context, table: Table, data_end: date | None) -> None:
+    name = table.name
+    for rule in row_rules(table, ctx.usable, data_end):
+        source = activation_join(name) if rule.joins_activation else None
+        ctx.rows(name, rule.column, rule.check, rule.message, rule.where, rule.show, source)
+    key = tuple(c for c in table.key if ctx.has(name, c))
     if len(key) == len(table.key):
         cols = ", ".join(f'"{c}"' for c in key)
         dup = f"(SELECT {cols}, count(*) AS copies FROM {name} GROUP BY {cols} HAVING count(*) > 1)"
         ctx.rows(name, "", "duplicate_key", f"key ({', '.join(key)}) not unique", "true",
                  (*key, "copies"), source=dup)  # fmt: skip
-
-
-def _check_relations(ctx: _Context, data_end: date | None) -> None:
-    subs = ctx.has("subscribers", "subscriber_id")
-    act = ctx.has("subscribers", "subscriber_id", "activation_date")
-    for name in ctx.usable:
-        table = TABLES[name]
-        time = table.time_column or ("activation_date" if name == "subscribers" else None)
-        if name != "subscribers" and subs and ctx.has(name, "subscriber_id"):
-            ctx.rows(name, "subscriber_id", "unknown_subscriber", "id not in subscribers",
-                     "subscriber_id NOT IN (SELECT subscriber_id FROM subscribers)",
-                     ("subscriber_id",))  # fmt: skip
-        if not time or not ctx.has(name, time):
-            continue
-        if data_end is not None:
-            ctx.rows(name, time, "after_data_end", f"at or after the data end {data_end}",
-                     f"\"{time}\" >= DATE '{data_end}'", ("subscriber_id", time))  # fmt: skip
-        if name != "subscribers" and act and ctx.has(name, "subscriber_id"):
-            src = (f"(SELECT t.subscriber_id, t.\"{time}\", s.activation_date FROM {name} t "
-                   f"JOIN subscribers s USING (subscriber_id))")  # fmt: skip
-            ctx.rows(name, time, "before_activation", "dated before the subscriber's activation",
-                     f"CAST(\"{time}\" AS DATE) < activation_date",
-                     ("subscriber_id", time, "activation_date"), source=src)  # fmt: skip
-    if ctx.has("campaigns", "group", "accepted"):
+    if name == "campaigns" and ctx.has("campaigns", "group", "accepted"):
         where = "\"group\" = 'control' AND accepted"
         ctx.rows("campaigns", "accepted", "accepted_in_control", "offer accepted in control",
                  where, ("subscriber_id", "campaign_id"))  # fmt: skip

@@ -1,0 +1,352 @@
+"""Clean a folder of raw tables: fatal problems stop, bad rows go to rejects, nothing is lost.
+
+`clean_raw(raw, out)` reads an operator's extract (Parquet, or UTF-8 CSV, per table folder)
+and writes a folder the pipelines read (`retain train --raw OUT`, `retain score --raw OUT`):
+
+- fatal problems stop it before anything is written, each named with its file, column and
+  rows: a required table missing or empty, a missing column, a column of another type (or
+  a CSV value that does not parse, with its line), a file that is not Parquet, a CSV that
+  is not UTF-8 (with the line of the first bad byte);
+- row-level problems send the row to `OUT/rejects/<table>.parquet` with `reject_reason`
+  (`column: check`) and the row's `source_file` and `source_row` (0-based; a CSV's line is
+  `source_row + 2`). The predicates are `features.validate.row_rules`, the ones
+  `retain validate` reports, applied in one DuckDB pass per table. Then duplicate keys: of
+  identical copies the first is kept and the others rejected; copies that disagree are all
+  rejected (which one is true is not ours to guess). Rows whose subscriber was rejected go
+  too, so no kept row points at a subscriber the pipelines do not know;
+- `OUT/clean.json` reconciles every table: rows in = rows used + rows rejected, by reason.
+
+Extra columns are dropped (and noted). Row order does not matter to the pipelines: every
+feature is an aggregate over a time window. The folder is built beside OUT and renamed into
+place, so a killed run leaves the previous OUT (or none), never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from features.schema import TABLES, SchemaError, Table
+from features.sources import first_non_utf8, raw_files, table_files
+from features.validate import activation_join, row_rules, validate_raw
+
+log = logging.getLogger(__name__)
+
+MARKER = "clean.json"
+_SQL = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
+        "date": "DATE", "timestamp": "TIMESTAMP"}  # fmt: skip
+
+
+class RawDataError(SchemaError):
+    """The extract cannot be cleaned; the message lists each problem with file, column, rows."""
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    rows_in: int
+    rows_used: int
+    rows_rejected: int
+    reasons: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    raw: str
+    out: str
+    data_end: str | None
+    tables: dict[str, TableCounts]
+    notes: tuple[str, ...] = ()
+    files: dict[str, int] = field(default_factory=dict)  # used files -> bytes (the stamp)
+
+    @property
+    def rows_in(self) -> int:
+        return sum(t.rows_in for t in self.tables.values())
+
+    @property
+    def rows_used(self) -> int:
+        return sum(t.rows_used for t in self.tables.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(t.rows_rejected for t in self.tables.values())
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {
+            "rows_in": self.rows_in,
+            "rows_used": self.rows_used,
+            "rows_rejected": self.rows_rejected,
+        }
+
+
+def clean_raw(
+    raw: Path, out: Path, data_end: date | None = None, threads: int | None = None
+) -> CleanResult:
+    """Clean `raw` into `out` (replaced as a whole); `data_end` (else manifest.json's) is the
+    first day not covered: rows at or after it are rejected. Raises RawDataError."""
+    raw, out = Path(raw), Path(out)
+    if not raw.is_dir():
+        raise RawDataError(f"raw data folder {raw} does not exist")
+    manifest = _manifest(raw)
+    if data_end is None and manifest.get("data_end"):
+        data_end = date.fromisoformat(manifest["data_end"])
+    notes = [] if data_end else ["no data end given and no manifest.json: future rows kept"]
+    stage = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    try:
+        con = duckdb.connect()
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        sources = _fatal_pass(con, raw, stage, notes)
+        counts = {}
+        for name in sources:  # subscribers first: the other tables check against its result
+            counts[name] = _clean_table(con, TABLES[name], sources, stage, data_end)
+        files = {
+            str(p.relative_to(stage)): p.stat().st_size
+            for name in counts
+            for p in table_files(stage, name)
+        }
+        result = CleanResult(str(raw), str(out), data_end and data_end.isoformat(), counts,
+                             tuple(notes), files)  # fmt: skip
+        shutil.rmtree(stage / "_stage", ignore_errors=True)
+        shutil.rmtree(stage / "_csv", ignore_errors=True)
+        (stage / MARKER).write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        manifest = manifest | ({"data_end": data_end.isoformat()} if data_end else {})
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        _swap(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    log.info("cleaned %s -> %s: rows in %d = used %d + rejected %d", raw, out,
+             result.rows_in, result.rows_used, result.rows_rejected)  # fmt: skip
+    return result
+
+
+def is_clean(root: Path) -> bool:
+    """True when `root` is an output of `clean_raw` whose table files are unchanged."""
+    path = Path(root) / MARKER
+    if not path.is_file():
+        return False
+    stamp = json.loads(path.read_text()).get("files", {})
+    now = {str(p.relative_to(root)): p.stat().st_size for n in TABLES for p in table_files(root, n)}
+    return bool(stamp) and stamp == now
+
+
+def require_valid(raw: Path, data_end: date | None = None) -> None:
+    """The pipelines' gate: pass a `clean_raw` output, or a folder `validate_raw` finds no
+    fatal problem in; otherwise raise RawDataError with the report and what to do."""
+    if is_clean(raw):
+        return
+    report = validate_raw(raw, data_end)
+    if report.fatal:
+        raise RawDataError(
+            f"{raw} fails validation; nothing was trained or scored:\n{report.render()}\n"
+            f"Set the bad rows aside with `retain clean --raw {raw} --out <folder>` and use "
+            "that folder."
+        )
+    for p in report.problems:
+        log.warning("%s.%s: %s (%d rows)", p.table, p.column, p.message, p.count)
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _manifest(raw: Path) -> dict:
+    path = raw / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _swap(stage: Path, out: Path) -> None:
+    """Put `stage` at `out`; an existing `out` is moved aside first and removed after."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    stage.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _fatal_pass(
+    con: duckdb.DuckDBPyConnection, raw: Path, stage: Path, notes: list[str]
+) -> dict[str, list[tuple[Path, str]]]:
+    """Check every file; return per present table its (Parquet path, source name) pairs,
+    CSVs converted to Parquet under `stage`. Raise RawDataError listing every fatal problem."""
+    problems: list[str] = []
+    sources: dict[str, list[tuple[Path, str]]] = {}
+    for name, table in TABLES.items():
+        files = raw_files(raw, name)
+        if not files:
+            if table.required:
+                problems.append(f"{name}: required table missing (no {raw}/{name}/*.parquet|csv)")
+            else:
+                notes.append(f"optional table {name} absent")
+            continue
+        parts, rows = [], 0
+        for f in files:
+            try:
+                part = _csv_part(con, table, f, stage) if f.suffix.lower() == ".csv" else f
+                rows += _check_parquet(table, part, str(f), notes)
+                parts.append((part, str(f)))
+            except RawDataError as e:
+                problems.append(str(e))
+        if rows == 0 and len(parts) == len(files) and table.required:
+            problems.append(f"{name}: required table is empty (0 rows in {len(files)} file(s): "
+                            f"{', '.join(f.name for f in files)})")  # fmt: skip
+        sources[name] = parts
+    if problems:
+        raise RawDataError("cannot clean " + str(raw) + ":\n  " + "\n  ".join(problems))
+    return sources
+
+
+def _check_parquet(table: Table, path: Path, shown: str, notes: list[str]) -> int:
+    """The rows of a Parquet part whose schema meets the contract; RawDataError otherwise."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+    except Exception as e:  # noqa: BLE001 - any unreadable file is fatal, with its name
+        raise RawDataError(f"{table.name}: {shown} is not a readable Parquet file ({e})") from e
+    problems = []
+    for col in table.columns:
+        i = schema.get_field_index(col.name)
+        if i < 0:
+            problems.append(f"{table.name}.{col.name}: column missing in {shown}")
+        elif not col.accepts(schema.field(i).type):
+            found = schema.field(i).type
+            problems.append(
+                f"{table.name}.{col.name}: {shown} holds {found}, the contract needs "
+                f"{col.dtype} (all {meta.num_rows:,} rows)"
+            )
+    if problems:
+        raise RawDataError("; ".join(problems))
+    extra = [n for n in schema.names if n not in table.names]
+    if extra:
+        notes.append(f"{table.name}: extra columns {extra} in {shown} dropped")
+    return meta.num_rows
+
+
+def _csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Path) -> Path:
+    """Convert a UTF-8 CSV with a header to Parquet under `stage`, typed by the contract."""
+    bad = first_non_utf8(path)
+    if bad:
+        line, offset, data = bad
+        raise RawDataError(
+            f"{table.name}: {path} is not UTF-8: line {line} (byte {offset:,}: {data!r}); "
+            "re-export it as UTF-8, e.g. iconv -f CP1258 -t UTF-8"
+        )
+    header = con.execute(
+        "SELECT * FROM read_csv(?, header = true, all_varchar = true) LIMIT 0", [str(path)]
+    ).description
+    names = [d[0] for d in header]
+    missing = [c for c in table.names if c not in names]
+    if missing:
+        raise RawDataError(
+            "; ".join(f"{table.name}.{c}: column missing in {path}" for c in missing)
+        )
+    types = {n: _SQL[table.column(n).dtype] if n in table.names else "VARCHAR" for n in names}
+    part = stage / "_csv" / table.name / f"{path.stem}.parquet"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    cols = ", ".join(f'"{c}"' for c in table.names)
+    try:
+        con.execute(
+            f"COPY (SELECT {cols} FROM read_csv(?, header = true, columns = {types!r})) "
+            f"TO '{part}' (FORMAT parquet)",
+            [str(path)],
+        )
+    except duckdb.Error as e:
+        text = str(e)
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        column = re.search(r'converting column "([^"]+)"', text)
+        value = re.search(r'Could not convert string "([^"]*)" to \'(\w+)\'', text)
+        where = f"{table.name}.{column.group(1)}" if column else table.name
+        what = (f"'{value.group(1)}' is not {value.group(2)}" if value
+                else text.splitlines()[0])  # fmt: skip
+        raise RawDataError(f"{where}: {path} line {line.group(1) if line else '?'}: {what}") from e
+    return part
+
+
+def _clean_table(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    sources: dict[str, list[tuple[Path, str]]],
+    stage: Path,
+    data_end: date | None,
+) -> TableCounts:
+    name = table.name
+    typed = ", ".join(f'CAST("{c.name}" AS {_SQL[c.dtype]}) AS "{c.name}"' for c in table.columns)
+    scans = " UNION ALL ".join(
+        f"SELECT {typed}, '{_quote(shown)}' AS source_file, file_row_number AS source_row "
+        f"FROM read_parquet('{path}', file_row_number = true)"
+        for path, shown in sources[name]
+    )
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS {scans}")
+    usable = {n: TABLES[n].names for n in sources}
+    rules = row_rules(table, usable, data_end)
+    cases = [(r.where, r.reason) for r in rules]
+    if name != "subscribers":
+        cases.insert(
+            next((i + 1 for i, r in enumerate(rules) if r.check == "unknown_subscriber"), 0),
+            ("subscriber_id NOT IN (SELECT subscriber_id FROM clean_subscribers)",
+             "subscriber_id: subscriber_rejected"),
+        )  # fmt: skip
+    reason = "CASE " + " ".join(f"WHEN {w} THEN '{r}'" for w, r in cases) + " END"
+    source = activation_join(name) if any(r.joins_activation for r in rules) else name
+    cols = ", ".join(f'"{c}"' for c in table.names)
+    staged = stage / "_stage" / f"{name}.parquet"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY (SELECT {cols}, source_file, source_row, {reason} AS reject_reason "
+        f"FROM {source}) TO '{staged}' (FORMAT parquet)"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT * FROM read_parquet('{staged}')")
+    key = ", ".join(f'"{c}"' for c in table.key)
+    # Duplicate keys among the rows that passed: identical copies keep the first.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE dup AS
+        WITH keys AS (
+            SELECT {key}, count(*) AS copies FROM staged WHERE reject_reason IS NULL
+            GROUP BY ALL HAVING count(*) > 1)
+        SELECT s.* EXCLUDE (reject_reason),
+            CASE WHEN count(*) OVER (PARTITION BY {cols}) < k.copies
+                 THEN 'duplicate_key: ' || k.copies || ' rows with this key disagree'
+                 WHEN row_number() OVER (PARTITION BY {cols} ORDER BY source_file, source_row) > 1
+                 THEN 'duplicate_key: copy of an earlier row' END AS reject_reason
+        FROM staged s JOIN keys k USING ({key})
+        WHERE s.reject_reason IS NULL""")  # fmt: skip
+    used = stage / name / "part-00000.parquet"
+    used.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY (SELECT {cols} FROM staged s ANTI JOIN dup USING ({key}) "
+        "WHERE s.reject_reason IS NULL UNION ALL "
+        f"SELECT {cols} FROM dup WHERE reject_reason IS NULL) "
+        f"TO '{used}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    rejects = stage / "rejects" / f"{name}.parquet"
+    rejects.parent.mkdir(parents=True, exist_ok=True)
+    out_cols = f"{cols}, reject_reason, source_file, source_row"
+    con.execute(
+        f"COPY (SELECT {out_cols} FROM staged WHERE reject_reason IS NOT NULL UNION ALL "
+        f"SELECT {out_cols} FROM dup WHERE reject_reason IS NOT NULL "
+        f"ORDER BY source_file, source_row) TO '{rejects}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    if name == "subscribers":
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE clean_subscribers AS "
+            f"SELECT subscriber_id FROM read_parquet('{used}')"
+        )
+    rows_in = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    rows_used = pq.ParquetFile(used).metadata.num_rows
+    reasons = dict(con.execute(
+        f"SELECT reject_reason, count(*) FROM read_parquet('{rejects}') GROUP BY 1 ORDER BY 1"
+    ).fetchall())  # fmt: skip
+    rejected = sum(reasons.values())
+    if rows_in != rows_used + rejected:
+        raise AssertionError(f"{name}: rows in {rows_in} != used {rows_used} + rejected {rejected}")
+    return TableCounts(rows_in, rows_used, rejected, reasons)

@@ -1,0 +1,53 @@
+"""`retain clean`: an operator's extract in, a folder the pipelines read out, rejects beside."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from features.clean import RawDataError, clean_raw
+
+app = typer.Typer()
+
+
+@app.command()
+def clean(
+    raw: Annotated[Path, typer.Option(help="Folder of raw tables (Parquet or UTF-8 CSV)")] = Path(
+        ".retain/data/raw"
+    ),
+    out: Annotated[Path, typer.Option(help="Folder to write (replaced as a whole)")] = Path(
+        ".retain/data/clean"
+    ),
+    data_end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First day not covered by the extract [default: manifest.json's data_end]",
+        ),
+    ] = None,
+) -> None:
+    """Check every table against the data contract. Fatal problems (a required table missing
+    or empty, a missing or mistyped column, an unreadable file, a CSV that is not UTF-8) stop
+    it with the file, column and rows; bad rows (nulls, values outside the contract, NaN,
+    negative or implausible amounts, duplicate keys, unknown subscribers, rows before
+    activation or after the data end) go to OUT/rejects with their reason. Rows in = rows
+    used + rows rejected, per table, in OUT/clean.json. Train and score on OUT."""
+    try:
+        result = clean_raw(raw, out, data_end.date() if data_end else None)
+    except RawDataError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    typer.echo(f"{'table':22s} {'rows in':>12s} {'used':>12s} {'rejected':>10s}  reasons")
+    for name, t in result.tables.items():
+        reasons = ", ".join(f"{r} {n:,}" for r, n in t.reasons.items())
+        typer.echo(f"{name:22s} {t.rows_in:12,d} {t.rows_used:12,d} {t.rows_rejected:10,d}  "
+                   f"{reasons}")  # fmt: skip
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(
+        f"rows in {result.rows_in:,} = used {result.rows_used:,} + rejected "
+        f"{result.rows_rejected:,}; cleaned -> {out}; rejects -> {out / 'rejects'}"
+    )
