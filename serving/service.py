@@ -40,6 +40,7 @@ from serving.nodelay import set_nodelay_on_listeners
 from serving.schemas import Answer, SubscriberFeatures
 from serving.scoring import ANSWER_COLUMNS, score_columns, to_records
 from serving.startup import start_up
+from serving.traffic import cancel_timers_on_answer
 
 _COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
 # The answer model's fields, then any answer column the model does not declare yet: the
@@ -113,7 +114,8 @@ def _one_thread_for_lightgbm() -> None:
 
 
 # Two workers use both cores; a short traffic timeout stops abandoned requests from piling
-# up as live objects (and the garbage-collection pauses they cause under load).
+# up as live objects, and `cancel_timers_on_answer` stops finished ones from living on until
+# their timeout (both cause garbage-collection pauses under load: see serving/traffic.py).
 @bentoml.service(
     name="retain",
     workers=2,
@@ -133,6 +135,7 @@ class RetentionService:
             lambda records: to_records(score_columns(to_columns(records), self.models))
         )
         set_nodelay_on_listeners()
+        cancel_timers_on_answer()
         _one_thread_for_lightgbm()
         # Everything loaded so far lives as long as the process: keep it out of GC scans.
         gc.collect()
