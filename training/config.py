@@ -68,6 +68,15 @@ class SegmentConfig:
 
 
 @dataclass(frozen=True)
+class TuningConfig:
+    """Optional Optuna search of the churn and value settings (training/tuning.py); off with
+    `trials = 0`. The budget is split evenly between the two models."""
+
+    trials: int = 0  # per model
+    minutes: float = 20.0  # wall-time ceiling for both searches together
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Monthly cutoffs from `train_from` to `test_as_of`; the month before the test
     cutoff is the validation snapshot (early stopping); earlier cutoffs train, each model
@@ -85,6 +94,7 @@ class TrainConfig:
     calibration: str = "auto"
     backtest_folds: int = 3  # rolling-origin test cutoffs ending at test_as_of
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     empc: EMPCConfig = field(default_factory=EMPCConfig)
     empc_vnd: EMPCConfig = VND_EMPC
