@@ -1,4 +1,7 @@
-"""Load the pinned models: resolve the alias once, check the feature schema, load natively."""
+"""Load the pinned models: resolve the alias once, check the feature schema, load natively.
+
+Only LightGBM's text files (checked intact first, `serving.model_file`) and JSON are read;
+nothing on this path unpickles, whatever else a model's folder holds."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.uplift_spec import UpliftModel
 from serving.decision import Catalogue
+from serving.model_file import CorruptModelFile, check_model_text
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +91,13 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
     try:
+        check_model_text(files[0])  # LightGBM's own parser aborts the process on most damage
         booster = lgb.Booster(model_file=str(files[0]))
-    except lgb.basic.LightGBMError as e:
-        raise ModelLoadError(f"model {name} version {mv.version}: corrupt model file: {e}") from e
+    except (CorruptModelFile, lgb.basic.LightGBMError) as e:
+        raise ModelLoadError(
+            f"model {name} version {mv.version}: corrupt model file {files[0].name}: {e}; "
+            "register an intact version (retain train) or move the alias back"
+        ) from e
     try:
         calibration = Calibration.load(local)
     except (ValueError, KeyError) as e:
@@ -154,6 +162,8 @@ def _load_uplift(
         dst_path=str(Path(dest) / name) if dest else None,
     )
     try:
+        for f in sorted(Path(local).rglob("*.lgb")):
+            check_model_text(f)
         model = UpliftModel.load(Path(local))
     except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as e:
         raise ModelLoadError(f"model {name} version {mv.version}: cannot load: {e}") from e

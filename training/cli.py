@@ -45,10 +45,17 @@ def train(
     """Build monthly snapshots, backtest, fit churn (calibrated) and value models, evaluate
     them against their baselines and the current champion on the test cutoff, log the
     report to MLflow and register both as @challenger; `champion` moves only to a model
-    that passes the promotion rule."""
+    that passes the promotion rule. Refuses (exit 2) raw data that fails validation: train
+    on a `retain clean` output."""
+    from features.clean import RawDataError
+
     cfg = _config(config, train_from, test_as_of)
     settings = Settings.from_env()
-    result = run_training(raw, cfg, settings)
+    try:
+        result = run_training(raw, cfg, settings)
+    except RawDataError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
     typer.echo(
         f"\nChurn on the test snapshot {cfg.test_as_of} (model = calibrated; "
         "baseline = recency; champion when comparable):"

@@ -11,6 +11,7 @@ import mlflow
 import pandas as pd
 
 from features.calibration import Calibration
+from features.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.training_set import build_training_set
@@ -176,7 +177,11 @@ def _report(fitted: Fitted, config: TrainConfig, bt: dict) -> None:
 def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
     the current champion, log to MLflow, register both models as `challenger`, and (when
-    `config.promotion.auto`) promote each one that passes the promotion rule."""
+    `config.promotion.auto`) promote each one that passes the promotion rule.
+
+    `raw` must be a `retain clean` output or pass `retain validate` without a fatal problem:
+    otherwise RawDataError is raised before anything is fitted, logged or registered."""
+    require_valid(raw)
     frame, manifest = build_training_set(raw, config.cutoffs, config.snapshot)
     fitted = fit_and_evaluate(frame, config)
     bt = backtest(frame, config, strict=False)

@@ -41,3 +41,20 @@ def test_probes_stay_open_and_no_key_means_no_check():
     assert call("s3cret", "/readyz", []) == 200
     assert call("s3cret", "/metrics", []) == 200
     assert call("", "/predict", []) == 200
+
+
+def test_keys_are_compared_in_constant_time_on_equal_lengths(monkeypatch):
+    import hmac
+
+    from serving import auth
+
+    compared, real = [], hmac.compare_digest
+
+    def spy(a, b):
+        compared.append((len(a), len(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    for offered in (b"", b"s", b"s3cre", b"s3cret", b"s3cret-and-more" * 10):
+        call("s3cret", "/predict", [(b"x-api-key", offered)])
+    assert len(compared) == 5 and set(compared) == {(32, 32)}
