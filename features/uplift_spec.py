@@ -1,12 +1,19 @@
 """Offer-uplift models as data: fitted by training, evaluated by serving.
 
-Every meta-learner used here predicts an offer's uplift as a weighted sum of LightGBM
-boosters' outputs, so the stored form is the same whatever the learner:
+Every learner used here predicts an offer's uplift as a weighted sum of products of
+LightGBM boosters' outputs, so the stored form is the same whatever the learner:
 
-    uplift(x, offer) = sum(weight_k * booster_k.predict(x) for k in terms[offer])
+    uplift(x, offer) = sum(weight_k * booster_k(x) * prod(f(x) for f in times_k)
+                           for k in terms[offer])
+
+A booster whose inputs include `offer_is_<OFFER_ID>` columns is pooled over offers: it is
+evaluated with the one-hot columns of the offer being scored.
 
 - T-learner: +1 x P(churn | control) - 1 x P(churn | treated with the offer);
-- X-learner: g x tau_control + (1 - g) x tau_treated, with g the treated share.
+- X-learner: g x tau_control + (1 - g) x tau_treated, with g the treated share;
+- pooled save-rate learner ("s"): w x P(accept | x, offer) x P(churn | x, no offer), with
+  one acceptance booster pooled over offers and w the share of an accepter's churn risk
+  that the offer removes, estimated on the randomised campaign rows.
 
 Uplift is the reduction of the 30-day churn probability caused by sending the offer
 (positive is good; a "sleeping dog" has negative uplift). The spec is `uplift.json` beside
@@ -28,10 +35,28 @@ from features.vector import model_frame
 FILE_NAME = "uplift.json"
 
 
+OFFER_PREFIX = "offer_is_"  # one-hot offer inputs of boosters pooled over offers
+
+
+def offer_columns(offers, offer_id: str, n: int) -> dict[str, np.ndarray]:
+    """The one-hot offer inputs for `n` rows all scored with `offer_id`."""
+    return {f"{OFFER_PREFIX}{o}": np.full(n, float(o == offer_id)) for o in offers}
+
+
+def pooled(booster: lgb.Booster) -> list[str]:
+    """The offer ids a booster takes as one-hot inputs (empty: not pooled over offers)."""
+    return [n[len(OFFER_PREFIX) :] for n in booster.feature_name() if n.startswith(OFFER_PREFIX)]
+
+
 @dataclass(frozen=True)
 class Term:
     booster: str  # file name of a native LightGBM model beside uplift.json
     weight: float
+    times: tuple[str, ...] = ()  # further boosters whose outputs multiply this term
+
+    @property
+    def boosters(self) -> tuple[str, ...]:
+        return (self.booster, *self.times)
 
 
 @dataclass(frozen=True)
@@ -46,7 +71,11 @@ class UpliftSpec:
                 "learner": self.learner,
                 "feature_schema_version": self.feature_schema_version,
                 "offers": {
-                    o: [{"booster": t.booster, "weight": t.weight} for t in terms]
+                    o: [
+                        {"booster": t.booster, "weight": t.weight}
+                        | ({"times": list(t.times)} if t.times else {})
+                        for t in terms
+                    ]
                     for o, terms in self.offers.items()
                 },
             },
@@ -61,7 +90,9 @@ class UpliftSpec:
             if key not in d:
                 raise ValueError(f"uplift.json: missing '{key}'")
         offers = {
-            o: tuple(Term(t["booster"], float(t["weight"])) for t in terms)
+            o: tuple(
+                Term(t["booster"], float(t["weight"]), tuple(t.get("times", ()))) for t in terms
+            )
             for o, terms in d["offers"].items()
         }
         return cls(d["learner"], offers, d["feature_schema_version"])
@@ -81,16 +112,28 @@ class UpliftModel:
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """One column per offer: predicted reduction of the 30-day churn probability."""
         X = model_frame(frame)
-        cache: dict[str, np.ndarray] = {}
         out = pd.DataFrame(index=frame.index)
         for offer in self.offers:
-            total = np.zeros(len(frame))
-            for term in self.spec.offers[offer]:
-                if term.booster not in cache:
-                    cache[term.booster] = self.boosters[term.booster].predict(X)
-                total += term.weight * cache[term.booster]
-            out[offer] = total
+            out[offer] = self.terms_sum(offer, lambda name, o: self._run(name, o, X))
         return out
+
+    def terms_sum(self, offer: str, run) -> np.ndarray:
+        """The offer's uplift from `run(booster name, offer or None) -> outputs`; `run` gets
+        the offer only for boosters pooled over offers (it may cache on its arguments)."""
+        total: np.ndarray | float = 0.0
+        for term in self.spec.offers[offer]:
+            part: np.ndarray | float = term.weight
+            for name in term.boosters:
+                part = part * run(name, offer if pooled(self.boosters[name]) else None)
+            total = total + part
+        return np.asarray(total, dtype=float)
+
+    def _run(self, name: str, offer: str | None, X: pd.DataFrame) -> np.ndarray:
+        booster = self.boosters[name]
+        if offer is not None:
+            X = X.assign(**offer_columns(pooled(booster), offer, len(X)))
+            X = X[booster.feature_name()]
+        return booster.predict(X)
 
     def save(self, folder: Path) -> Path:
         folder = Path(folder)
@@ -107,6 +150,6 @@ class UpliftModel:
         if not files:
             raise FileNotFoundError(f"{folder}: no {FILE_NAME}")
         spec = UpliftSpec.from_json(files[0].read_text())
-        names = {t.booster for terms in spec.offers.values() for t in terms}
+        names = {b for terms in spec.offers.values() for t in terms for b in t.boosters}
         boosters = {n: lgb.Booster(model_file=str(files[0].parent / n)) for n in sorted(names)}
         return cls(spec, boosters)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.uplift_spec import OFFER_PREFIX, offer_columns, pooled
 from serving.decision import best_of, gains_matrix
 from serving.reasons import top_reasons
 from serving.registry import Models
@@ -191,19 +192,22 @@ def offer_gains(
         c: np.asarray(columns[c], dtype=object if c in _categorical_names() else None)[rows]
         for c in _uplift_inputs(models)
     }
-    uplift = np.zeros((len(rows), len(offers)))
-    cache: dict[str, np.ndarray] = {}
+    model = models.uplift.model
+    cache: dict[tuple, np.ndarray] = {}
     encoded: dict[tuple, np.ndarray] = {}
-    spec = models.uplift.model.spec
-    for j, offer in enumerate(offers):
-        for term in spec.offers[offer]:
-            if term.booster not in cache:
-                booster = models.uplift.model.boosters[term.booster]
-                key = _encoder(booster)[0]
-                if key not in encoded:
-                    encoded[key] = encode(sub, booster)
-                cache[term.booster] = booster.predict(encoded[key])
-            uplift[:, j] += term.weight * cache[term.booster]
+
+    def run(name: str, offer: str | None) -> np.ndarray:
+        """One booster's outputs on the rows (with the offer's one-hot inputs if pooled)."""
+        if (name, offer) not in cache:
+            booster = model.boosters[name]
+            key = (_encoder(booster)[0], offer)
+            if key not in encoded:
+                hot = {} if offer is None else offer_columns(pooled(booster), offer, len(rows))
+                encoded[key] = encode(sub | hot, booster)
+            cache[(name, offer)] = booster.predict(encoded[key])
+        return cache[(name, offer)]
+
+    uplift = np.column_stack([model.terms_sum(offer, run) for offer in offers])
     contract = np.asarray(columns["contract_type"], dtype=object)[rows]
     gains[rows] = gains_matrix(
         cat, offers, uplift, p[rows], retained[rows], contract, np.asarray(tier, dtype=object)[rows]
@@ -214,7 +218,7 @@ def offer_gains(
 def _uplift_inputs(models: Models) -> list[str]:
     names: set[str] = {"subscriber_id"}
     for booster in models.uplift.model.boosters.values():
-        names.update(booster.feature_name())
+        names.update(n for n in booster.feature_name() if not n.startswith(OFFER_PREFIX))
     return sorted(names)
 
 

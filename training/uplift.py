@@ -1,4 +1,5 @@
 """Offer-uplift meta-learners on LightGBM (Kuenzel et al. 2019): T- and X-learners.
+(The default learner, pooled over offers and campaigns, is `training.uplift_pooled`.)
 
 Learnt from past campaigns with randomised control groups. The outcome is churn within
 30 days of the campaign; uplift is the reduction of the churn probability that sending an
@@ -19,24 +20,26 @@ from features.definitions import feature_schema_version
 from features.uplift_spec import Term, UpliftModel, UpliftSpec
 from features.vector import model_frame
 
+LEARNERS = ("s", "t", "x")
+
 
 @dataclass(frozen=True)
 class UpliftConfig:
-    learner: str = "x"  # "t" or "x"
+    learner: str = "s"  # "s" pooled save-rate (training.uplift_pooled), "t" or "x"
     num_leaves: int = 15
     learning_rate: float = 0.05
     rounds: int = 150
     min_data_in_leaf: int = 40
     feature_fraction: float = 0.8
     lambda_l2: float = 5.0
+    baseline_num_leaves: int = 31  # "s": the no-offer churn baseline on the untargeted base
+    baseline_rounds: int = 300
 
 
-def _fit(
-    X: pd.DataFrame, y: np.ndarray, objective: str, cfg: UpliftConfig, seed: int, threads: int
-) -> lgb.Booster:
-    params = {
+def _params(objective: str, cfg: UpliftConfig, seed: int, threads: int, leaves: int = 0) -> dict:
+    return {
         "objective": objective,
-        "num_leaves": cfg.num_leaves,
+        "num_leaves": leaves or cfg.num_leaves,
         "learning_rate": cfg.learning_rate,
         "min_data_in_leaf": cfg.min_data_in_leaf,
         "feature_fraction": cfg.feature_fraction,
@@ -47,6 +50,12 @@ def _fit(
         "num_threads": threads,
         "verbosity": -1,
     }
+
+
+def _fit(
+    X: pd.DataFrame, y: np.ndarray, objective: str, cfg: UpliftConfig, seed: int, threads: int
+) -> lgb.Booster:
+    params = _params(objective, cfg, seed, threads)
     return lgb.train(params, lgb.Dataset(model_frame(X), label=y), num_boost_round=cfg.rounds)
 
 
@@ -54,7 +63,9 @@ class OfferUplift:
     """Per-offer uplift of churn: `fit(X, offer, treated, churned)`, `predict(X)` gives one
     column per offer (reduction of the 30-day churn probability)."""
 
-    def __init__(self, *, config: UpliftConfig = UpliftConfig(), seed: int = 7, threads: int = 2):
+    def __init__(
+        self, *, config: UpliftConfig = UpliftConfig(learner="x"), seed: int = 7, threads: int = 2
+    ):
         self.config = config
         self.seed = seed
         self.threads = threads

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from features.settings import Settings
-from training.uplift import UpliftConfig
+from training.uplift import LEARNERS, UpliftConfig
 from training.uplift_pipeline import UpliftTrainConfig, train_uplift
 
 app = typer.Typer()
@@ -18,19 +18,21 @@ app = typer.Typer()
 @app.command("train-uplift")
 def train_uplift_command(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
-    learner: Annotated[str, typer.Option(help="Meta-learner: t or x")] = "x",
+    learner: Annotated[
+        str, typer.Option(help="s (pooled save-rate, all offers and campaigns), t or x")
+    ] = "s",
     test_campaigns: Annotated[int, typer.Option(min=1, help="Latest campaigns held out")] = 2,
 ) -> None:
     """Learn each offer's effect on churn from past campaigns with randomised control groups;
     evaluate on the latest campaigns (Qini, AUUC, beside a random ranking); register."""
-    if learner not in ("t", "x"):
-        raise typer.BadParameter(f"learner: '{learner}' is not 't' or 'x'")
+    if learner not in LEARNERS:
+        raise typer.BadParameter(f"learner: '{learner}' is not one of {', '.join(LEARNERS)}")
     cfg = UpliftTrainConfig(
         test_campaigns=test_campaigns, model=replace(UpliftConfig(), learner=learner)
     )
     settings = Settings.from_env()
     result = train_uplift(raw, cfg, settings)
-    typer.echo("\nUplift on the latest campaigns (model vs random ranking):")
+    typer.echo("\nUplift on the latest campaigns (model vs the mean of random rankings):")
     typer.echo(result.table.round(4).to_string())
     state = (
         f"-> @{settings.alias}" if result.champion else "(no better than random; alias unchanged)"

@@ -15,9 +15,10 @@ from mlflow import MlflowClient
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from training import tracking
-from training.uplift import OfferUplift, UpliftConfig
-from training.uplift_data import campaign_set
+from training.uplift import LEARNERS, OfferUplift, UpliftConfig
+from training.uplift_data import campaign_history
 from training.uplift_metrics import auuc, qini_coefficient
+from training.uplift_pooled import PooledSaveRate
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +31,62 @@ class UpliftTrainConfig:
     model: UpliftConfig = field(default_factory=UpliftConfig)
 
 
+POOLED = "all offers"
+RANDOM_DRAWS = 200
+
+
+def _row(retained, t, score, rng) -> dict[str, float]:
+    draws = [rng.random(len(score)) for _ in range(RANDOM_DRAWS)]
+    q_random = [qini_coefficient(retained, t, d) for d in draws]
+    return {
+        "rows": int(len(score)),
+        "qini": qini_coefficient(retained, t, score),
+        "qini_random": float(np.mean(q_random)),
+        "qini_random_sd": float(np.std(q_random)),
+        "auuc": auuc(retained, t, score),
+        "auuc_random": float(np.mean([auuc(retained, t, d) for d in draws[:20]])),
+        "observed_uplift": float(retained[t].mean() - retained[~t].mean()),
+    }
+
+
 def evaluate(frame: pd.DataFrame, predicted: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Qini and AUUC per offer on `frame` (later campaigns), beside a random ranking.
-    Each offer's rows are its treated subscribers and every control."""
+    """Qini and AUUC on `frame` (later campaigns) beside a random ranking (the mean and
+    spread of `RANDOM_DRAWS` random scores): per offer (its treated rows and every control)
+    and pooled over offers (row `POOLED`: a treated row is scored with the offer it got, a
+    control with the mean over offers, the uplift of the random offer it could have got)."""
     rng = np.random.default_rng(seed)
+    treated = frame["treated"].to_numpy(dtype=bool)
+    retained_all = 1.0 - frame["churned"].to_numpy(dtype=float)
     rows = {}
     for offer in predicted.columns:
-        m = ((frame["offer_id"] == offer) & frame["treated"] | ~frame["treated"]).to_numpy()
-        retained = 1.0 - frame["churned"].to_numpy()[m]
-        t = frame["treated"].to_numpy()[m]
-        score = predicted[offer].to_numpy()[m]
-        noise = rng.random(m.sum())
-        rows[offer] = {
-            "rows": int(m.sum()),
-            "qini": qini_coefficient(retained, t, score),
-            "qini_random": qini_coefficient(retained, t, noise),
-            "auuc": auuc(retained, t, score),
-            "auuc_random": auuc(retained, t, noise),
-            "observed_uplift": float(retained[t].mean() - retained[~t].mean()),
-        }
+        m = (frame["offer_id"].to_numpy() == offer) & treated | ~treated
+        rows[offer] = _row(retained_all[m], treated[m], predicted[offer].to_numpy()[m], rng)
+    sent = frame["offer_id"].to_numpy()
+    score = predicted.mean(axis=1).to_numpy().copy()
+    for j, offer in enumerate(predicted.columns):
+        m = treated & (sent == offer)
+        score[m] = predicted.to_numpy()[m, j]
+    rows[POOLED] = _row(retained_all, treated, score, rng)
     return pd.DataFrame(rows).T
+
+
+def beats_random(table: pd.DataFrame) -> bool:
+    """The promotion rule: the pooled Qini on the later campaigns is positive and above
+    the random ranking's mean."""
+    row = table.loc[POOLED]
+    return bool(row["qini"] > max(0.0, row["qini_random"]))
+
+
+def fit_learner(
+    train: pd.DataFrame, base: pd.DataFrame, config: UpliftTrainConfig
+) -> OfferUplift | PooledSaveRate:
+    """The configured learner fitted on campaign rows (and, for "s", the untargeted base)."""
+    if config.model.learner not in LEARNERS:
+        raise ValueError(f"learner: '{config.model.learner}' is not one of {LEARNERS}")
+    kw = {"config": config.model, "seed": config.seed, "threads": config.threads}
+    if config.model.learner == "s":
+        return PooledSaveRate(**kw).fit(train, base)
+    return OfferUplift(**kw).fit(train, train["offer_id"], train["treated"], train["churned"])
 
 
 @dataclass(frozen=True)
@@ -75,14 +112,12 @@ def split_by_campaign(
 
 def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> UpliftResult:
     """Fit on earlier campaigns, evaluate on the latest ones, log and register; the alias
-    moves only when the mean Qini over offers is positive and above the random ranking."""
-    frame = campaign_set(raw)
+    moves only when `beats_random`."""
+    frame, base = campaign_history(raw)
     train, test = split_by_campaign(frame, config.test_campaigns)
-    model = OfferUplift(config=config.model, seed=config.seed, threads=config.threads).fit(
-        train, train["offer_id"], train["treated"], train["churned"]
-    )
+    model = fit_learner(train, base[base["sent_day"] < test["sent_day"].min()], config)
     table = evaluate(test, model.predict(test), config.seed)
-    ok = bool(table["qini"].mean() > max(0.0, table["qini_random"].mean()))
+    ok = beats_random(table)
     exp = tracking.experiment_id(settings)
     client = MlflowClient(settings.tracking_uri)
     with mlflow.start_run(experiment_id=exp, run_name="train-uplift") as run:
@@ -97,8 +132,14 @@ def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> Up
             }
         )
         for offer, row in table.iterrows():
-            mlflow.log_metrics({f"test_uplift_{offer}_{k}": float(v) for k, v in row.items()})
-        mlflow.log_metric("test_uplift_qini_mean", float(table["qini"].mean()))
+            key = "pooled" if offer == POOLED else offer
+            mlflow.log_metrics({f"test_uplift_{key}_{k}": float(v) for k, v in row.items()})
+        mlflow.log_metric("test_uplift_qini_pooled", float(table.loc[POOLED, "qini"]))
+        if isinstance(model, PooledSaveRate):
+            rate = model.save_rate_
+            mlflow.log_metrics(
+                {"save_rate": rate.estimate, "save_rate_se": rate.se, "save_rate_used": rate.used}
+            )
         mlflow.log_text(table.to_csv(), "evaluation/uplift_test.csv")
         with tempfile.TemporaryDirectory() as tmp:
             model.model_.save(Path(tmp) / "uplift_model")

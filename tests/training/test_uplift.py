@@ -70,3 +70,46 @@ def test_learners_recover_a_planted_effect(vectors, learner, tmp_path):
 def test_needs_both_arms(vectors):
     with pytest.raises(ValueError, match="treated: need both treated and control rows"):
         OfferUplift().fit(vectors.head(50), ["A"] * 50, [True] * 50, [0.0] * 50)
+
+
+def test_save_rate_recovers_a_planted_share_and_ignores_a_miscalibrated_baseline():
+    from training.uplift_pooled import save_rate
+
+    rng = np.random.default_rng(3)
+    n = 60_000
+    p = rng.beta(1.0, 6.0, n)
+    accept = rng.uniform(0.2, 0.8, n)
+    treated = rng.random(n) < 0.8
+    churned = rng.random(n) < np.clip(1.3 * p * (1 - treated * 0.4 * accept), 0, 1)
+    # The baseline is 30% too low on this pool: that must not pass for an effect.
+    rate = save_rate(churned, treated, p, accept)
+    assert rate.estimate == pytest.approx(0.4, abs=3 * rate.se) and rate.se < 0.1
+    assert 0 < rate.used <= rate.estimate
+    # No effect: the used rate is near zero (never negative).
+    null = save_rate(rng.random(n) < p, treated, p, accept)
+    assert abs(null.estimate) < 3 * null.se and 0 <= null.used < 0.1
+
+
+def test_pooled_learner_recovers_offer_fit_and_round_trips(vectors, tmp_path):
+    from training.uplift_pooled import PooledSaveRate
+
+    rng = np.random.default_rng(11)
+    n = len(vectors)
+    # A planted persona-offer fit: heavy users accept A, light users accept B.
+    heavy = (vectors.revenue_vnd_sum_90d > vectors.revenue_vnd_sum_90d.median()).to_numpy()
+    offer = rng.choice(["A", "B"], n)
+    treated = rng.random(n) < 0.8
+    p_accept = np.where(heavy == (offer == "A"), 0.8, 0.1)
+    accepted = treated & (rng.random(n) < p_accept)
+    churned = (rng.random(n) < np.where(accepted, 0.05, 0.3)).astype(float)
+    frame = vectors.assign(offer_id=offer, treated=treated, accepted=accepted, churned=churned)
+    campaigns, base = frame.iloc[: n // 2], frame.iloc[n // 2 :][lambda f: ~f.treated]
+    cfg = UpliftConfig(learner="s", rounds=60, baseline_rounds=60, min_data_in_leaf=20)
+    model = PooledSaveRate(config=cfg, threads=1).fit(campaigns, base)
+    assert model.save_rate_.used > 0.3
+    pred = model.predict(vectors)
+    assert list(pred.columns) == ["A", "B"] and (pred.to_numpy() >= 0).all()
+    assert (pred.A > pred.B)[heavy].mean() > 0.8 and (pred.B > pred.A)[~heavy].mean() > 0.8
+    loaded = UpliftModel.load(model.model_.save(tmp_path / "uplift"))
+    assert loaded.spec.offers["A"][0].times == ("churn_no_offer.lgb",)
+    pd.testing.assert_frame_equal(loaded.predict(vectors), pred)

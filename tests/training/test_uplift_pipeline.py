@@ -7,12 +7,24 @@ from mlflow import MlflowClient
 from features.definitions import feature_schema_version
 from features.uplift_spec import UpliftModel
 from training.uplift import UpliftConfig
-from training.uplift_data import campaign_set
-from training.uplift_pipeline import UpliftTrainConfig, split_by_campaign, train_uplift
+from training.uplift_data import campaign_history, campaign_set
+from training.uplift_pipeline import (
+    POOLED,
+    UpliftTrainConfig,
+    beats_random,
+    split_by_campaign,
+    train_uplift,
+)
 
 
-def test_campaign_set_uses_features_as_of_the_send_day(tiny_raw):
-    frame = campaign_set(tiny_raw)
+def test_campaign_history_uses_features_as_of_the_send_day(tiny_raw):
+    frame, base = campaign_history(tiny_raw)
+    assert frame.equals(campaign_set(tiny_raw))
+    assert not (frame.accepted & ~frame.treated).any() and frame.accepted.any()
+    # The baseline rows are the untargeted eligible subscribers of the same days.
+    assert set(base.sent_day) == set(frame.sent_day)
+    keys = lambda f: set(zip(f.subscriber_id, f.sent_day, strict=True))  # noqa: E731
+    assert not keys(base) & keys(frame) and len(base) > 5 * len(frame)
     assert frame.treated.any() and (~frame.treated).any()
     assert set(frame.churned.unique()) <= {0.0, 1.0}
     assert (
@@ -29,7 +41,9 @@ def test_train_register_and_load(tiny_raw, tiny_settings, tmp_path):
     result = train_uplift(tiny_raw, cfg, tiny_settings)
     assert set(result.table.columns) >= {"qini", "qini_random", "auuc", "observed_uplift"}
     assert np.isfinite(result.table["qini"]).all()
-    assert result.champion == (result.table.qini.mean() > max(0.0, result.table.qini_random.mean()))
+    assert result.champion == beats_random(result.table)
+    pooled = result.table.loc[POOLED]
+    assert pooled["rows"] >= result.table.drop(index=POOLED)["rows"].max()
     client = MlflowClient(tiny_settings.tracking_uri)
     mv = client.get_model_version(tiny_settings.uplift_model, result.version)
     assert mv.tags["feature_schema_version"] == feature_schema_version()
@@ -40,4 +54,5 @@ def test_train_register_and_load(tiny_raw, tiny_settings, tmp_path):
         dst_path=str(tmp_path),
     )
     model = UpliftModel.load(local)
-    assert model.offers == sorted(result.table.index)
+    assert model.offers == sorted(result.table.index.drop(POOLED))
+    assert model.spec.learner == "s"
