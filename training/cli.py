@@ -41,15 +41,36 @@ def train(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Test cutoff; the month before validates"),
     ] = None,
+    tune_trials: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Optuna trials per model before fitting (0 = off; [tuning] in the TOML)"
+        ),
+    ] = None,
+    tune_minutes: Annotated[
+        float | None, typer.Option(min=0.1, help="Wall-time ceiling of the search, minutes")
+    ] = None,
 ) -> None:
     """Build monthly snapshots, backtest, fit churn (calibrated) and value models, evaluate
     them against their baselines and the current champion on the test cutoff, log the
     report to MLflow and register both as @challenger; `champion` moves only to a model
     that passes the promotion rule. Refuses (exit 2) raw data that fails validation: train
-    on a `retain clean` output."""
+    on a `retain clean` output. With `--tune-trials N`, an Optuna search (N trials per
+    model, scored on the validation snapshot, nested runs under this one) picks the churn
+    and value settings first."""
     from features.clean import RawDataError
 
     cfg = _config(config, train_from, test_as_of)
+    if tune_trials is not None or tune_minutes is not None:
+        t = cfg.tuning
+        cfg = replace(
+            cfg,
+            tuning=replace(
+                t,
+                trials=t.trials if tune_trials is None else tune_trials,
+                minutes=t.minutes if tune_minutes is None else tune_minutes,
+            ),
+        )
     settings = Settings.from_env()
     try:
         result = run_training(raw, cfg, settings)

@@ -26,6 +26,7 @@ from training.models import ChurnModel, ValueModel
 from training.promote import promote
 from training.promotion import Verdict, verdict
 from training.segments import segment_columns, segment_table
+from training.tuning import Tuned, tune
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,31 @@ def _report(fitted: Fitted, config: TrainConfig, bt: dict) -> None:
     mlflow.log_text(page, "report/model_report.html")
 
 
+def _log_trials(tuned: Tuned) -> None:
+    """Each tuning trial as a run nested under the training run; the winners as metrics."""
+    experiment = mlflow.active_run().info.experiment_id  # nested runs default elsewhere
+    for t in tuned.trials:
+        name = f"tune-{t.kind}-{t.number:03d}"
+        with mlflow.start_run(run_name=name, nested=True, experiment_id=experiment):
+            mlflow.log_params({f"{t.kind}.{k}": v for k, v in t.params.items()})
+            mlflow.log_metrics(
+                {
+                    f"{t.kind}_validation_score": t.validation_score,
+                    f"{t.kind}_best_iteration": t.best_iteration,
+                }
+            )
+            mlflow.set_tag("tuning_trial", t.kind)
+    for kind in ("churn", "value"):
+        trials = [t for t in tuned.trials if t.kind == kind]
+        mlflow.log_metrics(
+            {
+                f"tuning_{kind}_trials": len(trials),
+                f"tuning_{kind}_best_validation": tuned.best(kind).validation_score,
+                f"tuning_{kind}_default_validation": trials[0].validation_score,
+            }
+        )
+
+
 def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
     the current champion, log to MLflow, register both models as `challenger`, and (when
@@ -183,6 +209,9 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     otherwise RawDataError is raised before anything is fitted, logged or registered."""
     require_valid(raw)
     frame, manifest = build_training_set(raw, config.cutoffs, config.snapshot)
+    tuned = tune(frame, config) if config.tuning.trials else None
+    if tuned is not None:
+        config = tuned.config  # the winning settings are the ones fitted, logged and backtested
     fitted = fit_and_evaluate(frame, config)
     bt = backtest(frame, config, strict=False)
     exp = tracking.experiment_id(settings)
@@ -190,6 +219,8 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{config.test_as_of}") as run:
         mlflow.log_params(config.flat() | {"feature_schema_version": feature_schema_version()})
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
+        if tuned is not None:
+            _log_trials(tuned)
         _log_reference(frame, config)
         _log_tables(fitted, bt)
         mlflow.log_metrics(

@@ -70,3 +70,39 @@ def test_tuning_settings_come_from_toml(tmp_path):
     path.write_text("[tuning]\ntrails = 25\n")
     with pytest.raises(ValueError, match="unknown setting 'trails'"):
         TrainConfig.from_toml(path)
+
+
+def test_train_with_tuning_fits_the_winner_and_nests_its_trials(tiny_raw, tmp_path):
+    from mlflow import MlflowClient
+
+    from features.settings import Settings
+    from training.pipeline import train
+
+    settings = Settings.from_env({"RETAIN_HOME": str(tmp_path / "home")})
+    config = replace(_config(2), backtest_folds=1)
+    result = train(tiny_raw, config, settings)
+    client = MlflowClient(settings.tracking_uri)
+    run = client.get_run(result.run_id)
+    nested = client.search_runs(
+        [run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{result.run_id}'"
+    )
+    assert sorted(r.info.run_name for r in nested) == [
+        "tune-churn-000",
+        "tune-churn-001",
+        "tune-value-000",
+        "tune-value-001",
+    ]
+    for kind in ("churn", "value"):
+        scores = [
+            r.data.metrics[f"{kind}_validation_score"]
+            for r in nested
+            if r.data.tags["tuning_trial"] == kind
+        ]
+        assert run.data.metrics[f"tuning_{kind}_best_validation"] == max(scores)
+        # the registered model was fitted with the winning trial's settings
+        best = max(
+            (r for r in nested if r.data.tags["tuning_trial"] == kind),
+            key=lambda r: r.data.metrics[f"{kind}_validation_score"],
+        )
+        for key, value in best.data.params.items():
+            assert run.data.params[key] == value
