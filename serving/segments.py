@@ -26,19 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.tiers import TierThresholds, revenue_tier
+
 VALUE_TIERS = ("super", "large", "medium", "small", "inactive", "potential")
 RISK_BANDS = ("high", "medium", "low")
 RELATIONSHIP_STATES = ("loyal", "growing", "needs care", "no potential")
 
 
 @dataclass(frozen=True)
-class SegmentConfig:
-    """Thresholds: revenue per 30 days in VND, probabilities calibrated, tenure in days."""
+class SegmentConfig(TierThresholds):
+    """Thresholds: revenue per 30 days in VND (the tiers training's segment metrics use too:
+    features/tiers.py), probabilities calibrated, tenure in days."""
 
-    super_vnd: float = 500_000
-    large_vnd: float = 200_000
-    medium_vnd: float = 80_000
-    inactive_vnd: float = 5_000
     potential_tenure_days: int = 90
     high_risk: float = 0.5
     medium_risk: float = 0.2
@@ -46,8 +45,7 @@ class SegmentConfig:
     max_retained_multiplier: float = 5.0
 
     def __post_init__(self) -> None:
-        if not self.super_vnd >= self.large_vnd >= self.medium_vnd >= self.inactive_vnd >= 0:
-            raise ValueError("segments: need super_vnd >= large_vnd >= medium_vnd >= inactive_vnd")
+        super().__post_init__()
         if not 0 < self.medium_risk <= self.high_risk <= 1:
             raise ValueError("segments: need 0 < medium_risk <= high_risk <= 1")
         if self.max_retained_multiplier < 1:
@@ -67,18 +65,9 @@ def risk_band(churn_probability, config: SegmentConfig = SegmentConfig()) -> np.
 def value_tier(monthly_value_vnd, tenure_days, config: SegmentConfig = SegmentConfig()):
     """Tier per subscriber from predicted revenue per 30 days and tenure (a Series with the
     same index when given a Series, else an array)."""
-    v = np.asarray(monthly_value_vnd, dtype=float)
-    tier = np.select(
-        [
-            v < config.inactive_vnd,
-            np.asarray(tenure_days, dtype=float) < config.potential_tenure_days,
-            v >= config.super_vnd,
-            v >= config.large_vnd,
-            v >= config.medium_vnd,
-        ],
-        ["inactive", "potential", "super", "large", "medium"],
-        default="small",
-    ).astype(object)
+    tier = revenue_tier(monthly_value_vnd, config)
+    young = np.asarray(tenure_days, dtype=float) < config.potential_tenure_days
+    tier[young & (tier != "inactive")] = "potential"
     if isinstance(monthly_value_vnd, pd.Series):
         return pd.Series(tier, index=monthly_value_vnd.index, name="value_tier")
     return tier

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from features.calibration import METHODS
 from features.snapshot import SnapshotConfig
+from features.tiers import TierThresholds
 from training.profit import VND_EMPC, EMPCConfig
 
 
@@ -58,13 +59,9 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
-class SegmentConfig:
-    """Value tiers for segment metrics, by revenue in the 30 days before the snapshot, VND."""
-
-    super_vnd: float = 500_000
-    large_vnd: float = 200_000
-    medium_vnd: float = 80_000
-    inactive_vnd: float = 5_000
+class SegmentConfig(TierThresholds):
+    """Value tiers for segment metrics, by revenue in the 30 days before the snapshot, VND
+    (the thresholds serving's tiers use: features/tiers.py)."""
 
 
 @dataclass(frozen=True)

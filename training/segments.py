@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from features.tiers import revenue_tier
 from training.config import SegmentConfig
 
 SEGMENTS = ("contract_type", "value_tier", "region")
@@ -14,17 +15,7 @@ SEGMENTS = ("contract_type", "value_tier", "region")
 
 def value_tier(revenue_30d_vnd: pd.Series, config: SegmentConfig = SegmentConfig()) -> pd.Series:
     """The operator's tier by revenue in the 30 days before the snapshot."""
-    v = revenue_30d_vnd.to_numpy(dtype=float)
-    tier = np.select(
-        [
-            v < config.inactive_vnd,
-            v >= config.super_vnd,
-            v >= config.large_vnd,
-            v >= config.medium_vnd,
-        ],
-        ["inactive", "super", "large", "medium"],
-        default="small",
-    )
+    tier = revenue_tier(revenue_30d_vnd.to_numpy(dtype=float), config)
     return pd.Series(tier, index=revenue_30d_vnd.index, name="value_tier")
 
 
