@@ -3,15 +3,23 @@
     python -m bench.policy [--budgets 20000000 50000000 150000000]
 
 On the default operator (20,000 subscribers, seed 42) with its truth folder:
-1. churn and value models fitted as `retain train` does, and the offer-uplift model
-   (X-learner) on the campaigns whose 30-day label window ended before the decision date;
+1. churn and value models fitted as `retain train` does, and the offer-uplift model (the
+   pooled save-rate learner `retain train-uplift` fits by default, and the X-learner for
+   reference) on the campaigns whose 30-day label window ended before the decision date,
+   the latest two of them held out for Qini;
 2. the eligible base as of the decision date scored through serving's one scoring path
    (calibrated churn, value if retained, best offers and their expected gains);
 3. for each budget, the realised net gain (from the truth: saved churn probability x value
    if retained - expected cost) of Retain's plan, "highest churn risk", "highest value at
    risk" and random (all three sending the offer that worked best on average in past
    campaigns), and the oracle (planning on the true gains).
-Also the uplift model's Qini on the latest campaigns beside a random ranking.
+Also the uplift model's Qini on the held-out campaigns beside random rankings (mean and
+spread) and beside the truth's own uplift used as the score (the noise floor: what a
+perfect model could show on so few rows). The truth is read only to evaluate.
+
+"At least 1.5x the highest-churn-risk policy" is read as: Retain's net gain is positive
+and at least 1.5x the comparator's when the comparator's is positive; a comparator that
+loses money is beaten by any positive gain (a ratio of a gain to a loss means nothing).
 Writes bench/results/policy.json.
 """
 
@@ -22,6 +30,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -39,9 +48,10 @@ from serving.registry import Models, PinnedModel, PinnedUplift
 from serving.scoring import OFFER_GAINS, score_columns
 from training.config import TrainConfig
 from training.pipeline import fit_and_evaluate
-from training.uplift import OfferUplift
-from training.uplift_data import campaign_set
-from training.uplift_pipeline import evaluate
+from training.uplift import UpliftConfig
+from training.uplift_data import campaign_history
+from training.uplift_metrics import qini_coefficient
+from training.uplift_pipeline import UpliftTrainConfig, evaluate, fit_learner
 
 log = logging.getLogger("bench.policy")
 DECISION_DATE = date(2025, 12, 1)
@@ -65,40 +75,87 @@ def churn_calibration(fitted) -> Calibration:
     return cal if isinstance(cal, Calibration) else Calibration()
 
 
+def ratio(t: pd.DataFrame) -> float | None:
+    """Retain's net gain over the highest-churn-risk policy's, when that one is positive."""
+    comparator = t.loc["highest_churn_risk", "net_gain_vnd"]
+    return float(t.loc["retain", "net_gain_vnd"] / comparator) if comparator > 0 else None
+
+
+def beats(t: pd.DataFrame) -> bool:
+    """The 1.5x criterion as read in the module docstring."""
+    retain, comparator = (
+        t.loc["retain", "net_gain_vnd"],
+        t.loc["highest_churn_risk", "net_gain_vnd"],
+    )
+    return bool(retain > 0 and retain >= 1.5 * max(comparator, 0.0))
+
+
+def truth_qini(test: pd.DataFrame, truth_dir: Path) -> float:
+    """Pooled Qini of the held-out campaigns scored by the truth's uplift of the offer sent
+    (controls: the mean over offers), the best any model could show on these rows."""
+    effect = read_truth(truth_dir, "offer_effect")
+    churn = read_truth(truth_dir, "churn_probability")
+    t = effect.merge(churn, on=["subscriber_id", "as_of"])
+    t["uplift"] = t["churn_probability_30d"] - t["churn_probability_30d_treated"]
+    wide = t.pivot_table(index=["subscriber_id", "as_of"], columns="offer_id", values="uplift")
+    day = test["sent_day"].map(lambda d: pd.Timestamp(d).date())
+    u = wide.reindex(pd.MultiIndex.from_arrays([test["subscriber_id"], day])).fillna(0.0)
+    treated = test["treated"].to_numpy(dtype=bool)
+    score = u.mean(axis=1).to_numpy().copy()
+    sent = test["offer_id"].to_numpy()
+    for offer in u.columns:
+        m = treated & (sent == offer)
+        score[m] = u[offer].to_numpy()[m]
+    return qini_coefficient(1.0 - test["churned"].to_numpy(dtype=float), treated, score)
+
+
 def main(budgets: list[float]) -> dict:
     t0 = time.perf_counter()
     raw, truth_dir = operator()
     config = TrainConfig()
     frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
     fitted = fit_and_evaluate(frame, config)
-    campaigns = campaign_set(raw)
-    before = campaigns[
-        campaigns["sent_day"].map(pd.Timestamp) + pd.Timedelta(days=30)
-        <= pd.Timestamp(DECISION_DATE)
-    ]
+    campaigns, base = campaign_history(raw)
+    covered = campaigns["sent_day"].map(pd.Timestamp) + pd.Timedelta(days=30) <= pd.Timestamp(
+        DECISION_DATE
+    )
+    before = campaigns[covered]
     days = sorted(before["sent_day"].unique())
     train, test = before[before["sent_day"] < days[-2]], before[before["sent_day"] >= days[-2]]
-    uplift = OfferUplift(seed=config.seed, threads=config.threads).fit(
-        train, train["offer_id"], train["treated"], train["churned"]
-    )
+    base_train = base[base["sent_day"] < days[-2]]
+    learners = {}
+    for name, learner in (("retain", "s"), ("retain_x_learner", "x")):
+        cfg = UpliftTrainConfig(
+            seed=config.seed, threads=config.threads, model=UpliftConfig(learner=learner)
+        )
+        learners[name] = fit_learner(train, base_train, cfg)
+    uplift = learners["retain"]
     qini = evaluate(test, uplift.predict(test), config.seed)
+    qini_x = evaluate(test, learners["retain_x_learner"].predict(test), config.seed)
+    floor = truth_qini(test, truth_dir)
     catalogue = Catalogue.from_toml()
     fsv = feature_schema_version()
-    models = Models(
-        churn=PinnedModel("churn", "bench", fitted.churn.booster_, fsv, churn_calibration(fitted)),
-        value=PinnedModel("value", "bench", fitted.value.booster_, fsv),
-        uplift=PinnedUplift("uplift", "bench", uplift.model_),
-        catalogue=catalogue,
-    )
     vectors = build_snapshot(raw, DECISION_DATE)
-    answer = score_columns(
-        {c: vectors[c].to_numpy() for c in vectors.columns}, models, reasons=False
-    )
+    answers = {}
+    for name, learner in learners.items():
+        models = Models(
+            churn=PinnedModel(
+                "churn", "bench", fitted.churn.booster_, fsv, churn_calibration(fitted)
+            ),
+            value=PinnedModel("value", "bench", fitted.value.booster_, fsv),
+            uplift=PinnedUplift("uplift", "bench", learner.model_),
+            catalogue=catalogue,
+        )
+        answers[name] = score_columns(
+            {c: vectors[c].to_numpy() for c in vectors.columns}, models, reasons=False
+        )
+    answer = answers["retain"]
     offers = [o.offer_id for o in catalogue.offers]
     scored = pd.DataFrame(
         {k: answer[k] for k in ("subscriber_id", "churn_probability", "value_if_retained_vnd")}
     )
     gains = pd.DataFrame(answer[OFFER_GAINS], columns=offers)
+    gains_x = pd.DataFrame(answers["retain_x_learner"][OFFER_GAINS], columns=offers)
     churn = read_truth(truth_dir, "churn_probability")
     effect = read_truth(truth_dir, "offer_effect")
     at = pd.Timestamp(DECISION_DATE).date()
@@ -110,22 +167,35 @@ def main(budgets: list[float]) -> dict:
         lambda g: g[~g.treated].churned.mean() - g[g.treated].churned.mean(), include_groups=False
     )
     default_offer = str(observed.reindex(offers).idxmax())
-    tables = [compare_policies(scored, gains, truth, catalogue, b, default_offer) for b in budgets]
+    tables = []
+    for b in budgets:
+        t = compare_policies(scored, gains, truth, catalogue, b, default_offer)
+        x = compare_policies(scored, gains_x, truth, catalogue, b, default_offer)
+        tables.append(
+            pd.concat(
+                [
+                    t.loc[["retain"]],
+                    x.loc[["retain"]].rename(index={"retain": "retain_x_learner"}),
+                    t.drop(index="retain"),
+                ]
+            )
+        )
     result = {
         "decision_date": DECISION_DATE.isoformat(),
         "eligible_subscribers": len(vectors),
         "default_offer_for_ranking_policies": default_offer,
+        "uplift_heldout_campaigns": [str(pd.Timestamp(d).date()) for d in days[-2:]],
+        "save_rate": asdict(uplift.save_rate_),
         "uplift_qini_latest_campaigns": qini.round(5).to_dict(orient="index"),
+        "uplift_qini_latest_campaigns_x_learner": qini_x.round(5).to_dict(orient="index"),
+        "uplift_qini_true_uplift_as_score": round(floor, 5),
         "budgets": [
             {
                 "budget_vnd": b,
                 "policies": t.drop(columns="budget_vnd").round(4).to_dict(orient="index"),
                 "retain_share_of_oracle": float(t.loc["retain", "share_of_oracle"]),
-                "retain_vs_highest_churn_risk": float(
-                    t.loc["retain", "net_gain_vnd"] / t.loc["highest_churn_risk", "net_gain_vnd"]
-                )
-                if t.loc["highest_churn_risk", "net_gain_vnd"] > 0
-                else None,
+                "retain_vs_highest_churn_risk": ratio(t),
+                "retain_beats_highest_churn_risk_1_5x": beats(t),
             }
             for b, t in zip(budgets, tables, strict=True)
         ],
@@ -134,21 +204,19 @@ def main(budgets: list[float]) -> dict:
     }
     for b, t in zip(budgets, tables, strict=True):
         print(f"\nbudget {b:,.0f} VND, decision date {DECISION_DATE}")
+        cols = ["contacted", "net_gain_vnd", "retained_subscribers", "expected_cost_vnd"]
+        print(t[[*cols, "share_of_oracle"]].round(3).to_string())
+        r = ratio(t)
         print(
-            t[
-                [
-                    "contacted",
-                    "net_gain_vnd",
-                    "retained_subscribers",
-                    "expected_cost_vnd",
-                    "share_of_oracle",
-                ]
-            ]
-            .round(3)
-            .to_string()
+            f"Retain: {t.loc['retain', 'share_of_oracle']:.2f} of the oracle's net gain; vs "
+            f"highest churn risk: {'n/a (it loses money)' if r is None else f'{r:.2f}x'}"
+            f" -> 1.5x criterion {'met' if beats(t) else 'not met'}"
         )
-    print("\nuplift model on the latest campaigns (Qini vs a random ranking):")
-    print(qini.round(4).to_string())
+    print("\nuplift model on the held-out campaigns (Qini vs random rankings):")
+    print(qini.round(5).to_string())
+    print(f"the truth's own uplift as the score: Qini {floor:.5f} (the noise floor)")
+    rate = uplift.save_rate_
+    print(f"save rate per acceptance: {rate.estimate:.3f} +- {rate.se:.3f}, used {rate.used:.3f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=float) + "\n")
     print(f"\n-> {RESULTS}")

@@ -38,7 +38,7 @@ def campaign_history(raw: Path, horizon_days: int = 30) -> tuple[pd.DataFrame, p
         if day + timedelta(days=horizon_days - 1) > last:
             log.info("campaigns sent %s: label window not covered yet, left out", day)
             continue
-        snap = build_snapshot(con, day, config, labels=True)
+        snap = build_snapshot(con, day, config, labels=True).copy()  # one block, not many
         joined = group.merge(snap, on="subscriber_id", how="inner")
         if len(joined) < len(group):
             log.info(
