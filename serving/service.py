@@ -183,3 +183,4 @@ class RetentionService:
 
 
 RetentionService.add_asgi_middleware(ApiKeyMiddleware)
+RetentionService.add_asgi_middleware(__import__("serving.limits").limits.BodyLimitMiddleware)

@@ -25,6 +25,7 @@ from tests.reliability.bad_inputs import (
     tables,
     write,
 )
+from tests.reliability.conftest import record
 
 FATAL = [c for c in CATALOGUE if c.outcome == "fatal"]
 REJECTED = [c for c in CATALOGUE if c.outcome == "rejected"]
@@ -41,6 +42,7 @@ def test_fatal_input_stops_naming_file_column_rows(case, tmp_path):
     raw = case.build(tmp_path)
     with pytest.raises(RawDataError, match=case.expect):
         clean_raw(raw, tmp_path / "clean", END)
+    record("rows", case.name, rows_in=0, rows_lost=0, outcome="stopped")
     assert not (tmp_path / "clean").exists()
     assert not list(tmp_path.glob(".clean*"))  # no staging folder left behind
 
@@ -49,6 +51,8 @@ def test_fatal_input_stops_naming_file_column_rows(case, tmp_path):
 def test_bad_rows_go_to_rejects_and_counts_reconcile(case, tmp_path):
     raw = case.build(tmp_path)
     result = clean_raw(raw, tmp_path / "clean", END)
+    record("rows", case.name, rows_in=result.rows_in,
+           rows_lost=result.rows_in - result.rows_used - result.rows_rejected)  # fmt: skip
     assert reconciles(result), result
     found = {r: n for t in result.tables.values() for r, n in t.reasons.items()}
     assert found.get(case.expect) == case.rejected, found
@@ -77,6 +81,9 @@ def test_every_kind_at_once_reconciles_and_nothing_leaks(tmp_path):
     t["usage_daily"][2]["date"] = "2025-03-04"
     t["subscribers"][2]["region"] = "west"  # subscriber 3 rejected: its usage row goes too
     result = clean_raw(write(tmp_path / "raw", t), tmp_path / "clean", END)
+    record("rows", "every kind at once", rows_in=result.rows_in, rows_used=result.rows_used,
+           rows_rejected=result.rows_rejected,
+           rows_lost=result.rows_in - result.rows_used - result.rows_rejected)  # fmt: skip
     assert reconciles(result)
     assert result.tables["recharges"].reasons == {
         "amount_vnd: negative": 1,

@@ -57,3 +57,14 @@ def test_serve_command_refuses_before_starting(tiny_trained, tmp_path, monkeypat
     r = CliRunner().invoke(app, ["serve", "--port", "1"])
     assert r.exit_code == 2
     assert "does not exist; run `retain score` to materialise it" in r.output
+
+
+def test_unreachable_mlflow_store_refuses_to_serve(tmp_path, monkeypatch):
+    """No server listens on the store's port: `retain serve` says so and starts no worker."""
+    monkeypatch.setenv("RETAIN_HOME", str(tmp_path))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    r = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert r.exit_code == 2
+    assert "MLflow store http://127.0.0.1:9 is unreachable" in r.output

@@ -1,0 +1,66 @@
+"""One real server for the HTTP and load tests: `bentoml serve` on loopback over the tiny
+operator's champions and online store, with an API key, its log kept for inspection."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from features.snapshot import build_snapshot
+from serving.batch import materialise
+from serving.online_store import encode_row
+from serving.registry import load_models
+from tests.conftest import TINY_SCORE_AS_OF
+from tests.servers import bentoml_cmd, free_port, running
+
+KEY = "reliability-secret"
+BODY_LIMIT = 256 * 1024  # small, so a 413 needs no huge upload
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log: Path
+    pid: int
+    ids: list[int]  # subscribers in the online store
+    record: dict  # one full feature record, as a client sends it
+
+
+@pytest.fixture(scope="package")
+def server(tiny_trained, tiny_raw, tmp_path_factory):
+    settings, _ = tiny_trained
+    tmp = tmp_path_factory.mktemp("reliability_server")
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    models = load_models(settings, dest=tmp / "m")
+    store = f"sqlite:///{tmp / 'features.sqlite'}"
+    materialise(iter([vectors]), store, TINY_SCORE_AS_OF, models.feature_schema_version)
+    record = json.loads(encode_row(vectors.iloc[0].to_dict()))
+    record["as_of"] = record["as_of"][:10]
+    port = free_port()
+    env = {
+        "RETAIN_HOME": str(settings.home),
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "RETAIN_ONLINE_STORE": store,
+        "RETAIN_API_KEY": KEY,
+        "RETAIN_MAX_BODY_BYTES": str(BODY_LIMIT),
+    }
+    log = tmp / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with running(bentoml_cmd(port), f"{url}/readyz", env, log) as proc:
+        yield Server(url, log, proc.pid, vectors["subscriber_id"].astype(int).tolist(), record)
+
+
+# `python -m bench.reliability` runs this package at bench scale and reads what it measured.
+SCALE = os.environ.get("RETAIN_RELIABILITY_SCALE", "test")  # "test" or "bench"
+RESULTS = os.environ.get("RETAIN_RELIABILITY_RESULTS")  # JSON-lines file, when set
+
+
+def record(kind: str, name: str, **values) -> None:
+    """Append one measured row for `bench.reliability` (a no-op unless it runs the tests)."""
+    if RESULTS:
+        with open(RESULTS, "a") as f:
+            f.write(json.dumps({"kind": kind, "name": name} | values, default=str) + "\n")
