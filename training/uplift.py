@@ -34,6 +34,7 @@ class UpliftConfig:
     lambda_l2: float = 5.0
     baseline_num_leaves: int = 31  # "s": the no-offer churn baseline on the untargeted base
     baseline_rounds: int = 300
+    baseline_rows: int = 50_000  # a seeded sample of the untargeted base (0 = all of it)
 
 
 def _params(objective: str, cfg: UpliftConfig, seed: int, threads: int, leaves: int = 0) -> dict:

@@ -2,8 +2,9 @@
 
     uplift(x, o) = w x P(accept | x, o) x P(churn | x, no offer)
 
-- P(churn | x, no offer): LightGBM on every subscriber eligible on a campaign day whom no
-  campaign targeted (tens of thousands of rows a month, not the few hundred controls);
+- P(churn | x, no offer): LightGBM on the subscribers eligible on a campaign day whom no
+  campaign targeted (a seeded sample of `baseline_rows` of them: tens of thousands of rows,
+  not the few hundred controls);
 - P(accept | x, o): LightGBM on every treated campaign row, all offers pooled, the offer as
   one-hot inputs, so the persona-offer fit is learnt from all of them; acceptance is seen
   on every treated row, churn only on a few;
@@ -93,6 +94,8 @@ class PooledSaveRate:
         if base.empty:
             raise ValueError("base: no untargeted rows to learn the churn baseline from")
         offers = sorted(set(campaigns.loc[t, "offer_id"]))
+        if 0 < cfg.baseline_rows < len(base):
+            base = base.sample(n=cfg.baseline_rows, random_state=self.seed)
         mu0 = lgb.train(
             _params("binary", cfg, self.seed, self.threads, leaves=cfg.baseline_num_leaves),
             lgb.Dataset(model_frame(base), label=base["churned"].to_numpy(dtype=float)),

@@ -20,7 +20,9 @@ from training.uplift_pipeline import UpliftTrainConfig, train_uplift
 @pytest.fixture(scope="module")
 def models(tiny_raw, tiny_trained, tmp_path_factory):
     settings, _ = tiny_trained
-    cfg = UpliftTrainConfig(model=UpliftConfig(rounds=30, min_data_in_leaf=20), threads=1)
+    cfg = UpliftTrainConfig(
+        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
+    )
     result = train_uplift(tiny_raw, cfg, settings)
     MlflowClient(settings.tracking_uri).set_registered_model_alias(
         settings.uplift_model, settings.alias, result.version

@@ -37,7 +37,9 @@ def test_campaign_history_uses_features_as_of_the_send_day(tiny_raw):
 
 
 def test_train_register_and_load(tiny_raw, tiny_settings, tmp_path):
-    cfg = UpliftTrainConfig(model=UpliftConfig(rounds=30, min_data_in_leaf=20), threads=1)
+    cfg = UpliftTrainConfig(
+        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
+    )
     result = train_uplift(tiny_raw, cfg, tiny_settings)
     assert set(result.table.columns) >= {"qini", "qini_random", "auuc", "observed_uplift"}
     assert np.isfinite(result.table["qini"]).all()
