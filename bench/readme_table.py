@@ -134,6 +134,23 @@ def _serving(d: dict) -> str:
     return "; ".join(parts)
 
 
+def _reliability(d: dict) -> str:
+    bad = d["bad_inputs"]
+    stopped = sum(b["handled"].startswith("stopped") for b in bad)
+    rejected = sum("to rejects" in b["handled"] for b in bad)
+    f, ld = d["fuzz"], d["load"]
+    survived = sum(x["test"] == "passed" for x in d["faults"])
+    return (
+        f"{len(bad)} bad raw inputs: {stopped} stopped naming file/column/rows, {rejected} "
+        f"sent rows to rejects, rows lost {d['rows_lost']}; fuzzing {f['examples']:,} "
+        f"examples, {f['server_errors']} 5xx, {f['unexplained']} beyond "
+        f"{len(f['known_defects'])} known defects; wrk {ld['name'].split(' ', 1)[1]}: "
+        f"{ld['requests']:,} requests, {ld['errors']} errors, p99 {ld['p99_ms']:.0f} ms, RSS "
+        f"{ld['rss_before_mib']:.0f} -> {ld['rss_after_mib']:.0f} MiB; faults survived "
+        f"{survived}/{len(d['faults'])}"
+    )
+
+
 # (result file, command, what is measured, extractor)
 ROWS = (
     ("features", "python -m bench.features", "1M-subscriber snapshot on DuckDB", _features),
@@ -165,6 +182,12 @@ ROWS = (
         "python -m bench.policy",
         "offer policy vs oracle and churn-risk targeting",
         _policy,
+    ),
+    (
+        "reliability",
+        "python -m bench.reliability",
+        "hostile input, fuzzing, load and faults (each row a test)",
+        _reliability,
     ),
 )
 
