@@ -48,6 +48,11 @@ def test_best_offer_matches_the_reference_on_frames(models, tiny_raw):
     np.testing.assert_allclose(scored["best_offer_gain_vnd"], ref["best_offer_gain_vnd"])
     offered = scored.dropna(subset=["best_offer"])
     assert len(offered) > 0 and (offered["best_offer_gain_vnd"] > 0).all()
+    # One subscriber alone (the HTTP answer) gets the batch's offer and gain, bit for bit.
+    i = offered.index[0]
+    one = score(vectors.loc[[i]].reset_index(drop=True), models, reasons=False)
+    assert one.loc[0, "best_offer"] == scored.loc[i, "best_offer"]
+    assert one.loc[0, "best_offer_gain_vnd"] == scored.loc[i, "best_offer_gain_vnd"]
 
 
 def test_rows_that_cannot_pay_for_an_offer_skip_the_uplift_pass(models, tiny_raw):
