@@ -24,6 +24,8 @@ from features.block_tables import BlockRows
 from features.truth import TruthState, truth_at
 from features.world import World
 
+MINUTES_PER_DAY = 1440.0
+
 
 def draw_latent(
     rng: np.random.Generator, ids: np.ndarray, n_days: int, new_share: float
@@ -143,8 +145,10 @@ def simulate_block(
         e = L.engagement(lat, world, t)[idx] * L.VOLUME[state[idx]]
         s = lat.spend[idx]
         calls = rng.poisson(voice[idx] / 2.5 * s * e)
-        vmin = np.round(calls * rng.gamma(2.0, 1.25, m), 1)
-        vin = np.round(rng.gamma(1.5, voice[idx] * 0.8 * e / 1.5), 1)
+        # A day has 1,440 minutes: the heaviest talkers' tails are capped there (the data
+        # contract rejects more as implausible).
+        vmin = np.minimum(np.round(calls * rng.gamma(2.0, 1.25, m), 1), MINUTES_PER_DAY)
+        vin = np.minimum(np.round(rng.gamma(1.5, voice[idx] * 0.8 * e / 1.5), 1), MINUTES_PER_DAY)
         nsms = rng.poisson(sms[idx] * e)
         mb = rng.gamma(0.8, data[idx] * s * e / 0.8)
         bad = world.bad_day[lat.province[idx], t]

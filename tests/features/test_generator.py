@@ -144,3 +144,12 @@ def test_bad_config_names_the_field():
 
 def test_tiny_config_is_what_the_suite_uses():
     assert (TINY.subscribers, TINY.months, TINY.seed) == (1500, 10, 11)
+
+
+def test_minutes_capped_where_the_contract_calls_them_implausible():
+    """The 20,000-subscriber default once drew a 1,947-minute day, which `retain train`
+    (rightly) refused: the generator caps a day's minutes at the contract's limit."""
+    from features.simulation import MINUTES_PER_DAY
+    from features.validate import IMPLAUSIBLE_ABOVE
+
+    assert MINUTES_PER_DAY == IMPLAUSIBLE_ABOVE["min"] == 1440
