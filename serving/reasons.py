@@ -83,7 +83,10 @@ def _number(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def _trend(noun: str, last30: float, sum90: float) -> str:
+def _trend(noun: str, last30, sum90) -> str:
+    if _missing(last30) or _missing(sum90):  # its table is optional and was not provided
+        return f"{noun}: not recorded"
+    last30, sum90 = float(last30), float(sum90)
     if not sum90 > 0:
         return f"no {noun} in the last 90 days"
     change = last30 / (sum90 / 3.0) - 1.0
@@ -100,10 +103,13 @@ def phrase(group: str, row: Callable[[str], object], members: list[str]) -> str:
         for infix in ("_sum_", "_"):
             last30, sum90 = f"{group}{infix}30d", f"{group}{infix}90d"
             if last30 in _DESCRIPTIONS and sum90 in _DESCRIPTIONS:
-                return _trend(TREND_NOUNS[group], float(row(last30)), float(row(sum90)))
+                return _trend(TREND_NOUNS[group], row(last30), row(sum90))
     if group in COUNT_PHRASES and COUNT_PHRASES[group][1] in _DESCRIPTIONS:
         text, col = COUNT_PHRASES[group]
-        n = float(row(col))
+        n = row(col)
+        if _missing(n):
+            return f"{_DESCRIPTIONS.get(col, col)}: not recorded"
+        n = float(n)
         return text.format(n=_number(n), s="" if n == 1 else "s")
     if group in ATTRIBUTE_PHRASES:
         v = row(group)

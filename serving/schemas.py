@@ -8,7 +8,7 @@ categorical attributes are strings, with the contract's allowed values where it 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -31,10 +31,14 @@ def _field_type(f):
     return float | None if f.fill is None or optional_table else float
 
 
+# Keys are int64 in the contract, the online store and the batch: a larger id is a 400 here,
+# not an overflow in numpy or SQLite.
+SubscriberId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
 SubscriberFeatures = create_model(
     "SubscriberFeatures",
     __config__=_STRICT,
-    subscriber_id=(int, Field(description="Surrogate subscriber key")),
+    subscriber_id=(SubscriberId, Field(description="Surrogate subscriber key (int64)")),
     as_of=(date, Field(description="Snapshot date of the features (local date)")),
     **{f.name: (_field_type(f), Field(description=f.description)) for f in FEATURES},
 )

@@ -37,7 +37,7 @@ from features.settings import Settings
 from serving.auth import ApiKeyMiddleware
 from serving.config import ServingConfig
 from serving.nodelay import set_nodelay_on_listeners
-from serving.schemas import Answer, SubscriberFeatures
+from serving.schemas import Answer, SubscriberFeatures, SubscriberId
 from serving.scoring import ANSWER_COLUMNS, score_columns, to_records
 from serving.startup import start_up
 from serving.traffic import cancel_timers_on_answer
@@ -145,7 +145,7 @@ class RetentionService:
     async def predict(
         self,
         subscribers: list[SubscriberFeatures] = [],  # type: ignore[valid-type]  # noqa: B006
-        subscriber_ids: list[int] = [],  # noqa: B006
+        subscriber_ids: list[SubscriberId] = [],  # type: ignore[valid-type]  # noqa: B006
     ) -> list[Answer]:
         """Answer per subscriber: first for each of `subscriber_ids` (features from the online
         store; an unknown id gets status `unknown_subscriber`), then for each full record in

@@ -69,3 +69,10 @@ def test_top_reasons_sum_windows_and_keep_only_risk_raising_drivers():
     assert top_reasons(booster, np.zeros((1, 4)), names, values) == [
         ["SMS sent fell by 100% in the last 30 days", "No billable activity for 9 days"]
     ]
+
+
+def test_phrases_for_features_of_a_table_not_provided():
+    """Optional tables may be absent: their features arrive null (JSON null or NaN)."""
+    r = {"data_mb_sum_30d": None, "data_mb_sum_90d": None, "dropped_calls_sum_30d": np.nan}.get
+    assert phrase("data_mb", r, []) == "mobile data use: not recorded"
+    assert phrase("dropped_calls", r, []).endswith(": not recorded")
