@@ -143,8 +143,7 @@ def _reliability(d: dict) -> str:
     return (
         f"{len(bad)} bad raw inputs: {stopped} stopped naming file/column/rows, {rejected} "
         f"sent rows to rejects, rows lost {d['rows_lost']}; fuzzing {f['examples']:,} "
-        f"examples, {f['server_errors']} 5xx, {f['unexplained']} beyond "
-        f"{len(f['known_defects'])} known defects; wrk {ld['name'].split(' ', 1)[1]}: "
+        f"examples, {f['server_errors']} 5xx (must be 0); wrk {ld['name'].split(' ', 1)[1]}: "
         f"{ld['requests']:,} requests, {ld['errors']} errors, p99 {ld['p99_ms']:.0f} ms, RSS "
         f"{ld['rss_before_mib']:.0f} -> {ld['rss_after_mib']:.0f} MiB; faults survived "
         f"{survived}/{len(d['faults'])}"
