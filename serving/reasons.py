@@ -86,10 +86,10 @@ def _number(x: float) -> str:
 def _trend(noun: str, last30, sum90) -> str:
     if _missing(last30) or _missing(sum90):  # its table is optional and was not provided
         return f"{noun}: not recorded"
-    last30, sum90 = float(last30), float(sum90)
-    if not sum90 > 0:
+    last30, monthly = float(last30), float(sum90) / 3.0
+    if not monthly > 0:  # also a positive sum too small to divide (5e-324 / 3 is 0.0)
         return f"no {noun} in the last 90 days"
-    change = last30 / (sum90 / 3.0) - 1.0
+    change = last30 / monthly - 1.0
     if change <= -0.1:
         return f"{noun} fell by {-change:.0%} in the last 30 days"
     if change >= 0.1:

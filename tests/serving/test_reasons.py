@@ -76,3 +76,9 @@ def test_phrases_for_features_of_a_table_not_provided():
     r = {"data_mb_sum_30d": None, "data_mb_sum_90d": None, "dropped_calls_sum_30d": np.nan}.get
     assert phrase("data_mb", r, []) == "mobile data use: not recorded"
     assert phrase("dropped_calls", r, []).endswith(": not recorded")
+
+
+def test_trend_of_a_vanishing_sum_is_not_a_division_by_zero():
+    """Fuzzing sent 5e-324: positive, but a third of it is 0.0."""
+    r = row({"data_mb_sum_30d": 1.0, "data_mb_sum_90d": 5e-324})
+    assert phrase("data_mb", r, []) == "no mobile data use in the last 90 days"
