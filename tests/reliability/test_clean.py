@@ -16,11 +16,11 @@ from features.clean_cli import app
 from features.snapshot import build_snapshot
 from features.sources import write_parquet_atomic
 from tests.conftest import TINY_SCORE_AS_OF
+from tests.micro_extract import END
 from tests.reliability.bad_inputs import (
     CATALOGUE,
     CSV_HEADER,
     CSV_ROWS,
-    END,
     shuffled,
     tables,
     write,
