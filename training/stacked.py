@@ -8,6 +8,12 @@ of the actual spend on the forecasts, constrained to be non-negative (no forecas
 used against its own direction) and without an intercept (zero forecasts stay zero). The
 validation window must be later than every window the forecasts learnt from, so the
 weights measure out-of-time error, not fit.
+
+Least squares without an intercept does not preserve the total: the heaviest spenders
+dominate the fit, and the blend's sum over the validation rows can miss the actual sum.
+With `balance` (the default), the weights are then scaled together so the blend's total
+on the validation rows equals the actual total: the balance property a log-link GLM has
+by construction and actuarial practice asks of every value model. Ranking is unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from sklearn.linear_model import LinearRegression
 class StackedForecast:
     """Non-negative least-squares weights over the columns of a forecast table."""
 
+    def __init__(self, balance: bool = True):
+        self.balance = balance
+
     def fit(self, forecasts: pd.DataFrame, y) -> StackedForecast:
         X = self._check(forecasts)
         y = np.asarray(y, dtype=float)
@@ -28,10 +37,14 @@ class StackedForecast:
         if not np.all(np.isfinite(y)):
             raise ValueError("y: actual spend must be finite")
         model = LinearRegression(positive=True, fit_intercept=False).fit(X, y)
-        self.columns_ = list(forecasts.columns)
-        self.weights_ = dict(zip(self.columns_, map(float, model.coef_), strict=True))
-        if not any(self.weights_.values()):
+        weights = model.coef_
+        if not np.any(weights > 0):
             raise ValueError("forecasts: none has a positive least-squares weight")
+        self.balance_factor_ = float(y.sum() / (X @ weights).sum()) if self.balance else 1.0
+        self.columns_ = list(forecasts.columns)
+        self.weights_ = dict(
+            zip(self.columns_, map(float, weights * self.balance_factor_), strict=True)
+        )
         return self
 
     def predict(self, forecasts: pd.DataFrame) -> np.ndarray:

@@ -20,11 +20,25 @@ def _forecasts(n: int = 4000, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_stack_recovers_the_weights_and_drops_a_useless_forecast():
     X, y = _forecasts()
-    stack = StackedForecast().fit(X, y)
+    stack = StackedForecast(balance=False).fit(X, y)
+    assert stack.balance_factor_ == 1.0
     assert stack.weights_["a"] == pytest.approx(0.7, abs=0.01)
     assert stack.weights_["b"] == pytest.approx(0.3, abs=0.01)
     assert stack.weights_["noise"] < 0.01
     assert np.sqrt(np.mean((stack.predict(X) - y) ** 2)) < 1.1
+
+
+def test_balanced_stack_matches_the_actual_total_and_keeps_the_ranking():
+    X, y = _forecasts()
+    # Least squares on a skewed target misses the total: one heavy spender pulls the fit.
+    y = y.copy()
+    y[0] += 50_000.0
+    plain = StackedForecast(balance=False).fit(X, y)
+    assert abs(plain.predict(X).sum() / y.sum() - 1) > 0.01
+    balanced = StackedForecast().fit(X, y)
+    assert balanced.predict(X).sum() == pytest.approx(y.sum(), rel=1e-9)
+    assert balanced.balance_factor_ == pytest.approx(y.sum() / plain.predict(X).sum())
+    assert np.array_equal(np.argsort(balanced.predict(X)), np.argsort(plain.predict(X)))
 
 
 def test_stack_never_gives_a_negative_weight():
