@@ -12,7 +12,10 @@ On the default operator (20,000 subscribers, seed 42) with its truth folder:
 3. for each budget, the realised net gain (from the truth: saved churn probability x value
    if retained - expected cost) of Retain's plan, "highest churn risk", "highest value at
    risk" and random (all three sending the offer that worked best on average in past
-   campaigns), and the oracle (planning on the true gains).
+   campaigns), and the oracle (planning on the true gains); and two ceilings that read the
+   truth to plan: the true churn probability and value if retained with each offer's
+   average save rate, then with the average per latent uplift type. They show how much of
+   the oracle is reachable without the individual response no behaviour reveals.
 Also the uplift model's Qini on the held-out campaigns beside random rankings (mean and
 spread) and beside the truth's own uplift used as the score (the noise floor: what a
 perfect model could show on so few rows). The truth is read only to evaluate.
@@ -42,8 +45,8 @@ from features.generator import GeneratorConfig, generate_operator
 from features.snapshot import build_snapshot
 from features.training_set import build_training_set
 from features.truth import read_truth
-from serving.decision import Catalogue
-from serving.policies import compare_policies
+from serving.decision import Catalogue, DecisionPolicy, plan_campaign
+from serving.policies import compare_policies, realised_gain
 from serving.registry import Models, PinnedModel, PinnedUplift
 from serving.scoring import OFFER_GAINS, score_columns
 from training.config import TrainConfig
@@ -109,6 +112,45 @@ def truth_qini(test: pd.DataFrame, truth_dir: Path) -> float:
     return qini_coefficient(1.0 - test["churned"].to_numpy(dtype=float), treated, score)
 
 
+def informed_gains(truth: pd.DataFrame, ids, offers: list[str], by: list[str]) -> pd.DataFrame:
+    """Net gains a planner would expect if it knew each subscriber's true churn probability
+    and value if retained, and each offer's save rate and expected cost only as averages
+    over `by` (a list of truth columns, e.g. the latent uplift type): how far a perfect
+    churn and value model takes planning without the individual response, which no
+    behaviour shows (persuasion, affinity for the offer)."""
+    t = truth[truth["subscriber_id"].isin(ids)].copy()
+    t["saved"] = t["churn_probability_30d"] - t["churn_probability_30d_treated"]
+    keys = ["offer_id", *by]
+    g = t.groupby(keys)
+    average = pd.DataFrame(
+        {
+            "rate": g["saved"].sum() / g["churn_probability_30d"].sum(),
+            "cost": g["cost_vnd"].mean(),
+        }
+    )
+    t = t.join(average, on=keys)
+    t["gain"] = (
+        t["rate"] * t["churn_probability_30d"] * t["expected_value_vnd_90d_if_retained"] - t["cost"]
+    )
+    wide = t.pivot(index="subscriber_id", columns="offer_id", values="gain")
+    return wide.reindex(index=ids, columns=offers).reset_index(drop=True)
+
+
+def ceilings(
+    truth: pd.DataFrame, ids, offers: list[str], catalogue: Catalogue, budget: float
+) -> pd.DataFrame:
+    """Realised net gain of planning on `informed_gains`, without and with the uplift type."""
+    policy = DecisionPolicy(budget_vnd=budget, control_share=0.0, campaign_id="eval")
+    rows = {}
+    for name, by in (
+        ("ceiling: true churn and value", []),
+        ("ceiling: true churn, value and uplift type", ["uplift_type"]),
+    ):
+        plan = plan_campaign(ids, informed_gains(truth, ids, offers, by), catalogue, policy)
+        rows[name] = realised_gain(plan, truth[truth["subscriber_id"].isin(ids)])
+    return pd.DataFrame(rows).T
+
+
 def main(budgets: list[float]) -> dict:
     t0 = time.perf_counter()
     raw, truth_dir = operator()
@@ -171,12 +213,16 @@ def main(budgets: list[float]) -> dict:
     for b in budgets:
         t = compare_policies(scored, gains, truth, catalogue, b, default_offer)
         x = compare_policies(scored, gains_x, truth, catalogue, b, default_offer)
+        c = ceilings(truth, scored["subscriber_id"].to_numpy(), offers, catalogue, b)
+        c["share_of_oracle"] = c["net_gain_vnd"] / t.loc["oracle", "net_gain_vnd"]
+        c["budget_vnd"] = b
         tables.append(
             pd.concat(
                 [
                     t.loc[["retain"]],
                     x.loc[["retain"]].rename(index={"retain": "retain_x_learner"}),
                     t.drop(index="retain"),
+                    c,
                 ]
             )
         )

@@ -107,6 +107,16 @@ def _policy(d: dict) -> str:
             f"({b['retain_share_of_oracle']:.2f} of oracle), highest churn risk "
             f"{p['highest_churn_risk']['net_gain_vnd'] / 1e6:+.1f}M"
         )
+    first = d["budgets"][0]["policies"]
+    ceilings = [
+        f"{k.removeprefix('ceiling: ')} {v['share_of_oracle']:.2f}"
+        for k, v in first.items()
+        if k.startswith("ceiling: ")
+    ]
+    if ceilings:
+        parts.append(
+            "planning on the truth without the individual response: " + ", ".join(ceilings)
+        )
     return "; ".join(parts)
 
 
