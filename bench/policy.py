@@ -37,6 +37,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.calibration import Calibration
@@ -53,8 +54,8 @@ from training.config import TrainConfig
 from training.pipeline import fit_and_evaluate
 from training.uplift import UpliftConfig
 from training.uplift_data import campaign_history
-from training.uplift_metrics import qini_coefficient
-from training.uplift_pipeline import UpliftTrainConfig, evaluate, fit_learner
+from training.uplift_metrics import expected_qini, qini_coefficient
+from training.uplift_pipeline import UpliftTrainConfig, evaluate, fit_learner, pooled_score
 
 log = logging.getLogger("bench.policy")
 DECISION_DATE = date(2025, 12, 1)
@@ -93,9 +94,9 @@ def beats(t: pd.DataFrame) -> bool:
     return bool(retain > 0 and retain >= 1.5 * max(comparator, 0.0))
 
 
-def truth_qini(test: pd.DataFrame, truth_dir: Path) -> float:
-    """Pooled Qini of the held-out campaigns scored by the truth's uplift of the offer sent
-    (controls: the mean over offers), the best any model could show on these rows."""
+def true_row_uplift(test: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
+    """The truth's uplift of every offer (columns) for each held-out campaign row, as of
+    the day it was sent."""
     effect = read_truth(truth_dir, "offer_effect")
     churn = read_truth(truth_dir, "churn_probability")
     t = effect.merge(churn, on=["subscriber_id", "as_of"])
@@ -103,13 +104,34 @@ def truth_qini(test: pd.DataFrame, truth_dir: Path) -> float:
     wide = t.pivot_table(index=["subscriber_id", "as_of"], columns="offer_id", values="uplift")
     day = test["sent_day"].map(lambda d: pd.Timestamp(d).date())
     u = wide.reindex(pd.MultiIndex.from_arrays([test["subscriber_id"], day])).fillna(0.0)
-    treated = test["treated"].to_numpy(dtype=bool)
-    score = u.mean(axis=1).to_numpy().copy()
-    sent = test["offer_id"].to_numpy()
-    for offer in u.columns:
-        m = treated & (sent == offer)
-        score[m] = u[offer].to_numpy()[m]
-    return qini_coefficient(1.0 - test["churned"].to_numpy(dtype=float), treated, score)
+    return u.reset_index(drop=True).set_axis(test.index)
+
+
+def qini_against_truth(test: pd.DataFrame, truth_dir: Path, scores: dict, seed: int) -> dict:
+    """Realised-outcome Qini of the truth's own uplift (the noise floor), and the expected
+    Qini (truth's uplift as the outcome) of each pooled score, random and the truth: the
+    rows' ranking without the noise of who happened to churn."""
+    u = true_row_uplift(test, truth_dir)
+    truth_score = pooled_score(test, u)
+    retained = 1.0 - test["churned"].to_numpy(dtype=float)
+    floor = qini_coefficient(retained, test["treated"].to_numpy(dtype=bool), truth_score)
+    # Expected outcome of each row as it was run: the uplift of the offer sent if treated,
+    # of the random offer it could have got if in control.
+    outcome = truth_score
+    rng = np.random.default_rng(seed)
+    random = [expected_qini(outcome, rng.random(len(test))) for _ in range(200)]
+    perfect = expected_qini(outcome, truth_score)
+    expected = {name: expected_qini(outcome, s) for name, s in scores.items()}
+    return {
+        "realised_qini_true_uplift_as_score": round(floor, 5),
+        "expected_qini": {
+            **{k: round(v, 6) for k, v in expected.items()},
+            "random": round(float(np.mean(random)), 6),
+            "random_sd": round(float(np.std(random)), 6),
+            "truth (perfect ranking)": round(perfect, 6),
+        },
+        "expected_qini_share_of_perfect": {k: round(v / perfect, 4) for k, v in expected.items()},
+    }
 
 
 def informed_gains(truth: pd.DataFrame, ids, offers: list[str], by: list[str]) -> pd.DataFrame:
@@ -172,9 +194,13 @@ def main(budgets: list[float]) -> dict:
         )
         learners[name] = fit_learner(train, base_train, cfg)
     uplift = learners["retain"]
-    qini = evaluate(test, uplift.predict(test), config.seed)
-    qini_x = evaluate(test, learners["retain_x_learner"].predict(test), config.seed)
-    floor = truth_qini(test, truth_dir)
+    predicted = {name: learner.predict(test) for name, learner in learners.items()}
+    qini = evaluate(test, predicted["retain"], config.seed)
+    qini_x = evaluate(test, predicted["retain_x_learner"], config.seed)
+    against_truth = qini_against_truth(
+        test, truth_dir, {k: pooled_score(test, v) for k, v in predicted.items()}, config.seed
+    )
+    floor = against_truth["realised_qini_true_uplift_as_score"]
     catalogue = Catalogue.from_toml()
     fsv = feature_schema_version()
     vectors = build_snapshot(raw, DECISION_DATE)
@@ -234,7 +260,9 @@ def main(budgets: list[float]) -> dict:
         "save_rate": asdict(uplift.save_rate_),
         "uplift_qini_latest_campaigns": qini.round(5).to_dict(orient="index"),
         "uplift_qini_latest_campaigns_x_learner": qini_x.round(5).to_dict(orient="index"),
-        "uplift_qini_true_uplift_as_score": round(floor, 5),
+        "uplift_qini_true_uplift_as_score": floor,
+        "uplift_expected_qini_latest_campaigns": against_truth["expected_qini"],
+        "uplift_expected_qini_share_of_perfect": against_truth["expected_qini_share_of_perfect"],
         "budgets": [
             {
                 "budget_vnd": b,
@@ -261,6 +289,13 @@ def main(budgets: list[float]) -> dict:
     print("\nuplift model on the held-out campaigns (Qini vs random rankings):")
     print(qini.round(5).to_string())
     print(f"the truth's own uplift as the score: Qini {floor:.5f} (the noise floor)")
+    eq, share = against_truth["expected_qini"], against_truth["expected_qini_share_of_perfect"]
+    print(
+        "expected Qini (the truth's uplift as the outcome): "
+        + ", ".join(f"{k} {v:.6f}" for k, v in eq.items())
+        + "; share of the perfect ranking: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in share.items())
+    )
     rate = uplift.save_rate_
     print(f"save rate per acceptance: {rate.estimate:.3f} +- {rate.se:.3f}, used {rate.used:.3f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -117,6 +117,15 @@ def _policy(d: dict) -> str:
         parts.append(
             "planning on the truth without the individual response: " + ", ".join(ceilings)
         )
+    eq = d.get("uplift_expected_qini_latest_campaigns")
+    if eq:
+        parts.append(
+            f"held-out campaigns: expected Qini {eq['retain']:.5f} "
+            f"({d['uplift_expected_qini_share_of_perfect']['retain']:.2f} of the perfect ranking) "
+            f"vs random {eq['random']:.5f} +- {eq['random_sd']:.5f}; realised Qini "
+            f"{d['uplift_qini_latest_campaigns']['all offers']['qini']:+.4f} (the truth's own "
+            f"uplift scores {d['uplift_qini_true_uplift_as_score']:+.4f} there)"
+        )
     return "; ".join(parts)
 
 

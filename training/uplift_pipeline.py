@@ -61,13 +61,20 @@ def evaluate(frame: pd.DataFrame, predicted: pd.DataFrame, seed: int) -> pd.Data
     for offer in predicted.columns:
         m = (frame["offer_id"].to_numpy() == offer) & treated | ~treated
         rows[offer] = _row(retained_all[m], treated[m], predicted[offer].to_numpy()[m], rng)
-    sent = frame["offer_id"].to_numpy()
-    score = predicted.mean(axis=1).to_numpy().copy()
-    for j, offer in enumerate(predicted.columns):
-        m = treated & (sent == offer)
-        score[m] = predicted.to_numpy()[m, j]
-    rows[POOLED] = _row(retained_all, treated, score, rng)
+    rows[POOLED] = _row(retained_all, treated, pooled_score(frame, predicted), rng)
     return pd.DataFrame(rows).T
+
+
+def pooled_score(frame: pd.DataFrame, per_offer: pd.DataFrame) -> np.ndarray:
+    """One score per campaign row from per-offer columns: a treated row's is the offer it
+    got, a control's the mean over offers (the uplift of the random offer it could have got)."""
+    treated = frame["treated"].to_numpy(dtype=bool)
+    sent = frame["offer_id"].to_numpy()
+    score = per_offer.mean(axis=1).to_numpy().copy()
+    for j, offer in enumerate(per_offer.columns):
+        m = treated & (sent == offer)
+        score[m] = per_offer.to_numpy()[m, j]
+    return score
 
 
 def beats_random(table: pd.DataFrame) -> bool:

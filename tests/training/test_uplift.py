@@ -7,7 +7,7 @@ import pytest
 from features.snapshot import build_snapshot
 from features.uplift_spec import UpliftModel
 from training.uplift import OfferUplift, UpliftConfig
-from training.uplift_metrics import auuc, qini_coefficient, qini_curve
+from training.uplift_metrics import auuc, expected_qini, qini_coefficient, qini_curve
 
 
 def planted(n, rng, true_uplift):
@@ -31,6 +31,18 @@ def test_qini_curve_literal():
     x, q = qini_curve([1, 1, 0], [True, True, False], [0.9, 0.8, 0.1])
     assert x.tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
     assert q.tolist() == pytest.approx([0, 0, 0, 2 / 3])  # R_t - R_c * N_t / N_c, over n
+
+
+def test_expected_qini_literal_and_random():
+    # The one persuadable first: half the total uplift after half the rows.
+    assert expected_qini([0.0, 1.0], [0.1, 0.9]) == pytest.approx(0.125)
+    assert expected_qini([0.0, 1.0], [0.9, 0.1]) == pytest.approx(-0.125)
+    rng = np.random.default_rng(4)
+    u = rng.normal(0.01, 0.05, 20_000)
+    assert expected_qini(u, u) > 0.01
+    assert abs(expected_qini(u, rng.random(len(u)))) < 0.001
+    with pytest.raises(ValueError, match="true_uplift: no rows"):
+        expected_qini([], [])
 
 
 @pytest.fixture(scope="module")
