@@ -38,3 +38,23 @@ def test_calibration_errors_name_the_problem():
         fit_calibration(np.array([0.1, 0.2]), np.array([0, 0]), "isotonic")
     with pytest.raises(ValueError, match="2 scores but 3 labels"):
         fit_calibration(np.array([0.1, 0.2]), np.array([0, 1, 0]), "platt")
+
+
+def test_isotonic_knots_sit_at_block_centres():
+    # PAVA pools the middle two rows into one block of rate 0.5 centred at 0.25.
+    cal = fit_calibration(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 1, 0, 1]), "isotonic")
+    assert cal.x == pytest.approx((0.1, 0.25, 0.4))
+    assert cal.y == pytest.approx((0.0, 0.5, 1.0))
+    assert cal.apply(np.array([0.2]))[0] == pytest.approx(1 / 3)
+
+
+def test_isotonic_calibration_keeps_the_models_ranking():
+    raw, y = _distorted()
+    cal = fit_calibration(raw[:20_000], y[:20_000], "isotonic")
+    test = raw[20_000:]
+    inside = (test > cal.x[0]) & (test < cal.x[-1])
+    p = cal.apply(test[inside])
+    # A step map would tie most subscribers; between block centres the order is the model's.
+    assert len(np.unique(p)) == len(np.unique(test[inside]))
+    order = np.argsort(test[inside], kind="stable")
+    assert np.all(np.diff(p[order]) >= 0)
