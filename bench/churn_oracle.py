@@ -36,7 +36,7 @@ from features.vector import model_frame
 from training.config import TrainConfig
 from training.dataset import temporal_split
 from training.metrics import brier, expected_calibration_error, roc_auc
-from training.models import _params as churn_params
+from training.models import booster_params
 from training.pipeline import fit_and_evaluate
 
 RESULTS = Path(__file__).parent / "results" / "churn_oracle.json"
@@ -51,7 +51,7 @@ def feature_ceiling(
     )
     train = split.train.merge(truth, on=["subscriber_id", "as_of"], how="left")
     c = cfg.churn
-    params = churn_params(c, cfg.seed, cfg.threads) | {"objective": "cross_entropy"}
+    params = booster_params(c, cfg.seed, cfg.threads) | {"objective": "cross_entropy"}
     data = lgb.Dataset(model_frame(train), label=train["churn_probability_30d"].to_numpy())
     return lgb.train(params, data, num_boost_round=c.max_rounds).predict(model_frame(test))
 

@@ -25,7 +25,7 @@ from features.training_set import build_training_set
 from training.config import ChurnConfig, TrainConfig
 from training.dataset import temporal_split
 from training.metrics import pr_auc, roc_auc
-from training.models import _params
+from training.models import booster_params
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _frame(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def fit_score(train, valid, test, names: list[str], label: str, config: TrainConfig):
-    params = _params(config.churn, config.seed, config.threads) | {
+    params = booster_params(config.churn, config.seed, config.threads) | {
         "objective": "binary",
         "metric": "binary_logloss",
     }

@@ -24,6 +24,7 @@ from features.calibration import Calibration
 from training.calibrate import fit_calibration
 from training.config import ChurnConfig
 from training.evaluate import churn_scores
+from training.models import booster_params
 
 TRUE_WORDS = {"1", "yes", "y", "true", "t", "churn", "churned"}
 FALSE_WORDS = {"0", "no", "n", "false", "f", "stay", "stayed"}
@@ -140,21 +141,9 @@ class TableChurnModel:
             X, y, test_size=self.holdout, stratify=y, random_state=self.seed
         )
         c = self.config
-        params = {
+        params = booster_params(c, self.seed, self.threads) | {
             "objective": "binary",
             "metric": "binary_logloss",
-            "num_leaves": c.num_leaves,
-            "learning_rate": c.learning_rate,
-            "min_data_in_leaf": c.min_data_in_leaf,
-            "feature_fraction": c.feature_fraction,
-            "bagging_fraction": c.bagging_fraction,
-            "bagging_freq": 1,
-            "lambda_l2": c.lambda_l2,
-            "seed": self.seed,
-            "deterministic": True,
-            "force_row_wise": True,
-            "num_threads": self.threads,
-            "verbosity": -1,
         }
         train = lgb.Dataset(Xt, label=yt)
         valid = lgb.Dataset(Xv, label=yv, reference=train)

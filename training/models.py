@@ -15,7 +15,9 @@ from features.vector import model_frame
 from training.config import ChurnConfig, ValueConfig
 
 
-def _params(cfg, seed: int, threads: int) -> dict:
+def booster_params(cfg, seed: int, threads: int) -> dict:
+    """LightGBM settings shared by every Retain booster of a ChurnConfig or ValueConfig:
+    deterministic, row-wise, quiet; the caller adds the objective."""
     return {
         "num_leaves": cfg.num_leaves,
         "learning_rate": cfg.learning_rate,
@@ -58,7 +60,7 @@ class ChurnModel(_Booster):
         self.threads = threads
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ChurnModel:
-        params = _params(self.config, self.seed, self.threads) | {
+        params = booster_params(self.config, self.seed, self.threads) | {
             "objective": "binary",
             "metric": "binary_logloss",
         }
@@ -82,7 +84,7 @@ class ValueModel(_Booster):
         self.threads = threads
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ValueModel:
-        params = _params(self.config, self.seed, self.threads) | {
+        params = booster_params(self.config, self.seed, self.threads) | {
             "objective": self.config.objective
         }
         if self.config.objective == "tweedie":
@@ -150,7 +152,7 @@ class HurdleValueModel:
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> HurdleValueModel:
         y, y_val = np.asarray(y, dtype=float), np.asarray(y_val, dtype=float)
         cfg, rounds = self.config, self.config.max_rounds
-        base = _params(cfg, self.seed, self.threads)
+        base = booster_params(cfg, self.seed, self.threads)
         self.any_ = _Booster()
         self.any_._train(
             base | {"objective": "binary"},
