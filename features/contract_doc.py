@@ -12,7 +12,7 @@ from pathlib import Path
 
 from features.schema import LOCAL_TIME_ZONE, TABLES, Table
 from features.truth import TRUTH_TABLES
-from features.validate import NON_NEGATIVE_UNITS, WARNINGS
+from features.validate import IMPLAUSIBLE_ABOVE, NON_NEGATIVE_UNITS, WARNINGS
 
 DOC_PATH = Path("docs/data-contract.md")
 
@@ -115,6 +115,26 @@ def render_contract() -> str:
         "end, rows dated before the subscriber's activation, and accepted offers in a control "
         f"group. Warnings ({', '.join(WARNINGS)}) leave the exit code at 0; any other problem "
         "is fatal and exits 1.",
+        "",
+        "Amounts above what one row can plausibly hold are problems too: "
+        + ", ".join(f"{cap:,} {unit}" for unit, cap in IMPLAUSIBLE_ABOVE.items())
+        + " (a day has 1,440 minutes; a billion VND in one top-up, day or bill of one line is "
+        "not a real figure).",
+        "",
+        "## Cleaning a folder",
+        "",
+        "`retain clean --raw DIR --out OUT [--data-end YYYY-MM-DD]` turns an extract (Parquet, "
+        "or UTF-8 CSV with a header, one folder per table) into a folder that `retain train` "
+        "and `retain score` read. Problems that make a table unusable stop it before anything "
+        "is written, each named with its file, column and rows: a required table missing or "
+        "empty, a missing column, a column of another type (or a CSV value that does not "
+        "parse, with its line), a file that is not Parquet, a CSV that is not UTF-8. Every "
+        "row-level problem above sends the row to `OUT/rejects/<table>.parquet` with its "
+        "`reject_reason` (`column: check`), `source_file` and `source_row`; identical duplicate "
+        "rows keep their first copy, and disagreeing duplicates are all rejected; rows of a "
+        "rejected subscriber are rejected with it. `OUT/clean.json` reconciles every table: "
+        "rows in = rows used + rows rejected, by reason. `retain train` refuses a folder that "
+        "fails `retain validate`; `retain score` expects `retain clean` output.",
         "",
     ]
     for name, table in TABLES.items():
