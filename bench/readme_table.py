@@ -117,6 +117,12 @@ def _policy(d: dict) -> str:
         parts.append(
             "planning on the truth without the individual response: " + ", ".join(ceilings)
         )
+    for day, r in d.get("earlier_decision_dates", {}).items():
+        b = r["budgets"][0]
+        parts.append(
+            f"decision date {day}: Retain {b['policies']['retain']['net_gain_vnd'] / 1e6:+.1f}M "
+            f"({b['retain_share_of_oracle']:.2f} of oracle) at {b['budget_vnd'] / 1e6:,.0f}M VND"
+        )
     eq = d.get("uplift_expected_qini_latest_campaigns")
     if eq:
         parts.append(
