@@ -38,6 +38,8 @@ FAULTS = (
      "test_startup::test_missing_alias_fails"),
     ("corrupt model file", "registered copy with a truncated, garbled .lgb",
      "test_corrupt_model_file_is_refused"),
+    ("model file changed, structure intact", "registered copy with one leaf digit changed",
+     "test_a_changed_digit_is_refused_naming_the_file"),
     ("pickle planted beside the model", "model.pkl that writes a file if unpickled",
      "test_a_pickle_beside_the_model_is_never_loaded"),
     ("batch job killed midway", "SIGKILL to `retain score` while it writes",

@@ -8,11 +8,23 @@ size of every tree against the header's `tree_sizes`, and in every tree that eac
 parses as numbers of the length `num_leaves` implies, with features and children in range.
 The `parameters:` block at the end is checked line by line too (LightGBM crashes on a
 malformed one).
-A changed digit that keeps all of this valid is not detectable without a checksum.
+A changed digit that keeps all of this valid is caught by the checksum instead.
+
+Checksums: training records, as the model-version tag `sha256`, a JSON object mapping the
+path of every model file the version holds (relative to the version's downloaded folder,
+POSIX separators) to its SHA-256 hex digest, e.g. `{"model.lgb": "9f2c...",
+"extra_files/calibration.json": "41aa..."}`. Model files are the ones serving parses, those
+matching `MODEL_FILES`: native LightGBM files (`*.lgb`, every uplift booster included),
+`calibration.json` and `uplift.json`; MLflow's own metadata is not covered and never
+parsed here. `verify_digests` refuses a folder where a tagged file is missing or differs,
+or where a model file is not tagged. (`training.tracking` writes the tag with the same
+name and patterns; serving does not import training.)
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -22,8 +34,58 @@ _PER_LEAF = ("leaf_value", "leaf_weight", "leaf_count")
 _PARAMETER = re.compile(r"\[[a-z_0-9]+: [^\n]*\]")
 
 
+DIGEST_TAG = "sha256"
+MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json")
+
+
 class CorruptModelFile(ValueError):
     """The file is not an intact LightGBM text model; the message says where."""
+
+
+class ChecksumMismatch(CorruptModelFile):
+    """A model file differs from the digest recorded at registration, or has none."""
+
+    def __init__(self, file: str, expected: str | None, actual: str | None) -> None:
+        self.file, self.expected, self.actual = file, expected, actual
+        if actual is None:
+            what = f"missing, registered with sha256 {expected}"
+        elif expected is None:
+            what = f"not among the registered digests (sha256 {actual})"
+        else:
+            what = f"sha256 {actual}, registered {expected}"
+        super().__init__(f"{file}: {what}")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_files(folder: Path) -> dict[str, Path]:
+    """The files matching `MODEL_FILES` under `folder`, by relative POSIX path."""
+    folder = Path(folder)
+    found = {p for pattern in MODEL_FILES for p in folder.rglob(pattern) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p for p in sorted(found)}
+
+
+def verify_digests(folder: Path, tag: str) -> None:
+    """Raise ChecksumMismatch unless every file in `tag` (the `DIGEST_TAG` value) is under
+    `folder` with that SHA-256 and every model file under `folder` is in `tag`."""
+    try:
+        expected = json.loads(tag)
+        if not isinstance(expected, dict) or not all(isinstance(v, str) for v in expected.values()):
+            raise ValueError("not an object of strings")
+    except ValueError as e:
+        raise CorruptModelFile(f"tag {DIGEST_TAG} is not a JSON object of digests: {e}") from e
+    found = model_files(folder)
+    for name in sorted(expected.keys() | found.keys()):
+        path = Path(folder) / name
+        actual = sha256_file(path) if path.is_file() else None
+        if actual != expected.get(name):
+            raise ChecksumMismatch(name, expected.get(name), actual)
 
 
 def check_model_text(path: Path) -> int:

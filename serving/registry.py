@@ -1,7 +1,9 @@
 """Load the pinned models: resolve the alias once, check the feature schema, load natively.
 
 Only LightGBM's text files (checked intact first, `serving.model_file`) and JSON are read;
-nothing on this path unpickles, whatever else a model's folder holds."""
+nothing on this path unpickles, whatever else a model's folder holds. Before any of them is
+read, every model file is checked against the SHA-256 digests training recorded in the
+version's `sha256` tag; a version registered before the tag existed loads with a warning."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import lightgbm as lgb
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from features.calibration import Calibration
@@ -20,7 +23,13 @@ from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.uplift_spec import UpliftModel
 from serving.decision import Catalogue
-from serving.model_file import CorruptModelFile, check_model_text
+from serving.model_file import (
+    DIGEST_TAG,
+    ChecksumMismatch,
+    CorruptModelFile,
+    check_model_text,
+    verify_digests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,7 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
             dst_path=str(Path(dest) / name) if dest else None,
         )
     )
+    _verify(name, mv, local)
     files = sorted(local.rglob("*.lgb"))
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
@@ -104,6 +114,30 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
         raise ModelLoadError(f"model {name} version {mv.version}: bad calibration: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
     return PinnedModel(name, str(mv.version), booster, found, calibration)
+
+
+def _verify(name: str, mv: ModelVersion, local: Path) -> None:
+    """Refuse the downloaded version unless its model files match the digests recorded at
+    registration; warn when it has none (registered before digests were recorded)."""
+    tag = mv.tags.get(DIGEST_TAG)
+    if tag is None:
+        log.warning(
+            "model %s version %s has no %s tag (registered before model files were "
+            "checksummed): the integrity of its files cannot be checked; retrain (retain "
+            "train) to register a checksummed version",
+            name,
+            mv.version,
+            DIGEST_TAG,
+        )
+        return
+    try:
+        verify_digests(local, tag)
+    except CorruptModelFile as e:
+        what = "corrupt model file " if isinstance(e, ChecksumMismatch) else ""
+        raise ModelLoadError(
+            f"model {name} version {mv.version}: {what}{e}; "
+            "register an intact version (retain train) or move the alias back"
+        ) from e
 
 
 def load_models(settings: Settings, dest: Path | None = None) -> Models:
@@ -161,6 +195,7 @@ def _load_uplift(
         artifact_uri=f"models:/{name}/{mv.version}",
         dst_path=str(Path(dest) / name) if dest else None,
     )
+    _verify(name, mv, Path(local))
     try:
         for f in sorted(Path(local).rglob("*.lgb")):
             check_model_text(f)

@@ -1,7 +1,17 @@
-"""MLflow edge: runs, metrics, native LightGBM models, registry versions and aliases."""
+"""MLflow edge: runs, metrics, native LightGBM models, registry versions and aliases.
+
+Every registered version carries the tag `sha256`: a JSON object mapping each model file it
+holds (relative to the version's downloaded folder: `model.lgb`,
+`extra_files/calibration.json`, the uplift model's boosters and `uplift.json`) to its
+SHA-256 hex digest, read back from the store right after registration. Serving verifies
+them before parsing any file (`serving.model_file`, which states the same tag name and file
+patterns: serving does not import training).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +30,9 @@ from features.definitions import FEATURE_NAMES, feature_schema_version
 from features.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DIGEST_TAG = "sha256"
+MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json")  # the files serving parses
 
 
 def experiment_id(settings: Settings) -> str:
@@ -75,7 +88,38 @@ def log_booster(
     client = MlflowClient()
     for k, v in ({"feature_schema_version": feature_schema_version()} | tags).items():
         client.set_model_version_tag(registered_name, version.version, k, str(v))
+    record_digests(registered_name, str(version.version))
     return str(version.version)
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 hex digest of every model file under `folder`, by relative POSIX path."""
+    files = sorted({p for pattern in MODEL_FILES for p in folder.rglob(pattern) if p.is_file()})
+    return {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_digests(registered_name: str, version: str) -> dict[str, str]:
+    """Tag the version with the digests of the model files as the store holds them (the
+    folder serving downloads); return them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{registered_name}/{version}", dst_path=tmp
+        )
+        digests = file_digests(Path(local))
+    if not digests:
+        raise FileNotFoundError(f"model {registered_name} version {version}: no model files")
+    MlflowClient().set_model_version_tag(
+        registered_name, version, DIGEST_TAG, json.dumps(digests, sort_keys=True)
+    )
+    return digests
 
 
 def set_alias(registered_name: str, alias: str, version: str) -> None:

@@ -164,6 +164,7 @@ def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> Up
                 "beats_random": str(ok),
             },
         )
+        tracking.record_digests(settings.uplift_model, str(mv.version))
         if ok:
             tracking.set_alias(settings.uplift_model, settings.alias, str(mv.version))
     return UpliftResult(run.info.run_id, str(mv.version), ok, table)
