@@ -17,25 +17,22 @@ POSIX separators) to its SHA-256 hex digest, e.g. `{"model.lgb": "9f2c...",
 matching `MODEL_FILES`: native LightGBM files (`*.lgb`, every uplift booster included),
 `calibration.json` and `uplift.json`; MLflow's own metadata is not covered and never
 parsed here. `verify_digests` refuses a folder where a tagged file is missing or differs,
-or where a model file is not tagged. (`training.tracking` writes the tag with the same
-name and patterns; serving does not import training.)
+or where a model file is not tagged. The tag name, patterns and hashing are
+`features.model_digest`, shared with `training.tracking`, which writes the tag.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
+
+from features.model_digest import DIGEST_TAG, model_files, sha256_file
 
 _PER_SPLIT = ("split_feature", "split_gain", "threshold", "decision_type", "left_child",
               "right_child", "internal_value", "internal_weight", "internal_count")  # fmt: skip
 _PER_LEAF = ("leaf_value", "leaf_weight", "leaf_count")
 _PARAMETER = re.compile(r"\[[a-z_0-9]+: [^\n]*\]")
-
-
-DIGEST_TAG = "sha256"
-MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json")
 
 
 class CorruptModelFile(ValueError):
@@ -54,21 +51,6 @@ class ChecksumMismatch(CorruptModelFile):
         else:
             what = f"sha256 {actual}, registered {expected}"
         super().__init__(f"{file}: {what}")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_files(folder: Path) -> dict[str, Path]:
-    """The files matching `MODEL_FILES` under `folder`, by relative POSIX path."""
-    folder = Path(folder)
-    found = {p for pattern in MODEL_FILES for p in folder.rglob(pattern) if p.is_file()}
-    return {p.relative_to(folder).as_posix(): p for p in sorted(found)}
 
 
 def verify_digests(folder: Path, tag: str) -> None:

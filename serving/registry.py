@@ -20,11 +20,11 @@ from mlflow.exceptions import MlflowException
 
 from features.calibration import Calibration
 from features.definitions import feature_schema_version
+from features.model_digest import DIGEST_TAG
 from features.settings import Settings
 from features.uplift_spec import UpliftModel
 from serving.decision import Catalogue
 from serving.model_file import (
-    DIGEST_TAG,
     ChecksumMismatch,
     CorruptModelFile,
     check_model_text,

@@ -4,13 +4,12 @@ Every registered version carries the tag `sha256`: a JSON object mapping each mo
 holds (relative to the version's downloaded folder: `model.lgb`,
 `extra_files/calibration.json`, the uplift model's boosters and `uplift.json`) to its
 SHA-256 hex digest, read back from the store right after registration. Serving verifies
-them before parsing any file (`serving.model_file`, which states the same tag name and file
-patterns: serving does not import training).
+them before parsing any file (`serving.model_file`); the tag name, file patterns and
+hashing are `features.model_digest`, which both sides import.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -27,12 +26,10 @@ from mlflow.models import infer_signature
 from features.calibration import FILE_NAME as CALIBRATION_FILE
 from features.calibration import Calibration
 from features.definitions import FEATURE_NAMES, feature_schema_version
+from features.model_digest import DIGEST_TAG, file_digests
 from features.settings import Settings
 
 log = logging.getLogger(__name__)
-
-DIGEST_TAG = "sha256"
-MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json")  # the files serving parses
 
 
 def experiment_id(settings: Settings) -> str:
@@ -90,20 +87,6 @@ def log_booster(
         client.set_model_version_tag(registered_name, version.version, k, str(v))
     record_digests(registered_name, str(version.version))
     return str(version.version)
-
-
-def file_digests(folder: Path) -> dict[str, str]:
-    """SHA-256 hex digest of every model file under `folder`, by relative POSIX path."""
-    files = sorted({p for pattern in MODEL_FILES for p in folder.rglob(pattern) if p.is_file()})
-    return {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record_digests(registered_name: str, version: str) -> dict[str, str]:
