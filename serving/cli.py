@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from features.clean import require_valid
+from features.schema import SchemaError
 from features.settings import Settings
 from serving.batch import (
     BatchConfig,
@@ -61,12 +63,26 @@ def score(
     control_share: Annotated[
         float, typer.Option(min=0, max=0.9, help="Share of the campaign held out as control")
     ] = 0.1,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate/--no-validate",
+            help="Check RAW against the data contract first (skipped for `retain clean` "
+            "output, whose checks already ran)",
+        ),
+    ] = True,
 ) -> None:
     """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
-    online store. Re-running gives the same outputs."""
+    online store. Re-running gives the same outputs. Raw tables that fail validation are
+    refused before anything is scored, as training refuses them."""
     if engine not in ("local", "spark"):
         raise _fail(ValueError(f"--engine: '{engine}' is not local or spark"))
+    if vectors is None and validate:
+        try:
+            require_valid(raw)
+        except SchemaError as e:  # RawDataError included
+            raise _fail(e) from e
     settings = Settings.from_env()
     try:
         models = load_models(settings)
