@@ -5,14 +5,18 @@ memory is bounded by the chunk, not the base. Each chunk goes through the bounda
 and the same `score_columns` as the HTTP service. Rows in = rows scored + rows rejected,
 always; the reconciliation is written beside the outputs. Outputs are written to
 temporary files and renamed, so a killed job leaves no partial file, and a re-run with the
-same input and chunk size gives the same bytes.
+same input and chunk size gives the same bytes. The temporaries a SIGKILL leaves behind (no
+cleanup runs then) are swept by the next run into the same folder, which holds a lock on it
+while it writes so that a sweep never touches the temporaries of a run still going.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -78,19 +82,73 @@ class BatchResult:
         return d
 
 
+OUTPUT_NAMES = (
+    "scores.parquet",
+    "rejects.parquet",
+    "campaign.parquet",
+    "campaign.csv",
+    "report.html",
+    "reconciliation.json",
+    "vectors.parquet",  # the snapshot `retain score` writes when given no --vectors
+)
+# `_replacing`'s names (mkstemp's eight random characters), and the fixed `.{name}.tmp`
+# earlier versions used.
+_TEMPORARY = re.compile(
+    r"\.(?:{})(?:\.[a-z0-9_]{{8}})?\.tmp".format("|".join(map(re.escape, OUTPUT_NAMES)))
+)
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A hidden temporary beside `path` to write: renamed onto `path` if the block succeeds,
+    removed if it raises. A SIGKILL leaves it for the next run's `sweep_temporaries`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 @contextmanager
 def _atomic_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    with _replacing(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+        yield w
+
+
+@contextmanager
+def _sole_writer(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder `out` (the kernel drops it when the process dies,
+    SIGKILL included); a second job writing there is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)
     try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            yield writer
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"{out}: another batch job is writing there") from None
+        yield
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        os.close(fd)
+
+
+def sweep_temporaries(out: Path) -> int:
+    """Remove the temporaries of Retain's outputs that a killed run left in `out` (files named
+    like `_replacing`'s, nothing else); return how many. Call it holding `_sole_writer`."""
+    stale = [
+        e.path
+        for e in os.scandir(out)
+        if _TEMPORARY.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+    ]
+    for path in stale:
+        os.unlink(path)
+    if stale:
+        log.info("removed %d stale temporary file(s) a killed run left in %s", len(stale), out)
+    return len(stale)
 
 
 def _frame_chunks(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
@@ -115,9 +173,23 @@ def score_chunks(
     """Score a stream of vector chunks; write scores, rejects and reconciliation under `out`.
 
     `duplicated_ids` are the ids that occur more than once in the whole input; the first
-    occurrence is scored, later ones are rejected, across chunk borders too.
+    occurrence is scored, later ones are rejected, across chunk borders too. The temporaries
+    a killed run left in `out` are removed first.
     """
     out = Path(out)
+    with _sole_writer(out):
+        sweep_temporaries(out)
+        return _score_chunks(chunks, duplicated_ids, models, out, config, progress)
+
+
+def _score_chunks(
+    chunks: Iterator[pd.DataFrame],
+    duplicated_ids: set[int],
+    models: Models,
+    out: Path,
+    config: BatchConfig,
+    progress: Callable[[int], None] | None,
+) -> BatchResult:
     rows_in = scored = rejected = 0
     tiers: Counter[str] = Counter()
     reject_counts: Counter[str] = Counter()
@@ -242,9 +314,8 @@ def _campaign(
             lambda r: " | ".join(r) if isinstance(r, list | np.ndarray) else ""
         )
     )
-    tmp = out / ".campaign.csv.tmp"
-    csv.to_csv(tmp, index=False)
-    tmp.replace(out / "campaign.csv")
+    with _replacing(out / "campaign.csv") as tmp:
+        csv.to_csv(tmp, index=False)
     return plan
 
 
@@ -289,9 +360,8 @@ def write_report(
         "uplift_model": models.uplift.ref if models.uplift else "none",
     }
     page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(page)
-    tmp.replace(out / "report.html")
+    with _replacing(out / "report.html") as tmp:
+        tmp.write_text(page)
     return out / "report.html"
 
 
@@ -310,19 +380,14 @@ def _rejects_table(rejects: pd.DataFrame) -> pa.Table:
 
 
 def write_reconciliation(out: Path, result: BatchResult, models: Models) -> Path:
-    tmp = out / ".reconciliation.json.tmp"
-    tmp.write_text(
-        json.dumps(
-            result.as_dict()
-            | {
-                "churn_model_version": models.churn.ref,
-                "value_model_version": models.value.ref,
-            },
-            indent=2,
-            sort_keys=True,
-        )
+    text = json.dumps(
+        result.as_dict()
+        | {"churn_model_version": models.churn.ref, "value_model_version": models.value.ref},
+        indent=2,
+        sort_keys=True,
     )
-    tmp.replace(out / "reconciliation.json")
+    with _replacing(out / "reconciliation.json") as tmp:
+        tmp.write_text(text)
     return out / "reconciliation.json"
 
 
@@ -374,11 +439,9 @@ def write_snapshot(
     """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it);
     return its rows."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     con = connect(raw, threads=threads)
-    con.execute(f"COPY ({snapshot_sql(as_of, config)}) TO '{tmp}' (FORMAT parquet)")
-    tmp.replace(path)
+    with _replacing(path) as tmp:
+        con.execute(f"COPY ({snapshot_sql(as_of, config)}) TO '{tmp}' (FORMAT parquet)")
     return pq.ParquetFile(path).metadata.num_rows
 
 

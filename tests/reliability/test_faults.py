@@ -138,15 +138,37 @@ def _visible(folder) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
 
 
+def _temporaries(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def _scores_half_written(folder) -> bool:
+    """The scores' temporary holds a row group: more than the 4-byte Parquet magic."""
+    for p in folder.glob(".scores.parquet.*.tmp"):
+        try:
+            if p.stat().st_size > 4:
+                return True
+        except FileNotFoundError:  # renamed into place: the scores are complete
+            pass
+    return False
+
+
+KILL_ROWS = 240  # 30 chunks of 8: the kill after the first leaves 29 to go, a few seconds
+
+
 def test_batch_killed_midway_leaves_nothing_and_rerun_is_byte_identical(
     tiny_trained, tiny_raw, tmp_path
 ):
+    """`retain score` SIGKILLed while it writes the scores leaves no visible file, only its
+    hidden temporaries; the re-run removes them and writes the bytes of an uninterrupted run."""
     from features.snapshot import build_snapshot
 
     settings, _ = tiny_trained
-    tiny_vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    tiny_vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF).head(KILL_ROWS)
     env = os.environ | {"RETAIN_HOME": str(settings.home),
                         "MLFLOW_TRACKING_URI": settings.tracking_uri}  # fmt: skip
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):  # else each of the 3 compiles every import
+        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")  # (outside the checkout)
     vectors = tmp_path / "vectors.parquet"
     pq.write_table(pa.Table.from_pandas(tiny_vectors, preserve_index=False), vectors)
     out = tmp_path / "scores"  # one path: the reconciliation names its files
@@ -154,20 +176,25 @@ def test_batch_killed_midway_leaves_nothing_and_rerun_is_byte_identical(
     assert first.returncode == 0, first.stderr[-2000:]
     uninterrupted = _visible(out)
     assert set(OUTPUTS) <= set(uninterrupted)
+    assert _temporaries(out) == []
     shutil.rmtree(out)
 
     proc = subprocess.Popen(_score_cmd(vectors, out), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 120
-    while not list(out.glob(".scores.parquet.*.tmp")):  # scoring has begun
-        assert proc.poll() is None and time.monotonic() < deadline, "never started scoring"
-        time.sleep(0.02)
-    time.sleep(0.3)
+    while not _scores_half_written(out):
+        assert proc.poll() is None, "the job ended before it could be killed mid-write"
+        assert time.monotonic() < deadline, "never started writing the scores"
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL  # killed, not finished
-    assert _visible(out) == {}  # nothing visible: only hidden temporary files remain
+    assert _visible(out) == {}  # nothing visible: only hidden temporaries remain
+    left = _temporaries(out)
+    assert any(n.startswith(".scores.parquet.") for n in left)
 
     again = subprocess.run(_score_cmd(vectors, out), cwd=ROOT, env=env, capture_output=True)
     assert again.returncode == 0, again.stderr[-2000:]
+    assert f"removed {len(left)} stale temporary file(s)".encode() in again.stderr
     assert _visible(out) == uninterrupted  # byte for byte
+    assert _temporaries(out) == []  # the killed run's swept, none of its own left
     record("fault", "batch job killed midway", handled="nothing visible; re-run byte-identical")
