@@ -3,24 +3,17 @@
 Vectors stream through in chunks of `chunk_rows` (from a DataFrame or a Parquet file), so
 memory is bounded by the chunk, not the base. Each chunk goes through the boundary check
 and the same `score_columns` as the HTTP service. Rows in = rows scored + rows rejected,
-always; the reconciliation is written beside the outputs. Outputs are written to
-temporary files and renamed, so a killed job leaves no partial file, and a re-run with the
-same input and chunk size gives the same bytes. The temporaries a SIGKILL leaves behind (no
-cleanup runs then) are swept by the next run into the same folder, which holds a lock on it
-while it writes so that a sweep never touches the temporaries of a run still going.
+always; the reconciliation is written beside the outputs. Outputs appear whole or not at
+all, one job at a time per folder (`serving.outputs`), and a re-run with the same input and
+chunk size gives the same bytes.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
-import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,6 +30,7 @@ from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
 from serving.decision import DecisionPolicy, plan_campaign
 from serving.online_store import write_store
+from serving.outputs import atomic_parquet_writer, replacing, sole_writer, sweep_temporaries
 from serving.registry import Models
 from serving.report import ReportInputs, render
 from serving.scoring import ANSWER_SCHEMA, OFFER_GAINS, score_columns, to_arrow
@@ -82,75 +76,6 @@ class BatchResult:
         return d
 
 
-OUTPUT_NAMES = (
-    "scores.parquet",
-    "rejects.parquet",
-    "campaign.parquet",
-    "campaign.csv",
-    "report.html",
-    "reconciliation.json",
-    "vectors.parquet",  # the snapshot `retain score` writes when given no --vectors
-)
-# `_replacing`'s names (mkstemp's eight random characters), and the fixed `.{name}.tmp`
-# earlier versions used.
-_TEMPORARY = re.compile(
-    r"\.(?:{})(?:\.[a-z0-9_]{{8}})?\.tmp".format("|".join(map(re.escape, OUTPUT_NAMES)))
-)
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A hidden temporary beside `path` to write: renamed onto `path` if the block succeeds,
-    removed if it raises. A SIGKILL leaves it for the next run's `sweep_temporaries`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextmanager
-def _atomic_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
-    with _replacing(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as w:
-        yield w
-
-
-@contextmanager
-def _sole_writer(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the folder `out` (the kernel drops it when the process dies,
-    SIGKILL included); a second job writing there is refused."""
-    out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"{out}: another batch job is writing there") from None
-        yield
-    finally:
-        os.close(fd)
-
-
-def sweep_temporaries(out: Path) -> int:
-    """Remove the temporaries of Retain's outputs that a killed run left in `out` (files named
-    like `_replacing`'s, nothing else); return how many. Call it holding `_sole_writer`."""
-    stale = [
-        e.path
-        for e in os.scandir(out)
-        if _TEMPORARY.fullmatch(e.name) and e.is_file(follow_symlinks=False)
-    ]
-    for path in stale:
-        os.unlink(path)
-    if stale:
-        log.info("removed %d stale temporary file(s) a killed run left in %s", len(stale), out)
-    return len(stale)
-
-
 def _frame_chunks(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     for lo in range(0, len(frame), rows):
         yield frame.iloc[lo : lo + rows]
@@ -177,7 +102,7 @@ def score_chunks(
     a killed run left in `out` are removed first.
     """
     out = Path(out)
-    with _sole_writer(out):
+    with sole_writer(out):
         sweep_temporaries(out)
         return _score_chunks(chunks, duplicated_ids, models, out, config, progress)
 
@@ -198,8 +123,8 @@ def _score_chunks(
     as_of = None
     seen: set[int] = set()
     with (
-        _atomic_writer(out / "scores.parquet", ANSWER_SCHEMA) as scores_w,
-        _atomic_writer(out / "rejects.parquet", REJECTS_SCHEMA) as rejects_w,
+        atomic_parquet_writer(out / "scores.parquet", ANSWER_SCHEMA) as scores_w,
+        atomic_parquet_writer(out / "rejects.parquet", REJECTS_SCHEMA) as rejects_w,
     ):
         for chunk in chunks:
             chunk = chunk.reset_index(drop=True)
@@ -307,14 +232,14 @@ def _campaign(
         .reset_index(drop=True)[list(CAMPAIGN_COLUMNS)]
     )
     table = pa.Table.from_pandas(plan, preserve_index=False)
-    with _atomic_writer(out / "campaign.parquet", table.schema) as w:
+    with atomic_parquet_writer(out / "campaign.parquet", table.schema) as w:
         w.write_table(table)
     csv = plan.assign(
         reasons=plan["reasons"].map(
             lambda r: " | ".join(r) if isinstance(r, list | np.ndarray) else ""
         )
     )
-    with _replacing(out / "campaign.csv") as tmp:
+    with replacing(out / "campaign.csv") as tmp:
         csv.to_csv(tmp, index=False)
     return plan
 
@@ -360,7 +285,7 @@ def write_report(
         "uplift_model": models.uplift.ref if models.uplift else "none",
     }
     page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
-    with _replacing(out / "report.html") as tmp:
+    with replacing(out / "report.html") as tmp:
         tmp.write_text(page)
     return out / "report.html"
 
@@ -386,7 +311,7 @@ def write_reconciliation(out: Path, result: BatchResult, models: Models) -> Path
         indent=2,
         sort_keys=True,
     )
-    with _replacing(out / "reconciliation.json") as tmp:
+    with replacing(out / "reconciliation.json") as tmp:
         tmp.write_text(text)
     return out / "reconciliation.json"
 
@@ -440,7 +365,7 @@ def write_snapshot(
     return its rows."""
     path = Path(path)
     con = connect(raw, threads=threads)
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         con.execute(f"COPY ({snapshot_sql(as_of, config)}) TO '{tmp}' (FORMAT parquet)")
     return pq.ParquetFile(path).metadata.num_rows
 

@@ -25,6 +25,7 @@ from serving.batch import (
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, open_store
+from serving.outputs import FolderBusy
 from serving.registry import ModelLoadError, champion_metrics, load_models, training_reference
 from serving.startup import start_up
 
@@ -116,9 +117,12 @@ def score(
             import pyarrow.parquet as pq
 
             task = bar.add_task("scoring", total=pq.ParquetFile(vectors).metadata.num_rows)
-            result = score_parquet(
-                vectors, models, out, config, progress=lambda n: bar.advance(task, n)
-            )
+            try:
+                result = score_parquet(
+                    vectors, models, out, config, progress=lambda n: bar.advance(task, n)
+                )
+            except FolderBusy as e:
+                raise _fail(e) from e
     store_uri = online_store or ServingConfig.from_env(settings).online_store
     if materialise_store and store_uri:
         try:

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from serving.batch import BatchConfig, _sole_writer, score_frame, sweep_temporaries
+from serving.batch import BatchConfig, score_frame
+from serving.outputs import FolderBusy, sole_writer, sweep_temporaries
 
 STALE = (
     ".scores.parquet.k2j4_8az.tmp",  # mkstemp's eight random characters
@@ -50,7 +51,7 @@ def test_a_run_sweeps_what_a_killed_run_left_and_leaves_no_temporary(
 ):
     out = tmp_path / "scores"
     _plant(out, STALE + ("notes.tmp",))
-    with caplog.at_level(logging.INFO, logger="serving.batch"):
+    with caplog.at_level(logging.INFO, logger="serving.outputs"):
         score_frame(tiny_vectors.head(50), tiny_models, out, BatchConfig(chunk_rows=20))
     assert f"removed {len(STALE)} stale temporary file(s)" in caplog.text
     names = {p.name for p in out.iterdir()}
@@ -76,8 +77,8 @@ def test_a_second_job_into_a_folder_being_written_is_refused_and_sweeps_nothing(
     out = tmp_path / "scores"
     _plant(out, STALE[:1])  # the live job's temporary
     with (
-        _sole_writer(out),
-        pytest.raises(RuntimeError, match=r"scores: another batch job is writing there"),
+        sole_writer(out),
+        pytest.raises(FolderBusy, match=r"scores: another batch job is writing there"),
     ):
         score_frame(tiny_vectors.head(50), tiny_models, out, BatchConfig(chunk_rows=20))
     assert [p.name for p in out.iterdir()] == [STALE[0]]

@@ -1,0 +1,97 @@
+"""The batch job's output folder: files appear whole or not at all, and one job at a time.
+
+Every output is written to a hidden temporary beside it and renamed into place, so a killed
+job leaves no partial file. The temporaries a SIGKILL leaves behind (no cleanup runs then)
+are swept by the next run into the same folder, which holds a lock on it while it writes,
+so a sweep never touches the temporaries of a run still going.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+
+class FolderBusy(RuntimeError):
+    """Another job holds the output folder's lock."""
+
+
+OUTPUT_NAMES = (
+    "scores.parquet",
+    "rejects.parquet",
+    "campaign.parquet",
+    "campaign.csv",
+    "report.html",
+    "reconciliation.json",
+    "vectors.parquet",  # the snapshot `retain score` writes when given no --vectors
+)
+# `replacing`'s names (mkstemp's eight random characters), and the fixed `.{name}.tmp`
+# earlier versions used.
+_TEMPORARY = re.compile(
+    r"\.(?:{})(?:\.[a-z0-9_]{{8}})?\.tmp".format("|".join(map(re.escape, OUTPUT_NAMES)))
+)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A hidden temporary beside `path` to write: renamed onto `path` if the block succeeds,
+    removed if it raises. A SIGKILL leaves it for the next run's `sweep_temporaries`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_parquet_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+    """A zstd Parquet writer whose file appears at `path` only when the block succeeds."""
+    with replacing(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+        yield w
+
+
+@contextmanager
+def sole_writer(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder `out` (the kernel drops it when the process dies,
+    SIGKILL included); a second job writing there is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusy(f"{out}: another batch job is writing there") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep_temporaries(out: Path) -> int:
+    """Remove the temporaries of Retain's outputs that a killed run left in `out` (files named
+    like `replacing`'s, nothing else); return how many. Call it holding `sole_writer`."""
+    stale = [
+        e.path
+        for e in os.scandir(out)
+        if _TEMPORARY.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+    ]
+    for path in stale:
+        os.unlink(path)
+    if stale:
+        log.info("removed %d stale temporary file(s) a killed run left in %s", len(stale), out)
+    return len(stale)
