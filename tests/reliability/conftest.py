@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from features.snapshot import build_snapshot
@@ -64,3 +67,18 @@ def record(kind: str, name: str, **values) -> None:
     if RESULTS:
         with open(RESULTS, "a") as f:
             f.write(json.dumps({"kind": kind, "name": name} | values, default=str) + "\n")
+
+
+@pytest.fixture
+def raw_with_negative_top_up(tiny_raw, tmp_path) -> Path:
+    """A copy of the tiny operator's raw tables with one top-up of -20,000 VND (row 7 of the
+    first recharges part): data that fails validation."""
+    raw = tmp_path / "raw"
+    shutil.copytree(tiny_raw, raw)
+    part = next((raw / "recharges").glob("*.parquet"))
+    t = pq.read_table(part)
+    amounts = t.column("amount_vnd").to_pylist()
+    amounts[7] = -20_000
+    i = t.schema.get_field_index("amount_vnd")
+    pq.write_table(t.set_column(i, "amount_vnd", pa.array(amounts, pa.int64())), part)
+    return raw

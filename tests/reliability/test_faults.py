@@ -103,18 +103,11 @@ def _audit(event: str, args: tuple) -> None:
 sys.addaudithook(_audit)  # hooks cannot be removed; it records only while _RECORD is set
 
 
-def test_training_on_invalid_data_registers_nothing(tiny_raw, tmp_path):
+def test_training_on_invalid_data_registers_nothing(raw_with_negative_top_up, tmp_path):
     from training.cli import app
     from training.pipeline import train
 
-    raw = tmp_path / "raw"
-    shutil.copytree(tiny_raw, raw)
-    part = next((raw / "recharges").glob("*.parquet"))
-    t = pq.read_table(part)
-    amounts = t.column("amount_vnd").to_pylist()
-    amounts[7] = -20_000
-    i = t.schema.get_field_index("amount_vnd")
-    pq.write_table(t.set_column(i, "amount_vnd", pa.array(amounts, pa.int64())), part)
+    raw = raw_with_negative_top_up
     settings = Settings.from_env({"RETAIN_HOME": str(tmp_path / "home")})
     with pytest.raises(RawDataError, match=r"(?s)fails validation.*recharges\.amount_vnd"):
         train(raw, TINY_TRAIN, settings)

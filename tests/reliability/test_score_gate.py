@@ -3,26 +3,11 @@ anything is scored; `--no-validate` is the explicit way past for a trusted feed.
 
 from __future__ import annotations
 
-import shutil
-
-import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from serving.cli import app
 from tests.conftest import TINY_SCORE_AS_OF
-
-
-def _negative_top_up(tiny_raw, tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(tiny_raw, raw)
-    part = next((raw / "recharges").glob("*.parquet"))
-    t = pq.read_table(part)
-    amounts = t.column("amount_vnd").to_pylist()
-    amounts[3] = -50_000
-    i = t.schema.get_field_index("amount_vnd")
-    pq.write_table(t.set_column(i, "amount_vnd", pa.array(amounts, pa.int64())), part)
-    return raw
 
 
 def _score(raw, out, settings, *extra):
@@ -32,9 +17,11 @@ def _score(raw, out, settings, *extra):
     return CliRunner().invoke(app, args, env=env)
 
 
-def test_score_refuses_invalid_raw_tables_and_writes_nothing(tiny_raw, tiny_trained, tmp_path):
+def test_score_refuses_invalid_raw_tables_and_writes_nothing(
+    raw_with_negative_top_up, tiny_trained, tmp_path
+):
     settings, _ = tiny_trained
-    raw = _negative_top_up(tiny_raw, tmp_path)
+    raw = raw_with_negative_top_up
     out = tmp_path / "scores"
     r = _score(raw, out, settings)
     assert r.exit_code == 2, r.output
@@ -43,9 +30,9 @@ def test_score_refuses_invalid_raw_tables_and_writes_nothing(tiny_raw, tiny_trai
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_no_validate_scores_a_trusted_feed(tiny_raw, tiny_trained, tmp_path):
+def test_no_validate_scores_a_trusted_feed(raw_with_negative_top_up, tiny_trained, tmp_path):
     settings, _ = tiny_trained
-    raw = _negative_top_up(tiny_raw, tmp_path)
+    raw = raw_with_negative_top_up
     out = tmp_path / "scores"
     r = _score(raw, out, settings, "--no-validate")
     assert r.exit_code == 0, r.output
