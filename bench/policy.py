@@ -1,6 +1,7 @@
 """Offer policies on the default synthetic operator, measured against its truth.
 
-    python -m bench.policy [--budgets 20000000 50000000 150000000]
+    python -m bench.policy [--budgets 20000000 50000000 150000000] [--earlier 2025-11-01]
+    python -m bench.policy --subscribers 200000 --budgets 200000000   # a 10x operator
 
 On the default operator (20,000 subscribers, seed 42) with its truth folder:
 1. churn and value models fitted as `retain train` does, and the offer-uplift model (the
@@ -33,7 +34,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
@@ -68,12 +69,14 @@ CACHE = Path(os.environ.get("RETAIN_BENCH_CACHE", "/tmp/retain-bench")) / "polic
 RESULTS = Path(__file__).parent / "results" / "policy.json"
 
 
-def operator() -> tuple[Path, Path]:
-    raw, truth = CACHE / "raw", CACHE / "truth"
-    stamp = CACHE / "stamp.json"
-    want = {"config": repr(GeneratorConfig())}
+def operator(config: GeneratorConfig = GeneratorConfig()) -> tuple[Path, Path]:
+    """The operator's raw and truth folders, generated once per configuration and cached."""
+    home = CACHE if config == GeneratorConfig() else CACHE / f"subscribers-{config.subscribers}"
+    raw, truth = home / "raw", home / "truth"
+    stamp = home / "stamp.json"
+    want = {"config": repr(config)}
     if not (stamp.exists() and json.loads(stamp.read_text()) == want):
-        generate_operator(GeneratorConfig(), raw, truth=truth)
+        generate_operator(config, raw, truth=truth)
         stamp.write_text(json.dumps(want))
     return raw, truth
 
@@ -178,9 +181,12 @@ def ceilings(
     return pd.DataFrame(rows).T
 
 
-def main(budgets: list[float], earlier: list[date]) -> dict:
+def main(budgets: list[float], earlier: list[date], subscribers: int | None = None) -> dict:
     t0 = time.perf_counter()
-    raw, truth_dir = operator()
+    generator = GeneratorConfig()
+    if subscribers is not None:
+        generator = replace(generator, subscribers=subscribers)
+    raw, truth_dir = operator(generator)
     config = TrainConfig()
     frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
     fitted = fit_and_evaluate(frame, config)
@@ -337,5 +343,14 @@ if __name__ == "__main__":
         default=list(EARLIER_DATES),
         help="earlier decision dates to report too (models are the same)",
     )
+    ap.add_argument(
+        "--subscribers",
+        type=int,
+        default=None,
+        help="a larger operator than the default (more campaign history); results are "
+        "written to bench/results/policy-<n>.json",
+    )
     args = ap.parse_args()
-    main(args.budgets, args.earlier)
+    if args.subscribers is not None:
+        RESULTS = RESULTS.with_name(f"policy-{args.subscribers}.json")
+    main(args.budgets, args.earlier, args.subscribers)
