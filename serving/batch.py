@@ -28,7 +28,8 @@ from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
 from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
-from serving.decision import DecisionPolicy, plan_campaign
+from serving.campaign_files import campaign_summary, write_campaign
+from serving.decision import DecisionPolicy
 from serving.online_store import write_store
 from serving.outputs import atomic_parquet_writer, replacing, sole_writer, sweep_temporaries
 from serving.registry import Models
@@ -161,7 +162,7 @@ def _score_chunks(
                 progress(len(chunk))
     rev = np.concatenate(revenue) if revenue else np.empty(0)
     pred = np.concatenate(predicted) if predicted else np.empty(0)
-    campaign = _campaign(out, ids, gains, models, config)
+    campaign = write_campaign(out, ids, gains, models, config.policy)
     result = BatchResult(
         scores_path=out / "scores.parquet",
         rejects_path=out / "rejects.parquet",
@@ -172,7 +173,7 @@ def _score_chunks(
         predicted_value_top20_share=top_share(pred) if len(pred) else float("nan"),
         tier_counts=dict(sorted(tiers.items())),
         reject_counts=dict(sorted(reject_counts.items())),
-        campaign=_campaign_summary(campaign),
+        campaign=campaign_summary(campaign),
     )
     if result.rows_in != result.rows_scored + result.rows_rejected:
         raise AssertionError(f"reconciliation failed: {result.as_dict()}")
@@ -188,73 +189,6 @@ def _score_chunks(
 
 
 DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
-
-CAMPAIGN_COLUMNS = (
-    "subscriber_id",
-    "offer_id",
-    "channel",
-    "expected_gain_vnd",
-    "cost_vnd",
-    "group",
-    "reasons",
-)
-
-
-def _campaign(
-    out: Path, ids: list, gains: list, models: Models, config: BatchConfig
-) -> pd.DataFrame | None:
-    """Plan the budgeted campaign over the whole scored base; write it as Parquet and CSV
-    (reasons joined from the scores). None when no uplift model is pinned."""
-    if models.uplift is None or models.catalogue is None:
-        return None
-    offers = [o.offer_id for o in models.catalogue.offers]
-    all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-    matrix = np.vstack(gains) if gains else np.empty((0, len(offers)))
-    plan = plan_campaign(
-        all_ids, pd.DataFrame(matrix, columns=offers), models.catalogue, config.policy
-    )
-    reasons = (
-        pq.read_table(
-            out / "scores.parquet",
-            columns=["subscriber_id", "reasons"],
-            filters=[("subscriber_id", "in", plan["subscriber_id"].tolist())],
-        ).to_pandas()
-        if len(plan)
-        else pd.DataFrame({"subscriber_id": [], "reasons": []})
-    )
-    plan = (
-        plan.merge(reasons, on="subscriber_id", how="left")
-        .sort_values(
-            ["group", "expected_gain_vnd", "subscriber_id"],
-            ascending=[False, False, True],
-            kind="stable",
-        )
-        .reset_index(drop=True)[list(CAMPAIGN_COLUMNS)]
-    )
-    table = pa.Table.from_pandas(plan, preserve_index=False)
-    with atomic_parquet_writer(out / "campaign.parquet", table.schema) as w:
-        w.write_table(table)
-    csv = plan.assign(
-        reasons=plan["reasons"].map(
-            lambda r: " | ".join(r) if isinstance(r, list | np.ndarray) else ""
-        )
-    )
-    with replacing(out / "campaign.csv") as tmp:
-        csv.to_csv(tmp, index=False)
-    return plan
-
-
-def _campaign_summary(plan: pd.DataFrame | None) -> dict:
-    if plan is None:
-        return {}
-    t = plan[plan["group"] == "treatment"]
-    return {
-        "contacted": int(len(t)),
-        "control": int(len(plan) - len(t)),
-        "cost_vnd": float(t["cost_vnd"].sum()),
-        "expected_gain_vnd": float(t["expected_gain_vnd"].sum()),
-        "offers": {k: int(v) for k, v in t["offer_id"].value_counts().sort_index().items()},
-    }
 
 
 def write_report(
