@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -12,8 +13,34 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def client_records(frame: pd.DataFrame) -> list[dict]:
+    """Full records as a client sends them: every float exact (pandas' `to_json` keeps only
+    ten significant digits, which would change the scores), missing values null."""
+    from serving.online_store import encode_row
+
+    rows = [json.loads(encode_row(r)) for r in frame.to_dict("records")]
+    for r in rows:
+        r["as_of"] = r["as_of"][:10]
+    return rows
+
+
+def tiny_online_store(settings, raw: Path, as_of, tmp: Path):
+    """The tiny operator's vectors as of `as_of`, its champions loaded under `tmp`, and a
+    SQLite online store under `tmp` materialised with the vectors: (vectors, models, uri)."""
+    from features.snapshot import build_snapshot
+    from serving.batch import materialise
+    from serving.registry import load_models
+
+    vectors = build_snapshot(raw, as_of)
+    models = load_models(settings, dest=tmp / "m")
+    store = f"sqlite:///{tmp / 'online' / 'features.sqlite'}"
+    materialise(iter([vectors]), store, as_of, models.feature_schema_version)
+    return vectors, models, store
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ as the store."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
@@ -18,24 +17,21 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.settings import Settings
-from features.snapshot import build_snapshot
-from serving.batch import materialise, score_frame
-from serving.online_store import encode_row
+from serving.batch import score_frame
 from serving.registry import load_models
 from tests.conftest import TINY_SCORE_AS_OF
-from tests.servers import ROOT, bentoml_cmd, free_port, mlflow_cmd, running
+from tests.servers import (
+    ROOT,
+    bentoml_cmd,
+    client_records,
+    free_port,
+    mlflow_cmd,
+    running,
+    tiny_online_store,
+)
 
 pytestmark = pytest.mark.slow
 KEY = "e2e-secret"
-
-
-def records(frame: pd.DataFrame) -> list[dict]:
-    """Full records as a client sends them: every float exact (pandas' `to_json` keeps only
-    ten significant digits, which would change the scores), missing values null."""
-    rows = [json.loads(encode_row(r)) for r in frame.to_dict("records")]
-    for r in rows:
-        r["as_of"] = r["as_of"][:10]
-    return rows
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +39,8 @@ def batch(tiny_trained, tiny_raw, tmp_path_factory):
     """The batch job's rows for the tiny operator, and the online store it materialised."""
     settings, _ = tiny_trained
     tmp = tmp_path_factory.mktemp("batch")
-    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
-    models = load_models(settings, dest=tmp / "m")
+    vectors, models, store = tiny_online_store(settings, tiny_raw, TINY_SCORE_AS_OF, tmp)
     result = score_frame(vectors, models, tmp / "out")
-    store = f"sqlite:///{tmp / 'online' / 'features.sqlite'}"
-    materialise(iter([vectors]), store, TINY_SCORE_AS_OF, models.feature_schema_version)
     rows = [
         # JSON has no NaN: the answer writes a missing number as null
         {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
@@ -113,7 +106,7 @@ def test_answers_by_id_and_by_record_equal_batch_rows(server, batch):
         r = post(server, {"subscriber_ids": part["subscriber_id"].tolist()})
         assert r.status_code == 200, r.text
         by_id += r.json()
-        r = post(server, {"subscribers": records(part)})
+        r = post(server, {"subscribers": client_records(part)})
         assert r.status_code == 200, r.text
         by_record += r.json()
     expected = [{"status": "ok"} | row for row in rows]
@@ -154,7 +147,7 @@ def test_api_key_is_checked_and_probes_stay_open(server):
     ],
 )
 def test_bad_field_gets_4xx_naming_it(server, batch, change, field):
-    rec = records(batch[0].head(1))[0]
+    rec = client_records(batch[0].head(1))[0]
     change(rec)
     r = post(server, {"subscribers": [rec]})
     assert 400 <= r.status_code < 500
@@ -162,7 +155,7 @@ def test_bad_field_gets_4xx_naming_it(server, batch, change, field):
 
 
 def test_duplicate_record_and_too_many_ids_are_4xx(server, batch):
-    rec = records(batch[0].head(1))[0]
+    rec = client_records(batch[0].head(1))[0]
     r = post(server, {"subscribers": [rec, rec]})
     assert 400 <= r.status_code < 500 and "subscribers[1].subscriber_id: duplicate" in r.text
     r = post(server, {"subscriber_ids": list(range(1001))})

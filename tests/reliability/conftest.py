@@ -13,12 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features.snapshot import build_snapshot
-from serving.batch import materialise
-from serving.online_store import encode_row
-from serving.registry import load_models
 from tests.conftest import TINY_SCORE_AS_OF
-from tests.servers import bentoml_cmd, free_port, running
+from tests.servers import bentoml_cmd, client_records, free_port, running, tiny_online_store
 
 KEY = "reliability-secret"
 BODY_LIMIT = 256 * 1024  # small, so a 413 needs no huge upload
@@ -37,12 +33,8 @@ class Server:
 def server(tiny_trained, tiny_raw, tmp_path_factory):
     settings, _ = tiny_trained
     tmp = tmp_path_factory.mktemp("reliability_server")
-    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
-    models = load_models(settings, dest=tmp / "m")
-    store = f"sqlite:///{tmp / 'features.sqlite'}"
-    materialise(iter([vectors]), store, TINY_SCORE_AS_OF, models.feature_schema_version)
-    record = json.loads(encode_row(vectors.iloc[0].to_dict()))
-    record["as_of"] = record["as_of"][:10]
+    vectors, _, store = tiny_online_store(settings, tiny_raw, TINY_SCORE_AS_OF, tmp)
+    record = client_records(vectors.head(1))[0]
     port = free_port()
     env = {
         "RETAIN_HOME": str(settings.home),
