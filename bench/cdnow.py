@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -162,11 +163,24 @@ def metrics(spend, any_buy, predicted_spend, buy_score) -> dict[str, float]:
     }
 
 
-def forecasts(log: pd.DataFrame, train_cut: date, score_cut: date, score_days: int):
-    """Every side's forecast at `score_cut` for the next `score_days`, each model learnt on
-    the window from `train_cut` to `score_cut` (features at `train_cut`). Returns the
-    forecast table (one column per model, spend over the horizon), Retain's any-purchase
-    score, the BTYD top-up forecasts and the actual spend and any-purchase flag."""
+@dataclass(frozen=True)
+class Window:
+    """One learn-then-score window: features at `train_cut`, labels to `score_cut`, scored
+    at `score_cut` for the horizon."""
+
+    table: pd.DataFrame  # the stacked forecasts of spend, one column per model
+    spend: np.ndarray  # actual spend over the horizon
+    any_buy: np.ndarray
+    learn: pd.DataFrame  # features of the learning window
+    learn_buy: np.ndarray
+    score: pd.DataFrame  # features at scoring
+    score_rfm: pd.DataFrame
+    bgnbd_topups: np.ndarray
+
+
+def forecasts(log: pd.DataFrame, train_cut: date, score_cut: date, score_days: int) -> Window:
+    """The stacked forecasts at `score_cut` for the next `score_days`, each model learnt on
+    the window from `train_cut` to `score_cut` (features at `train_cut`)."""
     f1 = rfm(log, train_cut)
     h1 = (pd.Timestamp(score_cut) - pd.Timestamp(train_cut)).days
     a1 = anchor(f1, h1 / 7)
@@ -174,14 +188,12 @@ def forecasts(log: pd.DataFrame, train_cut: date, score_cut: date, score_days: i
     x1 = features(f1, a1)
     f2 = rfm(log, score_cut)
     a2 = anchor(f2, score_days / 7)
-    p2 = anchor(f2, score_days / 7, "pareto")
     x2 = features(f2, a2)
     spend, any_buy = holdout(log, score_cut, score_days, f2.index)
     anchored = AnchoredValueModel(offset_column="anchor_spend", seed=SEED).fit(x1, y1)
     plain = lgb.train(
         _params("tweedie"), lgb.Dataset(f1.drop(columns=["T"]), label=y1), num_boost_round=300
     )
-    buy = lgb.train(_params("binary"), lgb.Dataset(x1, label=b1), num_boost_round=300)
     table = pd.DataFrame(
         {
             "bgnbd_gg": a2["anchor_spend"],
@@ -190,8 +202,13 @@ def forecasts(log: pd.DataFrame, train_cut: date, score_cut: date, score_days: i
         },
         index=f2.index,
     )
-    topups = {"bgnbd": a2["anchor_topups"].to_numpy(), "pareto": p2["anchor_topups"].to_numpy()}
-    return table, p2["anchor_spend"].to_numpy(), buy.predict(x2), topups, spend, any_buy
+    return Window(table, spend, any_buy, x1, b1, x2, f2, a2["anchor_topups"].to_numpy())
+
+
+def buy_score(w: Window) -> np.ndarray:
+    """Retain's any-purchase score: LightGBM on the learning window's buy-at-all flag."""
+    buy = lgb.train(_params("binary"), lgb.Dataset(w.learn, label=w.learn_buy), 300)
+    return buy.predict(w.score)
 
 
 def main() -> None:
@@ -200,20 +217,21 @@ def main() -> None:
     log = read_log()
     # Stacking weights: the same models one quarter earlier (learnt on April-June, scored
     # at 1997-07-01 for July-September), weights fitted to July-September's actual spend.
-    val, *_, val_spend, _ = forecasts(log, VALIDATION_CUTOFF, TRAIN_CUTOFF, VALIDATION_DAYS)
-    stack = StackedForecast().fit(val, val_spend)
-    unbalanced = StackedForecast(balance=False).fit(val, val_spend)
+    val = forecasts(log, VALIDATION_CUTOFF, TRAIN_CUTOFF, VALIDATION_DAYS)
+    stack = StackedForecast().fit(val.table, val.spend)
+    unbalanced = StackedForecast(balance=False).fit(val.table, val.spend)
     # The forecast: models learnt on July-September, scored at the end of calibration.
-    test, pareto, retain_buy, topups, spend, any_buy = forecasts(
-        log, TRAIN_CUTOFF, CALIBRATION_END, HOLDOUT_DAYS
-    )
+    w = forecasts(log, TRAIN_CUTOFF, CALIBRATION_END, HOLDOUT_DAYS)
+    test, spend, any_buy = w.table, w.spend, w.any_buy
+    pareto = anchor(w.score_rfm, HOLDOUT_DAYS / 7, "pareto")
+    retain_buy = buy_score(w)
     retain_spend = stack.predict(test)
     seconds = time.perf_counter() - t0
     # How much the choice of the stacking window matters (printed, not used to choose).
     sensitivity = {}
     for cut in SENSITIVITY_CUTOFFS:
-        v, *_, v_spend, _ = forecasts(log, cut, TRAIN_CUTOFF, (TRAIN_CUTOFF - cut).days)
-        s = StackedForecast().fit(v, v_spend)
+        v = forecasts(log, cut, TRAIN_CUTOFF, (TRAIN_CUTOFF - cut).days)
+        s = StackedForecast().fit(v.table, v.spend)
         m = metrics(spend, any_buy, s.predict(test), retain_buy)
         sensitivity[cut.isoformat()] = {
             **{k: m[k] for k in ("normalized_gini", "rmse_spend", "total_vs_actual")},
@@ -222,9 +240,11 @@ def main() -> None:
 
     rows = {
         "BG/NBD + Gamma-Gamma (anchor)": metrics(
-            spend, any_buy, test["bgnbd_gg"].to_numpy(), topups["bgnbd"]
+            spend, any_buy, test["bgnbd_gg"].to_numpy(), w.bgnbd_topups
         ),
-        "Pareto/NBD + Gamma-Gamma": metrics(spend, any_buy, pareto, topups["pareto"]),
+        "Pareto/NBD + Gamma-Gamma": metrics(
+            spend, any_buy, pareto["anchor_spend"].to_numpy(), pareto["anchor_topups"].to_numpy()
+        ),
         "LightGBM on RFM alone (scaled)": metrics(
             spend, any_buy, test["plain"].to_numpy(), test["plain"].to_numpy()
         ),
