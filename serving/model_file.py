@@ -10,15 +10,9 @@ The `parameters:` block at the end is checked line by line too (LightGBM crashes
 malformed one).
 A changed digit that keeps all of this valid is caught by the checksum instead.
 
-Checksums: training records, as the model-version tag `sha256`, a JSON object mapping the
-path of every model file the version holds (relative to the version's downloaded folder,
-POSIX separators) to its SHA-256 hex digest, e.g. `{"model.lgb": "9f2c...",
-"extra_files/calibration.json": "41aa..."}`. Model files are the ones serving parses, those
-matching `MODEL_FILES`: native LightGBM files (`*.lgb`, every uplift booster included),
-`calibration.json` and `uplift.json`; MLflow's own metadata is not covered and never
-parsed here. `verify_digests` refuses a folder where a tagged file is missing or differs,
-or where a model file is not tagged. The tag name, patterns and hashing are
-`features.model_digest`, shared with `training.tracking`, which writes the tag.
+Checksums: `verify_digests` checks a downloaded version against the `sha256` tag training
+recorded (its format: `features.model_digest`), refusing a tagged file that is missing or
+differs and a model file that is not tagged.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """MLflow edge: runs, metrics, native LightGBM models, registry versions and aliases.
 
-Every registered version carries the tag `sha256`: a JSON object mapping each model file it
-holds (relative to the version's downloaded folder: `model.lgb`,
-`extra_files/calibration.json`, the uplift model's boosters and `uplift.json`) to its
-SHA-256 hex digest, read back from the store right after registration. Serving verifies
-them before parsing any file (`serving.model_file`); the tag name, file patterns and
-hashing are `features.model_digest`, which both sides import.
+Every registered version is tagged with the SHA-256 of each model file as the store holds
+it (`record_digests`; the tag's format is `features.model_digest`), which serving verifies
+before it parses any file.
 """
 
 from __future__ import annotations
