@@ -102,34 +102,40 @@ def beats(t: pd.DataFrame) -> bool:
     return bool(retain > 0 and retain >= 1.5 * max(comparator, 0.0))
 
 
-def true_row_uplift(test: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
-    """The truth's uplift of every offer (columns) for each held-out campaign row, as of
-    the day it was sent."""
+def offer_truth(truth_dir: Path) -> pd.DataFrame:
+    """The truth per (subscriber, month, offer): the offer's effect, cost and value if
+    retained, with the untreated churn probability; `as_of` as a date. Read once a run."""
     effect = read_truth(truth_dir, "offer_effect")
     churn = read_truth(truth_dir, "churn_probability")
-    t = effect.merge(churn, on=["subscriber_id", "as_of"])
-    t["uplift"] = t["churn_probability_30d"] - t["churn_probability_30d_treated"]
+    keys = ["subscriber_id", "as_of"]
+    t = effect.merge(churn[[*keys, "churn_probability_30d"]], on=keys)
+    t["as_of"] = pd.to_datetime(t["as_of"]).dt.date
+    return t
+
+
+def true_row_uplift(test: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The truth's uplift of every offer (columns) for each held-out campaign row, as of
+    the day it was sent."""
+    t = truth.assign(uplift=truth["churn_probability_30d"] - truth["churn_probability_30d_treated"])
     wide = t.pivot_table(index=["subscriber_id", "as_of"], columns="offer_id", values="uplift")
     day = test["sent_day"].map(lambda d: pd.Timestamp(d).date())
     u = wide.reindex(pd.MultiIndex.from_arrays([test["subscriber_id"], day])).fillna(0.0)
     return u.reset_index(drop=True).set_axis(test.index)
 
 
-def qini_against_truth(test: pd.DataFrame, truth_dir: Path, scores: dict, seed: int) -> dict:
+def qini_against_truth(test: pd.DataFrame, truth: pd.DataFrame, scores: dict, seed: int) -> dict:
     """Realised-outcome Qini of the truth's own uplift (the noise floor), and the expected
     Qini (truth's uplift as the outcome) of each pooled score, random and the truth: the
     rows' ranking without the noise of who happened to churn."""
-    u = true_row_uplift(test, truth_dir)
-    truth_score = pooled_score(test, u)
+    truth_score = pooled_score(test, true_row_uplift(test, truth))
     retained = 1.0 - test["churned"].to_numpy(dtype=float)
     floor = qini_coefficient(retained, test["treated"].to_numpy(dtype=bool), truth_score)
-    # Expected outcome of each row as it was run: the uplift of the offer sent if treated,
-    # of the random offer it could have got if in control.
-    outcome = truth_score
+    # The expected outcome of each row as it was run (the uplift of the offer sent if
+    # treated, of the random offer it could have got if in control) is the truth's score.
     rng = np.random.default_rng(seed)
-    random = [expected_qini(outcome, rng.random(len(test))) for _ in range(200)]
-    perfect = expected_qini(outcome, truth_score)
-    expected = {name: expected_qini(outcome, s) for name, s in scores.items()}
+    random = [expected_qini(truth_score, rng.random(len(test))) for _ in range(200)]
+    perfect = expected_qini(truth_score, truth_score)
+    expected = {name: expected_qini(truth_score, s) for name, s in scores.items()}
     return {
         "realised_qini_true_uplift_as_score": round(floor, 5),
         "expected_qini": {
@@ -187,14 +193,15 @@ def main(budgets: list[float], earlier: list[date], subscribers: int | None = No
     if subscribers is not None:
         generator = replace(generator, subscribers=subscribers)
     raw, truth_dir = operator(generator)
+    truth = offer_truth(truth_dir)
     config = TrainConfig()
     frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
     fitted = fit_and_evaluate(frame, config)
-    result = at_date(DECISION_DATE, raw, truth_dir, config, fitted, budgets)
+    result = at_date(DECISION_DATE, raw, truth, config, fitted, budgets)
     result["earlier_decision_dates"] = {}
     for day in earlier:
         print(f"\n--- the same policies at an earlier decision date, {day}")
-        r = at_date(day, raw, truth_dir, config, fitted, budgets)
+        r = at_date(day, raw, truth, config, fitted, budgets)
         result["earlier_decision_dates"][day.isoformat()] = {
             "budgets": r["budgets"],
             "uplift_expected_qini_share_of_perfect": r["uplift_expected_qini_share_of_perfect"],
@@ -208,7 +215,7 @@ def main(budgets: list[float], earlier: list[date], subscribers: int | None = No
 
 
 def at_date(
-    decision_date: date, raw: Path, truth_dir: Path, config: TrainConfig, fitted, budgets
+    decision_date: date, raw: Path, truth: pd.DataFrame, config: TrainConfig, fitted, budgets
 ) -> dict:
     """Uplift learnt on the campaigns covered before `decision_date`, the base scored as of
     it, and every policy's realised net gain against the truth of that date (printed)."""
@@ -231,7 +238,7 @@ def at_date(
     qini = evaluate(test, predicted["retain"], config.seed)
     qini_x = evaluate(test, predicted["retain_x_learner"], config.seed)
     against_truth = qini_against_truth(
-        test, truth_dir, {k: pooled_score(test, v) for k, v in predicted.items()}, config.seed
+        test, truth, {k: pooled_score(test, v) for k, v in predicted.items()}, config.seed
     )
     floor = against_truth["realised_qini_true_uplift_as_score"]
     catalogue = Catalogue.from_toml()
@@ -257,13 +264,8 @@ def at_date(
     )
     gains = pd.DataFrame(answer[OFFER_GAINS], columns=offers)
     gains_x = pd.DataFrame(answers["retain_x_learner"][OFFER_GAINS], columns=offers)
-    churn = read_truth(truth_dir, "churn_probability")
-    effect = read_truth(truth_dir, "offer_effect")
     at = pd.Timestamp(decision_date).date()
-    churn = churn[pd.to_datetime(churn["as_of"]).dt.date == at]
-    effect = effect[pd.to_datetime(effect["as_of"]).dt.date == at]
-    truth = effect.merge(churn[["subscriber_id", "churn_probability_30d"]], on="subscriber_id")
-    truth = truth[truth["offer_id"].isin(offers)]
+    truth = truth[(truth["as_of"] == at) & truth["offer_id"].isin(offers)]
     observed = before.groupby("offer_id").apply(
         lambda g: g[~g.treated].churned.mean() - g[g.treated].churned.mean(), include_groups=False
     )
