@@ -29,9 +29,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.generator import GeneratorConfig, generate_operator
+from features.synthetic.generator import GeneratorConfig, generate_operator
+from features.synthetic.truth import read_truth
 from features.training_set import build_training_set
-from features.truth import read_truth
 from features.vector import model_frame
 from training.config import TrainConfig
 from training.dataset import temporal_split

@@ -1,6 +1,6 @@
 """A fast writer of large raw tables for `bench.features`: the data contract, not the story.
 
-The synthetic operator in `features.generator` simulates behaviour day by day, which takes
+The synthetic operator in `features.synthetic.generator` simulates behaviour day by day, which takes
 many minutes at a million subscribers. The feature benchmark needs the contract's tables at
 that scale, not the churn story, so this writer draws each table directly with numpy, block
 by block of subscribers, and writes Parquet files ordered by (subscriber_id, time): the layout
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features import personas as P
 from features.schema import CARE_CATEGORIES, TABLES
 from features.sources import check_tables, write_table
+from features.synthetic import personas as P
 
 log = logging.getLogger(__name__)
 

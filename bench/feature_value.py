@@ -20,7 +20,7 @@ import lightgbm as lgb
 import pandas as pd
 
 from features.definitions import CATEGORICAL, FEATURE_NAMES
-from features.generator import GeneratorConfig, generate_operator
+from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.training_set import build_training_set
 from training.config import ChurnConfig, TrainConfig
 from training.dataset import temporal_split

@@ -29,7 +29,7 @@ RESULTS = Path(__file__).parent / "results" / "generator.json"
 GENERATE = """
 import json, resource, time, sys
 from pathlib import Path
-from features.generator import GeneratorConfig, generate_operator
+from features.synthetic.generator import GeneratorConfig, generate_operator
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()
 m = generate_operator(GeneratorConfig(subscribers=n, months=12, seed=42), out / "raw")

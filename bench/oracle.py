@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from features.generator import GeneratorConfig, generate_operator
 from features.snapshot import build_snapshot
-from features.truth import read_truth
+from features.synthetic.generator import GeneratorConfig, generate_operator
+from features.synthetic.truth import read_truth
 from training.config import TrainConfig
 from training.metrics import normalized_gini, roc_auc
 

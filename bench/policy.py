@@ -43,10 +43,10 @@ import pandas as pd
 
 from features.calibration import Calibration
 from features.definitions import feature_schema_version
-from features.generator import GeneratorConfig, generate_operator
 from features.snapshot import build_snapshot
+from features.synthetic.generator import GeneratorConfig, generate_operator
+from features.synthetic.truth import read_truth
 from features.training_set import build_training_set
-from features.truth import read_truth
 from serving.decision import Catalogue, DecisionPolicy, plan_campaign
 from serving.policies import compare_policies, realised_gain
 from serving.registry import Models, PinnedModel, PinnedUplift

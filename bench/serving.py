@@ -69,7 +69,7 @@ def prepare_operator(
     if home is None:
         from mlflow import MlflowClient
 
-        from features.generator import GeneratorConfig, generate_operator
+        from features.synthetic.generator import GeneratorConfig, generate_operator
         from training.config import TrainConfig
         from training.pipeline import train
 

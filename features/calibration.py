@@ -47,14 +47,21 @@ class Calibration:
         return raw
 
     def to_json(self) -> str:
-        return json.dumps({"method": self.method, "x": list(self.x), "y": list(self.y),
-                           "a": self.a, "b": self.b}, indent=2)
+        return json.dumps(
+            {"method": self.method, "x": list(self.x), "y": list(self.y), "a": self.a, "b": self.b},
+            indent=2,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Calibration:
         d = json.loads(text)
-        return cls(method=d["method"], x=tuple(d.get("x", ())), y=tuple(d.get("y", ())),
-                   a=float(d.get("a", 1.0)), b=float(d.get("b", 0.0)))
+        return cls(
+            method=d["method"],
+            x=tuple(d.get("x", ())),
+            y=tuple(d.get("y", ())),
+            a=float(d.get("a", 1.0)),
+            b=float(d.get("b", 0.0)),
+        )
 
     @classmethod
     def load(cls, folder: Path) -> Calibration:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from features.schema import LOCAL_TIME_ZONE, TABLES, Table
-from features.truth import TRUTH_TABLES
+from features.synthetic.truth import TRUTH_TABLES
 from features.validate import IMPLAUSIBLE_ABOVE, NON_NEGATIVE_UNITS, WARNINGS
 
 DOC_PATH = Path("docs/data-contract.md")
@@ -156,7 +156,7 @@ def render_contract() -> str:
         "no operator can know: each subscriber's true churn probability, expected revenue and "
         "response to every offer, as of the first day of every month after the first. Only "
         "evaluation code reads it, to report models and policies as a share of the oracle; "
-        "see features/truth.py for the exact definitions.",
+        "see features/synthetic/truth.py for the exact definitions.",
         "",
     ]
     for name, table in TRUTH_TABLES.items():

@@ -26,9 +26,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from features.generator import GeneratorConfig, generate_operator
 from features.snapshot import build_snapshot
 from features.sources import read_table
+from features.synthetic.generator import GeneratorConfig, generate_operator
 from serving.segments import top_share, value_tier
 
 AS_OF = date.fromisoformat(os.environ.get("RETAIN_AS_OF", "2025-09-01"))
@@ -44,8 +44,10 @@ if raw is None:  # a small synthetic operator, generated for this notebook
 subscribers = read_table(raw, "subscribers")
 print(f"{len(subscribers):,} subscribers")
 pd.concat(
-    [subscribers[c].value_counts(normalize=True).round(3).rename(c)
-     for c in ("contract_type", "region", "customer_type")],
+    [
+        subscribers[c].value_counts(normalize=True).round(3).rename(c)
+        for c in ("contract_type", "region", "customer_type")
+    ],
     axis=1,
 )
 
@@ -86,19 +88,30 @@ print(f"top 20% of subscribers bring {top_share(revenue):.0%} of the last 90 day
 # %%
 monthly = snap["revenue_vnd_sum_90d"] / 3
 tiers = value_tier(monthly, snap["tenure_days"])
-tier_table = pd.DataFrame({"subscribers": tiers.value_counts(),
-                           "revenue_share": monthly.groupby(tiers).sum() / monthly.sum()})
+tier_table = pd.DataFrame(
+    {
+        "subscribers": tiers.value_counts(),
+        "revenue_share": monthly.groupby(tiers).sum() / monthly.sum(),
+    }
+)
 tier_table.round(3)
 
 # %% [markdown]
 # ## Churn by tenure and by province
 
 # %%
-bands = pd.cut(snap["tenure_days"], [0, 90, 180, 365, 730, 1825, 1e6],
-               labels=["<3m", "3-6m", "6-12m", "1-2y", "2-5y", "5y+"])
+bands = pd.cut(
+    snap["tenure_days"],
+    [0, 90, 180, 365, 730, 1825, 1e6],
+    labels=["<3m", "3-6m", "6-12m", "1-2y", "2-5y", "5y+"],
+)
 by_tenure = snap.groupby(bands, observed=True)["churned_30d"].agg(["mean", "size"])
 by_tenure["mean"].plot.bar(figsize=(6, 3), color="#2f855a", title="30-day churn by tenure")
 plt.show()
-by_province = (snap.groupby("province")["churned_30d"].agg(["mean", "size"])
-               .query("size >= 30").sort_values("mean", ascending=False))
+by_province = (
+    snap.groupby("province")["churned_30d"]
+    .agg(["mean", "size"])
+    .query("size >= 30")
+    .sort_values("mean", ascending=False)
+)
 by_province.head(10).round(3)

@@ -63,11 +63,15 @@ except ModelLoadError as e:
     print(f"no challenger: {e}")
 snap = build_snapshot(raw, AS_OF, labels=True)
 y = snap["churned_30d"].to_numpy()
-probabilities = {f"champion {champion.churn.ref}": score(snap, champion, reasons=False)[
-    "churn_probability"].to_numpy()}
+probabilities = {
+    f"champion {champion.churn.ref}": score(snap, champion, reasons=False)[
+        "churn_probability"
+    ].to_numpy()
+}
 if challenger is not None and challenger.churn.ref != champion.churn.ref:
     probabilities[f"challenger {challenger.churn.ref}"] = score(snap, challenger, reasons=False)[
-        "churn_probability"].to_numpy()
+        "churn_probability"
+    ].to_numpy()
 recency = -snap["days_since_last_billable"].fillna(10_000).to_numpy()
 pd.DataFrame({name: churn_metrics(y, p) for name, p in probabilities.items()}).T.round(4)
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from features.settings import Settings
 from features.snapshot import build_snapshot
-from features.truth import read_truth
+from features.synthetic.truth import read_truth
 from serving.policies import compare_policies
 from serving.registry import load_models
 from serving.scoring import OFFER_GAINS, score_columns
@@ -37,22 +37,26 @@ raw = Path(os.environ.get("RETAIN_RAW", settings.home / "data" / "raw"))
 truth_dir = raw.parent / "truth"
 AS_OF = date.fromisoformat(os.environ.get("RETAIN_AS_OF", "2025-12-01"))
 models = load_models(settings)
-print(f"models: {models.churn.ref}, {models.value.ref}, "
-      f"{models.uplift.ref if models.uplift else 'no uplift model'}")
+print(
+    f"models: {models.churn.ref}, {models.value.ref}, "
+    f"{models.uplift.ref if models.uplift else 'no uplift model'}"
+)
 
 # %% [markdown]
 # ## Score the base as of the decision date
 
 # %%
 vectors = build_snapshot(raw, AS_OF)
-answer = score_columns({c: vectors[c].to_numpy() for c in vectors.columns}, models,
-                       reasons=False)
+answer = score_columns({c: vectors[c].to_numpy() for c in vectors.columns}, models, reasons=False)
 offers = [o.offer_id for o in models.catalogue.offers]
-scored = pd.DataFrame({k: answer[k] for k in
-                       ("subscriber_id", "churn_probability", "value_if_retained_vnd")})
+scored = pd.DataFrame(
+    {k: answer[k] for k in ("subscriber_id", "churn_probability", "value_if_retained_vnd")}
+)
 gains = pd.DataFrame(answer[OFFER_GAINS], columns=offers)
-print(f"{len(scored):,} eligible subscribers; {gains.notna().any(axis=1).sum():,} could pay "
-      "for an offer")
+print(
+    f"{len(scored):,} eligible subscribers; {gains.notna().any(axis=1).sum():,} could pay "
+    "for an offer"
+)
 
 # %% [markdown]
 # ## The truth for that date
@@ -79,10 +83,14 @@ table.round(3)
 
 # %%
 budgets = [BUDGET * f for f in (0.25, 0.5, 1, 2, 4)]
-curve = pd.concat([
-    compare_policies(scored, gains, truth, models.catalogue, b, default_offer=offers[0])
-    .assign(budget_vnd=b) for b in budgets
-])
+curve = pd.concat(
+    [
+        compare_policies(scored, gains, truth, models.catalogue, b, default_offer=offers[0]).assign(
+            budget_vnd=b
+        )
+        for b in budgets
+    ]
+)
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for name, rows in curve.groupby(level=0):
     ax.plot(rows["budget_vnd"], rows["net_gain_vnd"], marker="o", label=name)

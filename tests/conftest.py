@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.generator import GeneratorConfig, generate_operator
 from features.schema import TABLES
 from features.settings import Settings
 from features.sources import write_table
+from features.synthetic.generator import GeneratorConfig, generate_operator
 from training.config import TrainConfig
 
 TINY = GeneratorConfig(subscribers=1500, months=10, seed=11, block_size=1000)
@@ -60,7 +60,9 @@ def tiny_trained(tiny_raw, tiny_settings):
 
     result = train(tiny_raw, TINY_TRAIN, tiny_settings)
     client = MlflowClient(tiny_settings.tracking_uri)
-    for name, version in ((tiny_settings.churn_model, result.churn_version),
-                          (tiny_settings.value_model, result.value_version)):
+    for name, version in (
+        (tiny_settings.churn_model, result.churn_version),
+        (tiny_settings.value_model, result.value_version),
+    ):
         client.set_registered_model_alias(name, tiny_settings.alias, version)
     return tiny_settings, result

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from features.generator import GeneratorConfig, generate_operator
 from features.schema import SchemaError
 from features.snapshot import build_snapshot, connect
 from features.sources import read_table
-from features.truth import TRUTH_TABLES, read_truth
+from features.synthetic.generator import GeneratorConfig, generate_operator
+from features.synthetic.truth import TRUTH_TABLES, read_truth
 
 LABELLED = [date(2025, m, 1) for m in range(2, 9)]  # the tiny operator's labelled months
 ROOT = Path(__file__).resolve().parents[2]

@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features import campaigns as C
-from features import lifecycle as L
-from features import personas as P
-from features import propagate as P_
 from features.schema import SUBSCRIBER_ID, Column, SchemaError, Table
-from features.world import World
+from features.synthetic import campaigns as C
+from features.synthetic import hazard as L
+from features.synthetic import personas as P
+from features.synthetic import propagate as P_
+from features.synthetic.world import World
 
 CHURN_DAYS, VALUE_DAYS = 30, 90
 _AS_OF = Column("as_of", "date", "Snapshot date T (first day of a month)", "local date")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from features import lifecycle as L
+from features.synthetic import hazard as L
 
 Masses = list[np.ndarray]  # one (variants, m) array per chain state
 

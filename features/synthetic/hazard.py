@@ -27,8 +27,8 @@ from functools import cached_property
 
 import numpy as np
 
-from features import personas as P
-from features.world import World
+from features.synthetic import personas as P
+from features.synthetic.world import World
 
 STAY, TAPER, FADE, QUIET, GONE = 0, 1, 2, 3, 4
 N_STATES = 5

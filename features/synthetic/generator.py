@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from features.campaigns import CampaignPolicy
 from features.schema import LOCAL_TIME_ZONE, TABLES
-from features.simulation import simulate_block
 from features.sources import write_table
-from features.truth import TRUTH_TABLES, VALUE_DAYS
-from features.world import make_world
+from features.synthetic.campaigns import CampaignPolicy
+from features.synthetic.simulation import simulate_block
+from features.synthetic.truth import TRUTH_TABLES, VALUE_DAYS
+from features.synthetic.world import make_world
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from features import campaigns as C
-from features import lifecycle as L
-from features import personas as P
-from features.block_tables import BlockRows
-from features.truth import TruthState, truth_at
-from features.world import World
+from features.synthetic import campaigns as C
+from features.synthetic import hazard as L
+from features.synthetic import personas as P
+from features.synthetic.block_tables import BlockRows
+from features.synthetic.truth import TruthState, truth_at
+from features.synthetic.world import World
 
 MINUTES_PER_DAY = 1440.0
 

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from features import personas as P
+from features.synthetic import personas as P
 
 TET = {
     2023: date(2023, 1, 22),

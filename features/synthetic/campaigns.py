@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features import lifecycle as L
-from features import personas as P
+from features.synthetic import hazard as L
+from features.synthetic import personas as P
 
 PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = range(4)
 AFFINITY = np.array(P.AFFINITY)

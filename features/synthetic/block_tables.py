@@ -11,8 +11,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features import lifecycle as L
-from features import personas as P
+from features.synthetic import hazard as L
+from features.synthetic import personas as P
 
 USAGE = ("subscriber_id", "day", "voice_out_calls", "voice_out_min", "voice_in_min", "sms_out",
          "data_mb", "revenue_vnd", "dropped_calls", "roaming")  # fmt: skip
