@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.schema import CARE_CATEGORIES, TABLES
-from features.sources import check_tables, write_table
+from features.contract.schema import CARE_CATEGORIES, TABLES
+from features.contract.sources import check_tables, write_table
 from features.synthetic import personas as P
 
 log = logging.getLogger(__name__)

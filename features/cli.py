@@ -14,7 +14,7 @@ import typer
 
 from features.catalog import write_catalog
 from features.snapshot import SnapshotConfig, build_snapshot
-from features.sources import write_parquet_atomic
+from features.contract.sources import write_parquet_atomic
 from features.synthetic.generator import GeneratorConfig, generate_operator
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
@@ -74,7 +74,7 @@ def validate(
     once: missing or mistyped columns, nulls, unknown values, duplicate keys, negative
     amounts, rows before activation or after the data end, unknown subscribers. Exits 1 when
     any problem is fatal."""
-    from features.validate import validate_raw
+    from features.contract.validate import validate_raw
 
     result = validate_raw(raw, data_end.date() if data_end else None, max_examples=examples)
     typer.echo(result.render())

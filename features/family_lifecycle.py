@@ -11,7 +11,7 @@ offer sent the day before T must not reveal that it will be accepted tomorrow.
 from __future__ import annotations
 
 from features.feature import Feature, Source, aggregate, derived, hidden
-from features.schema import CARE_CATEGORIES, SUBSCRIBERS
+from features.contract.schema import CARE_CATEGORIES, SUBSCRIBERS
 
 CARE = "care_contacts"
 EVENTS = "subscription_events"

@@ -15,8 +15,8 @@ import pandas as pd
 
 from features.dialect import DUCKDB
 from features.query import SnapshotConfig, labels_sql, snapshot_sql
-from features.schema import TABLES
-from features.sources import check_tables
+from features.contract.schema import TABLES
+from features.contract.sources import check_tables
 
 __all__ = ["SnapshotConfig", "build_snapshot", "connect", "present_tables"]
 

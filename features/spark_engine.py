@@ -14,9 +14,9 @@ import pandas as pd
 
 from features.dialect import SPARK
 from features.query import SnapshotConfig, labels_sql, snapshot_sql
-from features.schema import TABLES
+from features.contract.schema import TABLES
 from features.snapshot import check_label_coverage
-from features.sources import check_tables
+from features.contract.sources import check_tables
 
 _SPARK_TYPES = {
     "int64": "BIGINT",

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.snapshot import build_snapshot
-from features.sources import read_table
+from features.contract.sources import read_table
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from serving.segments import top_share, value_tier
 

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from features.clean import require_valid
-from features.schema import SchemaError
+from features.contract.clean import require_valid
+from features.contract.schema import SchemaError
 from features.settings import Settings
 from serving.batch import (
     BatchConfig,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.schema import TABLES
+from features.contract.schema import TABLES
 from features.settings import Settings
-from features.sources import write_table
+from features.contract.sources import write_table
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from training.config import TrainConfig
 

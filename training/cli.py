@@ -58,7 +58,7 @@ def train(
     on a `retain clean` output. With `--tune-trials N`, an Optuna search (N trials per
     model, scored on the validation snapshot, nested runs under this one) picks the churn
     and value settings first."""
-    from features.clean import RawDataError
+    from features.contract.clean import RawDataError
 
     cfg = _config(config, train_from, test_as_of)
     if tune_trials is not None or tune_minutes is not None:

@@ -11,7 +11,7 @@ import mlflow
 import pandas as pd
 
 from features.calibration import Calibration
-from features.clean import require_valid
+from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.training_set import build_training_set

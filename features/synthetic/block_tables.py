@@ -1,6 +1,6 @@
 """The raw-table rows of one simulated block: appended day by day, assembled once at the end.
 
-Columns follow features/schema.py; each method records one kind of event for the subscribers
+Columns follow features/contract/schema.py; each method records one kind of event for the subscribers
 at the given block indexes and draws only the details (times of day, channels, categories).
 """
 

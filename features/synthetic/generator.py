@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from features.schema import LOCAL_TIME_ZONE, TABLES
-from features.sources import write_table
+from features.contract.schema import LOCAL_TIME_ZONE, TABLES
+from features.contract.sources import write_table
 from features.synthetic.campaigns import CampaignPolicy
 from features.synthetic.simulation import simulate_block
 from features.synthetic.truth import TRUTH_TABLES, VALUE_DAYS

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.schema import SUBSCRIBER_ID, Column, SchemaError, Table
+from features.contract.schema import SUBSCRIBER_ID, Column, SchemaError, Table
 from features.synthetic import campaigns as C
 from features.synthetic import hazard as L
 from features.synthetic import personas as P

@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from features.contract_doc import main, render_contract
-from features.schema import TABLES
+from features.contract.doc import main, render_contract
+from features.contract.schema import TABLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
 
 
 def test_the_committed_document_is_what_the_schema_renders():
-    assert DOC.read_text() == render_contract(), "run: python -m features.contract_doc"
+    assert DOC.read_text() == render_contract(), "run: python -m features.contract.doc"
 
 
 def test_every_table_and_column_is_documented_with_its_source(tmp_path):

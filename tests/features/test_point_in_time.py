@@ -15,7 +15,7 @@ from features.definitions import FEATURE_NAMES
 from features.dialect import DUCKDB
 from features.family_lifecycle import RESPONSE_DAYS
 from features.query import SnapshotConfig, labels_sql
-from features.schema import TABLES
+from features.contract.schema import TABLES
 from features.snapshot import build_snapshot
 
 AS_OF = date(2025, 3, 1)

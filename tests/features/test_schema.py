@@ -5,9 +5,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features.schema import TABLES, SchemaError
+from features.contract.schema import TABLES, SchemaError
 from features.snapshot import build_snapshot
-from features.sources import check_tables, read_table
+from features.contract.sources import check_tables, read_table
 from tests.conftest import write_raw
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from features.cli import app
-from features.validate import validate_raw
+from features.contract.validate import validate_raw
 from tests.conftest import write_raw
 from tests.micro_extract import END, RECHARGES, SUBSCRIBERS, USAGE
 

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from features.clean import RawDataError, clean_raw, is_clean, require_valid
-from features.clean_cli import app
+from features.contract.clean import RawDataError, clean_raw, is_clean, require_valid
+from features.contract.cli import app
 from features.snapshot import build_snapshot
-from features.sources import write_parquet_atomic
+from features.contract.sources import write_parquet_atomic
 from tests.conftest import TINY_SCORE_AS_OF
 from tests.micro_extract import END
 from tests.reliability.bad_inputs import (

@@ -20,7 +20,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from features.clean import RawDataError
+from features.contract.clean import RawDataError
 from features.settings import Settings
 from serving.registry import ModelLoadError, load_models
 from tests.conftest import TINY_SCORE_AS_OF, TINY_TRAIN

@@ -9,7 +9,7 @@ and writes a folder the pipelines read (`retain train --raw OUT`, `retain score 
   is not UTF-8 (with the line of the first bad byte);
 - row-level problems send the row to `OUT/rejects/<table>.parquet` with `reject_reason`
   (`column: check`) and the row's `source_file` and `source_row` (0-based; a CSV's line is
-  `source_row + 2`). The predicates are `features.validate.row_rules`, the ones
+  `source_row + 2`). The predicates are `features.contract.validate.row_rules`, the ones
   `retain validate` reports, applied in one DuckDB pass per table. Then duplicate keys: of
   identical copies the first is kept and the others rejected; copies that disagree are all
   rejected (which one is true is not ours to guess). Rows whose subscriber was rejected go
@@ -35,9 +35,9 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from features.schema import TABLES, SchemaError, Table
-from features.sources import first_non_utf8, raw_files, table_files
-from features.validate import activation_join, row_rules, validate_raw
+from features.contract.schema import TABLES, SchemaError, Table
+from features.contract.sources import first_non_utf8, raw_files, table_files
+from features.contract.validate import activation_join, row_rules, validate_raw
 
 log = logging.getLogger(__name__)
 

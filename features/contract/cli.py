@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from features.clean import RawDataError, clean_raw
+from features.contract.clean import RawDataError, clean_raw
 
 app = typer.Typer()
 

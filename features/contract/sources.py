@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.schema import TABLES, SchemaError, Table
+from features.contract.schema import TABLES, SchemaError, Table
 
 
 def table_files(root: Path, table: str) -> list[Path]:

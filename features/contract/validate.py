@@ -15,7 +15,7 @@ problem with its count and a few examples. Checks, per table:
 
 A problem is fatal when the pipeline would fail or compute wrong features or labels with it;
 warnings (rows before activation, accepted control offers) leave the pipeline running.
-The row-level checks are declared once (`row_rules`); `features.clean` applies the same
+The row-level checks are declared once (`row_rules`); `features.contract.clean` applies the same
 predicates to send the rows to a rejects table instead of reporting them.
 """
 
@@ -29,8 +29,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from features.schema import TABLES, Table
-from features.sources import table_files
+from features.contract.schema import TABLES, Table
+from features.contract.sources import table_files
 
 NON_NEGATIVE_UNITS = ("VND", "MB", "min", "calls", "messages")
 # Above these, one row's amount is a unit or extraction error, not a customer: a day has
@@ -206,7 +206,7 @@ class RowRule:
 
     `where` is a DuckDB predicate over the table's own columns, plus `activation_date` (the
     subscriber's, joined) when `joins_activation`, and the views `subscribers` and the table.
-    `validate_raw` counts and shows the matching rows; `features.clean` sends them to the
+    `validate_raw` counts and shows the matching rows; `features.contract.clean` sends them to the
     rejects with the reason `column: check`.
     """
 
