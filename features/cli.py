@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from features.catalog import write_catalog
-from features.snapshot import SnapshotConfig, build_snapshot
 from features.contract.sources import write_parquet_atomic
+from features.snapshot import SnapshotConfig, build_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")

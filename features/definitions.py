@@ -1,10 +1,10 @@
 """Feature definitions, declared once: name, source table, SQL template, description.
 
 Each feature reads one raw table's rows strictly before `as_of` (the sources in
-`features.feature` only ever select such rows; labels live in `features.query`). Names read
-`{measure}_{agg}_{window}d`. The families live beside this module, one per concern
-(`family_usage`, `family_accounts`, `family_lifecycle`); this module assembles them into the
-vector's fixed order. The templates are engine-neutral (see `features.dialect`), so the
+`features.families.feature` only ever select such rows; labels live in `features.labels`).
+Names read `{measure}_{agg}_{window}d`. The families live in `features.families`, one per
+concern (`usage`, `accounts`, `relationship`); this module assembles them into the vector's
+fixed order. The templates are engine-neutral (see `features.dialect`), so the
 same declarations compile to DuckDB and to Spark SQL (`features.query`).
 
 The feature schema version is a hash of these declarations: any change to a name, a type,
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 
-from features import family_accounts, family_lifecycle, family_usage
-from features.family_lifecycle import ATTRIBUTES
-from features.feature import Feature, Source
+from features.families import accounts, relationship, usage
+from features.families.feature import Feature, Source
+from features.families.relationship import ATTRIBUTES
 
-WINDOWS = family_usage.WINDOWS
+WINDOWS = usage.WINDOWS
 LOOKBACK_DAYS = 90
 
 __all__ = [
@@ -41,26 +41,24 @@ __all__ = [
 ]
 
 FEATURES: tuple[Feature, ...] = tuple(
-    family_lifecycle.attribute_features()
-    + family_usage.features()
-    + family_accounts.recharge_features()
-    + family_accounts.invoice_features()
-    + family_lifecycle.care_features()
-    + family_lifecycle.lifecycle_features()
-    + family_lifecycle.campaign_features()
+    relationship.attribute_features()
+    + usage.features()
+    + accounts.recharge_features()
+    + accounts.invoice_features()
+    + relationship.care_features()
+    + relationship.lifecycle_features()
+    + relationship.campaign_features()
 )
 INTERMEDIATES: tuple[Feature, ...] = tuple(
-    family_usage.intermediates()
-    + family_accounts.intermediates()
-    + family_lifecycle.intermediates()
+    usage.intermediates() + accounts.intermediates() + relationship.intermediates()
 )
 SOURCES: dict[str, Source] = {
     s.table: s
     for s in (
-        family_usage.SOURCE,
-        family_accounts.RECHARGE_SOURCE,
-        family_accounts.INVOICE_SOURCE,
-        *family_lifecycle.SOURCES,
+        usage.SOURCE,
+        accounts.RECHARGE_SOURCE,
+        accounts.INVOICE_SOURCE,
+        *relationship.SOURCES,
     )
 }
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from features.dialect import DUCKDB
-from features.query import SnapshotConfig, labels_sql, snapshot_sql
 from features.contract.schema import TABLES
 from features.contract.sources import check_tables
+from features.dialect import DUCKDB
+from features.query import SnapshotConfig, labels_sql, snapshot_sql
 
 __all__ = ["SnapshotConfig", "build_snapshot", "connect", "present_tables"]
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.contract.schema import TABLES
+from features.contract.sources import check_tables
 from features.dialect import SPARK
 from features.query import SnapshotConfig, labels_sql, snapshot_sql
-from features.contract.schema import TABLES
 from features.snapshot import check_label_coverage
-from features.contract.sources import check_tables
 
 _SPARK_TYPES = {
     "int64": "BIGINT",

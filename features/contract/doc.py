@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from features.contract.schema import LOCAL_TIME_ZONE, TABLES, Table
-from features.synthetic.truth import TRUTH_TABLES
 from features.contract.validate import IMPLAUSIBLE_ABOVE, NON_NEGATIVE_UNITS, WARNINGS
+from features.synthetic.truth import TRUTH_TABLES
 
 DOC_PATH = Path("docs/data-contract.md")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from features.definitions import FEATURE_NAMES
 from features.dialect import DUCKDB
-from features.family_lifecycle import RESPONSE_DAYS
+from features.families.relationship import RESPONSE_DAYS
 from features.query import SnapshotConfig, labels_sql
 from features.contract.schema import TABLES
 from features.snapshot import build_snapshot

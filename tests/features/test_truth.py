@@ -126,8 +126,12 @@ def test_uplift_types_behave_as_named(campaign_heavy):
 
 
 def test_only_the_generator_and_evaluation_read_the_truth():
-    allowed = {"synthetic/generator.py", "synthetic/simulation.py", "synthetic/truth.py",
-               "contract/doc.py"}
+    allowed = {
+        "synthetic/generator.py",
+        "synthetic/simulation.py",
+        "synthetic/truth.py",
+        "contract/doc.py",
+    }
     readers = [
         str(p.relative_to(ROOT / pkg))
         for pkg in ("features", "training", "serving")

@@ -12,7 +12,7 @@ Input files ordered by subscriber keep the hash aggregation cache-friendly. A ro
 
 from __future__ import annotations
 
-from features.feature import Feature, Source, aggregate, derived, hidden
+from features.families.feature import Feature, Source, aggregate, derived, hidden
 
 TABLE = "usage_daily"
 WINDOWS = (7, 30, 90)

@@ -10,8 +10,8 @@ offer sent the day before T must not reveal that it will be accepted tomorrow.
 
 from __future__ import annotations
 
-from features.feature import Feature, Source, aggregate, derived, hidden
 from features.contract.schema import CARE_CATEGORIES, SUBSCRIBERS
+from features.families.feature import Feature, Source, aggregate, derived, hidden
 
 CARE = "care_contacts"
 EVENTS = "subscription_events"

@@ -9,7 +9,7 @@ before it.
 
 from __future__ import annotations
 
-from features.feature import Feature, Source, aggregate, derived, hidden
+from features.families.feature import Feature, Source, aggregate, derived, hidden
 
 RECHARGES = "recharges"
 INVOICES = "invoices"
