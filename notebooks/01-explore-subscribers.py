@@ -26,8 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from features.snapshot import build_snapshot
 from features.contract.sources import read_table
+from features.snapshot import build_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from serving.segments import top_share, value_tier
 

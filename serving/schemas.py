@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from features.definitions import FEATURES
 from features.contract.schema import TABLES
+from features.definitions import FEATURES
 from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)

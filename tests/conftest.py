@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from features.contract.schema import TABLES
-from features.settings import Settings
 from features.contract.sources import write_table
+from features.settings import Settings
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from training.config import TrainConfig
 

@@ -1,7 +1,8 @@
 """The raw-table rows of one simulated block: appended day by day, assembled once at the end.
 
 Columns follow features/contract/schema.py; each method records one kind of event for the
-subscribers at the given block indexes and draws only the details (times of day, channels, categories).
+subscribers at the given block indexes and draws only the details (times of day, channels,
+categories).
 """
 
 from __future__ import annotations

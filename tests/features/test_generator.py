@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.snapshot import build_snapshot, connect
 from features.contract.sources import check_tables, read_table
+from features.contract.validate import validate_raw
+from features.snapshot import build_snapshot, connect
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.world import make_world
-from features.contract.validate import validate_raw
 from tests.conftest import TINY
 
 MONTHS = [date(2025, m, 1) for m in range(3, 9)]  # labels need 90 days of data after T
@@ -149,7 +149,7 @@ def test_tiny_config_is_what_the_suite_uses():
 def test_minutes_capped_where_the_contract_calls_them_implausible():
     """The 20,000-subscriber default once drew a 1,947-minute day, which `retain train`
     (rightly) refused: the generator caps a day's minutes at the contract's limit."""
-    from features.synthetic.simulation import MINUTES_PER_DAY
     from features.contract.validate import IMPLAUSIBLE_ABOVE
+    from features.synthetic.simulation import MINUTES_PER_DAY
 
     assert MINUTES_PER_DAY == IMPLAUSIBLE_ABOVE["min"] == 1440

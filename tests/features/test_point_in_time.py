@@ -11,11 +11,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from features.contract.schema import TABLES
 from features.definitions import FEATURE_NAMES
 from features.dialect import DUCKDB
 from features.families.relationship import RESPONSE_DAYS
 from features.query import SnapshotConfig, labels_sql
-from features.contract.schema import TABLES
 from features.snapshot import build_snapshot
 
 AS_OF = date(2025, 3, 1)

@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.contract.schema import TABLES, SchemaError
-from features.snapshot import build_snapshot
 from features.contract.sources import check_tables, read_table
+from features.snapshot import build_snapshot
 from tests.conftest import write_raw
 
 

@@ -13,8 +13,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from features.contract.schema import SchemaError
-from features.snapshot import build_snapshot, connect
 from features.contract.sources import read_table
+from features.snapshot import build_snapshot, connect
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import TRUTH_TABLES, read_truth
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from features.contract.clean import RawDataError, clean_raw, is_clean, require_valid
 from features.contract.cli import app
-from features.snapshot import build_snapshot
 from features.contract.sources import write_parquet_atomic
+from features.snapshot import build_snapshot
 from tests.conftest import TINY_SCORE_AS_OF
 from tests.micro_extract import END
 from tests.reliability.bad_inputs import (
