@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.snapshot import build_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator

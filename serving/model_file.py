@@ -11,7 +11,7 @@ malformed one).
 A changed digit that keeps all of this valid is caught by the checksum instead.
 
 Checksums: `verify_digests` checks a downloaded version against the `sha256` tag training
-recorded (its format: `features.model_digest`), refusing a tagged file that is missing or
+recorded (its format: `features.artefacts.digests`), refusing a tagged file that is missing or
 differs and a model file that is not tagged.
 """
 
@@ -21,7 +21,7 @@ import json
 import re
 from pathlib import Path
 
-from features.model_digest import DIGEST_TAG, model_files, sha256_file
+from features.artefacts.digests import DIGEST_TAG, model_files, sha256_file
 
 _PER_SPLIT = ("split_feature", "split_gain", "threshold", "decision_type", "left_child",
               "right_child", "internal_value", "internal_weight", "internal_count")  # fmt: skip

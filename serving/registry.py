@@ -18,11 +18,11 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
+from features.artefacts.digests import DIGEST_TAG
+from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
-from features.model_digest import DIGEST_TAG
 from features.settings import Settings
-from features.uplift_spec import UpliftModel
 from serving.decision import Catalogue
 from serving.model_file import (
     ChecksumMismatch,

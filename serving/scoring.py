@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.uplift_spec import OFFER_PREFIX, offer_columns, pooled
+from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from serving.decision import best_of, gains_matrix
 from serving.reasons import top_reasons
 from serving.registry import Models

@@ -20,7 +20,7 @@ import lightgbm as lgb
 import pandas as pd
 import pyarrow as pa
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 from features.vector import split_valid
 from serving.batch import BatchConfig, BatchResult, write_reconciliation
 from serving.registry import Models, PinnedModel

@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 from training.calibrate import fit_calibration
 from training.config import ChurnConfig
 from training.evaluate import churn_scores

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
-from features.calibration import FILE_NAME
+from features.artefacts.calibration import FILE_NAME
 from features.settings import Settings
 from training.byo import TableChurnModel, TableSpec, cross_validate
 from training.tracking import experiment_id

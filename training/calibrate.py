@@ -1,6 +1,6 @@
 """Fit a probability calibration on a later snapshot than the model was trained on.
 
-The result is `features.calibration.Calibration`, plain data that serving applies without
+The result is `features.artefacts.calibration.Calibration`, plain data that serving applies without
 importing training.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from features.calibration import METHODS, Calibration
+from features.artefacts.calibration import METHODS, Calibration
 
 AUTO_ISOTONIC_MIN_POSITIVES = 500
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
-from features.calibration import METHODS
+from features.artefacts.calibration import METHODS
 from features.snapshot import SnapshotConfig
 from features.tiers import TierThresholds
 from training.profit import VND_EMPC, EMPCConfig

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 from training.calibrate import fit_calibration
 from training.config import TrainConfig
 from training.dataset import temporal_split

@@ -10,7 +10,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings

@@ -1,7 +1,7 @@
 """MLflow edge: runs, metrics, native LightGBM models, registry versions and aliases.
 
 Every registered version is tagged with the SHA-256 of each model file as the store holds
-it (`record_digests`; the tag's format is `features.model_digest`), which serving verifies
+it (`record_digests`; the tag's format is `features.artefacts.digests`), which serving verifies
 before it parses any file.
 """
 
@@ -20,10 +20,10 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
-from features.calibration import FILE_NAME as CALIBRATION_FILE
-from features.calibration import Calibration
+from features.artefacts.calibration import FILE_NAME as CALIBRATION_FILE
+from features.artefacts.calibration import Calibration
+from features.artefacts.digests import DIGEST_TAG, file_digests
 from features.definitions import FEATURE_NAMES, feature_schema_version
-from features.model_digest import DIGEST_TAG, file_digests
 from features.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.artefacts.uplift import Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
-from features.uplift_spec import Term, UpliftModel, UpliftSpec
 from features.vector import model_frame
 
 LEARNERS = ("s", "t", "x")

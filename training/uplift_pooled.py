@@ -31,8 +31,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.artefacts.uplift import OFFER_PREFIX, Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
-from features.uplift_spec import OFFER_PREFIX, Term, UpliftModel, UpliftSpec
 from features.vector import model_frame
 from training.uplift import UpliftConfig, _params
 

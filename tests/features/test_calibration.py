@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from features.calibration import Calibration
+from features.artefacts.calibration import Calibration
 
 
 def test_isotonic_interpolates_between_knots():

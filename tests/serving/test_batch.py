@@ -72,7 +72,7 @@ def test_parquet_input_streams_to_the_same_rows(tiny_models, tiny_vectors, tmp_p
 def test_churn_probability_is_calibrated(tiny_models, tiny_vectors):
     from dataclasses import replace
 
-    from features.calibration import Calibration
+    from features.artefacts.calibration import Calibration
 
     flat = Calibration(method="isotonic", x=(0.0, 1.0), y=(0.25, 0.25))
     models = replace(tiny_models, churn=replace(tiny_models.churn, calibration=flat))

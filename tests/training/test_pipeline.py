@@ -93,7 +93,7 @@ def test_too_few_cutoffs_is_an_error():
 def test_calibration_and_report_logged_beside_the_model(tiny_trained, tmp_path):
     import mlflow
 
-    from features.calibration import Calibration
+    from features.artefacts.calibration import Calibration
 
     settings, result = tiny_trained
     mlflow.set_tracking_uri(settings.tracking_uri)

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.artefacts.uplift import UpliftModel
 from features.snapshot import build_snapshot
-from features.uplift_spec import UpliftModel
 from training.uplift import OfferUplift, UpliftConfig
 from training.uplift_metrics import auuc, expected_qini, qini_coefficient, qini_curve
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
-from features.uplift_spec import UpliftModel
 from training.uplift import UpliftConfig
 from training.uplift_data import campaign_history, campaign_set
 from training.uplift_pipeline import (
