@@ -13,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from training.byo import TableSpec, cross_validate, prepare
+from training.table.model import TableSpec, cross_validate, prepare
 
 RESULTS = Path(__file__).parent / "results" / "mlc_churn.json"
 METRICS = ["roc_auc", "pr_auc", "brier", "ece", "lift_top10", "empc"]

@@ -53,10 +53,10 @@ from serving.registry import Models, PinnedModel, PinnedUplift
 from serving.scoring import OFFER_GAINS, score_columns
 from training.config import TrainConfig
 from training.pipeline import fit_and_evaluate
-from training.uplift import UpliftConfig
-from training.uplift_data import campaign_history
-from training.uplift_metrics import expected_qini, qini_coefficient
-from training.uplift_pipeline import UpliftTrainConfig, evaluate, fit_learner, pooled_score
+from training.uplift.data import campaign_history
+from training.uplift.learners import UpliftConfig
+from training.uplift.metrics import expected_qini, qini_coefficient
+from training.uplift.pipeline import UpliftTrainConfig, evaluate, fit_learner, pooled_score
 
 log = logging.getLogger("bench.policy")
 DECISION_DATE = date(2025, 12, 1)

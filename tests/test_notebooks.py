@@ -17,8 +17,8 @@ def with_uplift(tiny_raw, tiny_trained):
     """The tiny store with an uplift model pinned too (notebook 03 plans campaigns)."""
     from mlflow import MlflowClient
 
-    from training.uplift import UpliftConfig
-    from training.uplift_pipeline import UpliftTrainConfig, train_uplift
+    from training.uplift.learners import UpliftConfig
+    from training.uplift.pipeline import UpliftTrainConfig, train_uplift
 
     settings, _ = tiny_trained
     cfg = UpliftTrainConfig(model=UpliftConfig(rounds=30, min_data_in_leaf=20), threads=1)

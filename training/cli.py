@@ -165,8 +165,8 @@ def train_table(
 ) -> None:
     """Bring your own table: cross-validate LightGBM (calibrated) against a logistic
     regression, then fit on every row and log the model to MLflow."""
-    from training.byo import TableSpec, prepare, read_table
-    from training.byo_tracking import log_table_model
+    from training.table.model import TableSpec, prepare, read_table
+    from training.table.tracking import log_table_model
 
     spec = TableSpec(label=label, id_column=id_column, positive=positive)
     X, y = prepare(read_table(table), spec)

@@ -190,8 +190,8 @@ def test_structure_is_still_checked_without_digests(tiny_trained, tmp_path, capl
 def test_uplift_digests_cover_every_booster_and_a_changed_one_is_refused(
     tiny_trained, tiny_raw, tmp_path
 ):
-    from training.uplift import UpliftConfig
-    from training.uplift_pipeline import UpliftTrainConfig, train_uplift
+    from training.uplift.learners import UpliftConfig
+    from training.uplift.pipeline import UpliftTrainConfig, train_uplift
 
     settings, _ = tiny_trained
     pinned = replace(settings, alias="checksum-uplift")  # the champion alias stays untouched

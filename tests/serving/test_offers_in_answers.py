@@ -13,8 +13,8 @@ from serving.decision import Catalogue, best_offers, expected_gains
 from serving.registry import load_models
 from serving.scoring import OFFER_GAINS, score, score_columns
 from tests.conftest import TINY_SCORE_AS_OF
-from training.uplift import UpliftConfig
-from training.uplift_pipeline import UpliftTrainConfig, train_uplift
+from training.uplift.learners import UpliftConfig
+from training.uplift.pipeline import UpliftTrainConfig, train_uplift
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.byo import TableSpec, band_totals, cross_validate, prepare, read_table
 from training.config import ChurnConfig
+from training.table.model import TableSpec, band_totals, cross_validate, prepare, read_table
 
 
 def test_prepare_maps_labels_and_detects_categoricals():

@@ -6,8 +6,8 @@ import pytest
 
 from features.artefacts.uplift import UpliftModel
 from features.snapshot import build_snapshot
-from training.uplift import OfferUplift, UpliftConfig
-from training.uplift_metrics import auuc, expected_qini, qini_coefficient, qini_curve
+from training.uplift.learners import OfferUplift, UpliftConfig
+from training.uplift.metrics import auuc, expected_qini, qini_coefficient, qini_curve
 
 
 def planted(n, rng, true_uplift):
@@ -85,7 +85,7 @@ def test_needs_both_arms(vectors):
 
 
 def test_save_rate_recovers_a_planted_share_and_ignores_a_miscalibrated_baseline():
-    from training.uplift_pooled import save_rate
+    from training.uplift.pooled import save_rate
 
     rng = np.random.default_rng(3)
     n = 60_000
@@ -103,7 +103,7 @@ def test_save_rate_recovers_a_planted_share_and_ignores_a_miscalibrated_baseline
 
 
 def test_pooled_learner_recovers_offer_fit_and_round_trips(vectors, tmp_path):
-    from training.uplift_pooled import PooledSaveRate
+    from training.uplift.pooled import PooledSaveRate
 
     rng = np.random.default_rng(11)
     n = len(vectors)

@@ -6,9 +6,9 @@ from mlflow import MlflowClient
 
 from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
-from training.uplift import UpliftConfig
-from training.uplift_data import campaign_history, campaign_set
-from training.uplift_pipeline import (
+from training.uplift.data import campaign_history, campaign_set
+from training.uplift.learners import UpliftConfig
+from training.uplift.pipeline import (
     POOLED,
     UpliftTrainConfig,
     beats_random,

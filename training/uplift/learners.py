@@ -1,5 +1,5 @@
 """Offer-uplift meta-learners on LightGBM (Kuenzel et al. 2019): T- and X-learners.
-(The default learner, pooled over offers and campaigns, is `training.uplift_pooled`.)
+(The default learner, pooled over offers and campaigns, is `training.uplift.pooled`.)
 
 Learnt from past campaigns with randomised control groups. The outcome is churn within
 30 days of the campaign; uplift is the reduction of the churn probability that sending an
@@ -25,7 +25,7 @@ LEARNERS = ("s", "t", "x")
 
 @dataclass(frozen=True)
 class UpliftConfig:
-    learner: str = "s"  # "s" pooled save-rate (training.uplift_pooled), "t" or "x"
+    learner: str = "s"  # "s" pooled save-rate (training.uplift.pooled), "t" or "x"
     num_leaves: int = 15
     learning_rate: float = 0.05
     rounds: int = 150

@@ -15,10 +15,10 @@ from mlflow import MlflowClient
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from training import tracking
-from training.uplift import LEARNERS, OfferUplift, UpliftConfig
-from training.uplift_data import campaign_history
-from training.uplift_metrics import auuc, qini_coefficient
-from training.uplift_pooled import PooledSaveRate
+from training.uplift.data import campaign_history
+from training.uplift.learners import LEARNERS, OfferUplift, UpliftConfig
+from training.uplift.metrics import auuc, qini_coefficient
+from training.uplift.pooled import PooledSaveRate
 
 log = logging.getLogger(__name__)
 

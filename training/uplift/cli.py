@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from features.settings import Settings
-from training.uplift import LEARNERS, UpliftConfig
-from training.uplift_pipeline import UpliftTrainConfig, train_uplift
+from training.uplift.learners import LEARNERS, UpliftConfig
+from training.uplift.pipeline import UpliftTrainConfig, train_uplift
 
 app = typer.Typer()
 

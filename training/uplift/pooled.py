@@ -34,7 +34,7 @@ import pandas as pd
 from features.artefacts.uplift import OFFER_PREFIX, Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
 from features.vector import model_frame
-from training.uplift import UpliftConfig, _params
+from training.uplift.learners import UpliftConfig, _params
 
 BASELINE, ACCEPT = "churn_no_offer.lgb", "accept.lgb"
 

@@ -14,7 +14,7 @@ from mlflow.models import infer_signature
 
 from features.artefacts.calibration import FILE_NAME
 from features.settings import Settings
-from training.byo import TableChurnModel, TableSpec, cross_validate
+from training.table.model import TableChurnModel, TableSpec, cross_validate
 from training.tracking import experiment_id
 
 
