@@ -132,8 +132,8 @@ def promote(
     """Move @champion to the challenger only when it beats the champion on the same test
     snapshot by the configured margin and passes the sanity checks (calibration, no
     segment collapsing); --force --reason overrides, logged and tagged as an override."""
-    from training.promote import PromotionRefused
-    from training.promote import promote as run_promote
+    from training.promotion import PromotionRefused
+    from training.promotion import promote as run_promote
 
     cfg = _config(config)
     settings = Settings.from_env()

@@ -23,8 +23,7 @@ from training.evaluate import beats, churn_scores, churn_table, value_table
 from training.fold import fit_churn, fit_value
 from training.metrics import decile_table, value_metrics
 from training.models import ChurnModel, ValueModel
-from training.promote import promote
-from training.promotion import Verdict, verdict
+from training.promotion import Verdict, promote, verdict
 from training.segments import segment_columns, segment_table
 from training.tuning import Tuned, tune
 

@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import TINY_TRAIN
 from training.config import ChurnConfig, PromotionConfig
-from training.promote import PromotionRefused, promote
-from training.promotion import verdict
+from training.promotion import PromotionRefused, promote, verdict
 
 
 def _tables(model, baseline, champion=None, ece=0.01, seg_model=0.8):
