@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from features.definitions import NUMERIC
 from features.settings import Settings
 from features.snapshot import build_snapshot
-from serving.batch import BatchConfig, score_parquet
+from serving.batch.chunks import BatchConfig, score_parquet
 from serving.registry import load_models
 from serving.scoring import encode, score
 

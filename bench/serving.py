@@ -49,7 +49,7 @@ import numpy as np
 
 from features.settings import Settings
 from features.snapshot import build_snapshot
-from serving.batch import materialise
+from serving.batch.chunks import materialise
 from serving.config import ServingConfig
 from serving.scoring import encode, score_columns, to_records
 from serving.service import answer_json, to_columns

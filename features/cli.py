@@ -3,21 +3,27 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from features.catalog import write_catalog
+from features.contract.cli import app as contract_app
 from features.contract.sources import write_parquet_atomic
+from features.definitions import FEATURE_NAMES
+from features.drift import DriftThresholds, drift_table
 from features.snapshot import SnapshotConfig, build_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
+app.registered_commands.extend(contract_app.registered_commands)
+log = logging.getLogger(__name__)
+SCORE_COLUMNS = ("churn_probability", "predicted_value_vnd")
 
 
 @app.command()
@@ -58,52 +64,6 @@ def generate(
 
 
 @app.command()
-def validate(
-    raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
-    data_end: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="First day not covered by the extract [default: manifest.json's data_end]",
-        ),
-    ] = None,
-    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON")] = None,
-    examples: Annotated[int, typer.Option(min=0, help="Examples per problem")] = 5,
-) -> None:
-    """Check a folder of raw tables against the data contract and report every problem at
-    once: missing or mistyped columns, nulls, unknown values, duplicate keys, negative
-    amounts, rows before activation or after the data end, unknown subscribers. Exits 1 when
-    any problem is fatal."""
-    from features.contract.validate import validate_raw
-
-    result = validate_raw(raw, data_end.date() if data_end else None, max_examples=examples)
-    typer.echo(result.render())
-    if report:
-        write_json_atomic(result.to_dict(), report)
-    fatal = sum(p.fatal for p in result.problems)
-    if fatal:
-        typer.echo(
-            f"invalid: {fatal} fatal problem(s), {len(result.problems) - fatal} warning(s) "
-            f"in {raw}" + (f"; report -> {report}" if report else ""),
-            err=True,
-        )
-        raise typer.Exit(1)
-    typer.echo(
-        f"valid: {raw} ({len(result.problems)} warning(s))"
-        + (f"; report -> {report}" if report else "")
-    )
-
-
-def write_json_atomic(obj: dict, path: Path) -> None:
-    """Write `obj` as indented JSON through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    tmp.replace(path)
-
-
-@app.command()
 def snapshot(
     as_of: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Snapshot date T")],
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
@@ -131,23 +91,107 @@ def catalog(
     typer.echo(f"feature catalogue -> {out}")
 
 
+@app.command()
+def drift(
+    reference: Annotated[
+        Path, typer.Option(help="Reference Parquet (training snapshot, last month)")
+    ],
+    current: Annotated[Path, typer.Option(help="Current Parquet (snapshot or scores)")],
+    warn: Annotated[float, typer.Option(min=0, help="PSI above which a column is flagged")] = 0.1,
+    breach: Annotated[float, typer.Option(min=0, help="PSI above which the command fails")] = 0.25,
+    out: Annotated[Path | None, typer.Option(help="CSV of the drift table")] = None,
+    log_mlflow: Annotated[bool, typer.Option(help="Log the table and PSIs to MLflow")] = False,
+) -> None:
+    """Population stability index per feature and score; exits 1 when any column breaches,
+    so a scheduler can alert."""
+    if breach < warn:
+        raise typer.BadParameter(f"breach ({breach}) must not be below warn ({warn})")
+    ref, cur = pd.read_parquet(reference), pd.read_parquet(current)
+    columns = [c for c in (*FEATURE_NAMES, *SCORE_COLUMNS) if c in ref.columns and c in cur.columns]
+    if not columns:
+        raise typer.BadParameter("reference and current share no feature or score column")
+    table = drift_table(ref, cur, columns, DriftThresholds(warn, breach))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+    if log_mlflow:
+        import mlflow
+
+        from features.settings import Settings
+
+        settings = Settings.from_env()
+        mlflow.set_tracking_uri(settings.tracking_uri)
+        mlflow.set_experiment(settings.experiment)
+        with mlflow.start_run(run_name="drift"):
+            mlflow.log_params(
+                {
+                    "reference": str(reference),
+                    "current": str(current),
+                    "warn": warn,
+                    "breach": breach,
+                }
+            )
+            mlflow.log_metrics({f"psi_{r.column}": r.psi for r in table.itertuples()})
+            mlflow.log_text(table.to_csv(index=False), "drift/drift_table.csv")
+    flagged = table[table.status != "ok"]
+    typer.echo(
+        f"{len(table)} columns compared; {int((table.status == 'warn').sum())} warn, "
+        f"{int((table.status == 'breach').sum())} breach"
+    )
+    if len(flagged):
+        typer.echo(flagged.round(4).to_string(index=False))
+    if (table.status == "breach").any():
+        raise typer.Exit(1)
+
+
 def build_app() -> typer.Typer:
     """The `retain` command with every package's commands (the `retain.commands` group)."""
     root = typer.Typer(
         help="Retain: churn, customer value and retention decisions for mobile operators.",
         no_args_is_help=True,
         add_completion=False,
+        pretty_exceptions_enable=False,
     )
     for ep in sorted(entry_points(group="retain.commands"), key=lambda e: e.name):
         sub = ep.load()
         root.registered_commands.extend(sub.registered_commands)
+    for command in root.registered_commands:
+        command.short_help = command.short_help or _first_sentence(command.callback.__doc__)
     return root
 
 
-def main() -> None:
-    """Entry point: configure logging once, gather every package's commands, run."""
+def _first_sentence(doc: str | None) -> str:
+    """The first sentence of a docstring, on one line: `retain --help`'s one line a command."""
+    text = " ".join((doc or "").split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: configure logging once, gather every package's commands, run. An error
+    that escapes a command is one line on stderr and exit 2; `--debug` (before the command)
+    or RETAIN_DEBUG=1 shows the traceback."""
+    import os
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("RETAIN_DEBUG") == "1"
+    if args[:1] == ["--debug"]:
+        debug, args = True, args[1:]
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    build_app()()
+    try:
+        build_app()(args, prog_name="retain")
+    except Exception as e:  # the last resort: commands turn expected failures into messages
+        if debug:
+            raise
+        typer.echo(f"error: {type(e).__name__}: {_one_line(e)} (--debug shows where)", err=True)
+        raise SystemExit(2) from None
+
+
+def _one_line(e: Exception, limit: int = 2000) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= limit else text[:limit] + " …"

@@ -15,17 +15,17 @@ from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 from features.contract.clean import require_valid
 from features.contract.schema import SchemaError
 from features.settings import Settings
-from serving.batch import (
+from serving.batch.chunks import (
     BatchConfig,
     materialise,
     parquet_chunks,
     score_parquet,
     write_snapshot,
 )
+from serving.batch.outputs import FolderBusy
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, open_store
-from serving.outputs import FolderBusy
 from serving.registry import ModelLoadError, champion_metrics, load_models, training_reference
 from serving.startup import start_up
 
@@ -104,7 +104,7 @@ def score(
         rows = write_snapshot(raw, as_of_d, vectors)
         typer.echo(f"snapshot {as_of_d}: {rows:,} eligible subscribers -> {vectors}")
     if engine == "spark":
-        from serving.spark_batch import score_parquet_spark
+        from serving.batch.spark import score_parquet_spark
 
         result = score_parquet_spark(vectors, models, out, config)
     else:

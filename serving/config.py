@@ -30,7 +30,7 @@ class ServingConfig:
     redis://host:port/db, or `none` to serve full feature records only.
     RETAIN_API_KEY: when set, every API call must send it (header `X-API-Key`, or
     `Authorization: Bearer <key>`); health, readiness and metrics stay open for probes.
-    RETAIN_MAX_BODY_BYTES: request bodies above it get 413 (`serving.limits`)."""
+    RETAIN_MAX_BODY_BYTES: request bodies above it get 413 (`serving.server.limits`)."""
 
     online_store: str | None
     api_key: str | None = None

@@ -34,13 +34,14 @@ from starlette.responses import Response
 
 from features.definitions import FEATURE_NAMES
 from features.settings import Settings
-from serving.auth import ApiKeyMiddleware
 from serving.config import ServingConfig
-from serving.nodelay import set_nodelay_on_listeners
-from serving.schemas import Answer, SubscriberFeatures, SubscriberId
 from serving.scoring import ANSWER_COLUMNS, score_columns, to_records
+from serving.server.auth import ApiKeyMiddleware
+from serving.server.limits import BodyLimitMiddleware
+from serving.server.nodelay import set_nodelay_on_listeners
+from serving.server.schemas import Answer, SubscriberFeatures, SubscriberId
+from serving.server.traffic import cancel_timers_on_answer
 from serving.startup import start_up
-from serving.traffic import cancel_timers_on_answer
 
 _COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
 # The answer model's fields, then any answer column the model does not declare yet: the
@@ -115,7 +116,7 @@ def _one_thread_for_lightgbm() -> None:
 
 # Two workers use both cores; a short traffic timeout stops abandoned requests from piling
 # up as live objects, and `cancel_timers_on_answer` stops finished ones from living on until
-# their timeout (both cause garbage-collection pauses under load: see serving/traffic.py).
+# their timeout (both cause garbage-collection pauses under load: see serving/server/traffic.py).
 @bentoml.service(
     name="retain",
     workers=2,
@@ -183,4 +184,4 @@ class RetentionService:
 
 
 RetentionService.add_asgi_middleware(ApiKeyMiddleware)
-RetentionService.add_asgi_middleware(__import__("serving.limits").limits.BodyLimitMiddleware)
+RetentionService.add_asgi_middleware(BodyLimitMiddleware)

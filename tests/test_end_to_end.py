@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.settings import Settings
-from serving.batch import score_frame
+from serving.batch.chunks import score_frame
 from serving.registry import load_models
 from tests.conftest import TINY_SCORE_AS_OF
 from tests.servers import (

@@ -1,5 +1,5 @@
-"""`retain train`, `retain backtest`, `retain promote`, `retain train-table`: the
-retraining job's command line."""
+"""`retain train`, `retain backtest`, `retain promote`, `retain train-table` and
+`retain train-uplift` (training.uplift.cli): the retraining job's command line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import typer
 from features.settings import Settings
 from training.config import TrainConfig
 from training.pipeline import train as run_training
+from training.uplift.cli import app as uplift_app
 
 app = typer.Typer()
+app.registered_commands.extend(uplift_app.registered_commands)
 
 Raw = Annotated[Path, typer.Option(help="Folder of raw tables")]
 Config = Annotated[Path | None, typer.Option(help="TOML experiment config")]

@@ -1,4 +1,6 @@
-"""`retain clean`: an operator's extract in, a folder the pipelines read out, rejects beside."""
+"""The data contract's commands: `retain validate` (report every problem), `retain clean` (an
+operator's extract in, a folder the pipelines read out, rejects beside) and
+`retain contract-doc`."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Annotated
 import typer
 
 from features.contract.clean import RawDataError, clean_raw
+from features.contract.doc import DOC_PATH, render_contract
+from features.contract.sources import write_json_atomic, write_text_atomic
 
 app = typer.Typer()
 
@@ -51,3 +55,50 @@ def clean(
         f"rows in {result.rows_in:,} = used {result.rows_used:,} + rejected "
         f"{result.rows_rejected:,}; cleaned -> {out}; rejects -> {out / 'rejects'}"
     )
+
+
+@app.command()
+def validate(
+    raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
+    data_end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First day not covered by the extract [default: manifest.json's data_end]",
+        ),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the report as JSON")] = None,
+    examples: Annotated[int, typer.Option(min=0, help="Examples per problem")] = 5,
+) -> None:
+    """Check a folder of raw tables against the data contract and report every problem at
+    once: missing or mistyped columns, nulls, unknown values, duplicate keys, negative
+    amounts, rows before activation or after the data end, unknown subscribers. Exits 1 when
+    any problem is fatal."""
+    from features.contract.validate import validate_raw
+
+    result = validate_raw(raw, data_end.date() if data_end else None, max_examples=examples)
+    typer.echo(result.render())
+    if report:
+        write_json_atomic(result.to_dict(), report)
+    fatal = sum(p.fatal for p in result.problems)
+    if fatal:
+        typer.echo(
+            f"invalid: {fatal} fatal problem(s), {len(result.problems) - fatal} warning(s) "
+            f"in {raw}" + (f"; report -> {report}" if report else ""),
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"valid: {raw} ({len(result.problems)} warning(s))"
+        + (f"; report -> {report}" if report else "")
+    )
+
+
+@app.command("contract-doc")
+def contract_doc(
+    out: Annotated[Path, typer.Option(help="Markdown file to write")] = DOC_PATH,
+) -> None:
+    """Write the data contract for operators (tables, columns, types, limits) from the code's
+    own schema; the committed copy is docs/data-contract.md."""
+    write_text_atomic(render_contract(), out)
+    typer.echo(f"data contract -> {out}")

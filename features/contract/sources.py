@@ -8,8 +8,11 @@ file schemas against the contract before any data is used.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -103,17 +106,39 @@ def write_table(frame: pd.DataFrame, table: Table, path: Path) -> Path:
     return write_parquet_atomic(arrow, path)
 
 
-def write_parquet_atomic(arrow: pa.Table, path: Path) -> Path:
-    """Write an Arrow table to `path` through a temporary file and a rename."""
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A hidden temporary beside `path` to write: renamed onto `path` if the block succeeds,
+    removed if it raises. The one write-then-rename every command's outputs go through, so a
+    reader never sees half a file; a SIGKILL leaves the temporary (`.{name}.XXXXXXXX.tmp`)
+    for the batch job's sweep."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    tmp = Path(name)
     try:
-        pq.write_table(arrow, tmp, compression="zstd")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        yield tmp
+        tmp.chmod(0o644)
+        tmp.replace(path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomic(arrow: pa.Table, path: Path) -> Path:
+    """Write an Arrow table to `path` (zstd Parquet) through a temporary file and a rename."""
+    with replacing(path) as tmp:
+        pq.write_table(arrow, tmp, compression="zstd")
+    return Path(path)
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write `text` (UTF-8) to `path` through a temporary file and a rename."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json_atomic(obj: dict, path: Path) -> Path:
+    """Write `obj` as indented JSON through a temporary file and a rename."""
+    return write_text_atomic(json.dumps(obj, indent=2, default=str), path)

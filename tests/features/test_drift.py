@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from features.cli import app
 from features.drift import DriftThresholds, drift_table, psi_categorical, psi_numeric
-from features.drift_cli import app
 from features.snapshot import build_snapshot
 
 

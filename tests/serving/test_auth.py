@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from serving.auth import ApiKeyMiddleware
+from serving.server.auth import ApiKeyMiddleware
 
 
 async def _ok_app(scope, receive, send):
@@ -46,7 +46,7 @@ def test_probes_stay_open_and_no_key_means_no_check():
 def test_keys_are_compared_in_constant_time_on_equal_lengths(monkeypatch):
     import hmac
 
-    from serving import auth
+    from serving.server import auth
 
     compared, real = [], hmac.compare_digest
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serving.batch import BatchConfig, score_frame, score_parquet
+from serving.batch.chunks import BatchConfig, score_frame, score_parquet
 from serving.scoring import ANSWER_COLUMNS, score, score_columns, to_arrow
 from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from serving.batch import BatchConfig, score_frame
-from serving.outputs import FolderBusy, sole_writer, sweep_temporaries
+from serving.batch.chunks import BatchConfig, score_frame
+from serving.batch.outputs import FolderBusy, sole_writer, sweep_temporaries
 
 STALE = (
     ".scores.parquet.k2j4_8az.tmp",  # mkstemp's eight random characters
@@ -51,7 +51,7 @@ def test_a_run_sweeps_what_a_killed_run_left_and_leaves_no_temporary(
 ):
     out = tmp_path / "scores"
     _plant(out, STALE + ("notes.tmp",))
-    with caplog.at_level(logging.INFO, logger="serving.outputs"):
+    with caplog.at_level(logging.INFO, logger="serving.batch.outputs"):
         score_frame(tiny_vectors.head(50), tiny_models, out, BatchConfig(chunk_rows=20))
     assert f"removed {len(STALE)} stale temporary file(s)" in caplog.text
     names = {p.name for p in out.iterdir()}

@@ -69,9 +69,9 @@ def test_rows_that_cannot_pay_for_an_offer_skip_the_uplift_pass(models, tiny_raw
 def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_path):
     from dataclasses import replace
 
-    from serving.batch import BatchConfig, score_frame
+    from serving.batch.chunks import BatchConfig, score_frame
+    from serving.batch.report import SECTIONS
     from serving.decision import DecisionPolicy
-    from serving.report import SECTIONS
 
     vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
     budget = 200_000.0

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from serving.report import SECTIONS, ReportInputs, render
+from serving.batch.report import SECTIONS, ReportInputs, render
 
 
 def inputs(with_campaign=True):

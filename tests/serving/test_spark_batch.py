@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.spark_engine import local_session
-from serving.batch import BatchConfig, score_parquet
-from serving.spark_batch import score_spark
+from serving.batch.chunks import BatchConfig, score_parquet
+from serving.batch.spark import score_spark
 
 pytestmark = pytest.mark.slow
 

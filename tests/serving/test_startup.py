@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
-from serving.batch import materialise
+from serving.batch.chunks import materialise
 from serving.cli import app
 from serving.config import ServingConfig
 from serving.online_store import StoreError

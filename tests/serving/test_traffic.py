@@ -1,4 +1,5 @@
-"""BentoML's traffic timeout with its timer cancelled when a request ends (serving/traffic.py)."""
+"""BentoML's traffic timeout with its timer cancelled when a request ends
+(serving/server/traffic.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import pytest
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
 
-from serving.traffic import _call, cancel_timers_on_answer
+from serving.server.traffic import _call, cancel_timers_on_answer
 
 
 async def _ok(scope, receive, send) -> None:

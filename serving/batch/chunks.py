@@ -4,7 +4,7 @@ Vectors stream through in chunks of `chunk_rows` (from a DataFrame or a Parquet 
 memory is bounded by the chunk, not the base. Each chunk goes through the boundary check
 and the same `score_columns` as the HTTP service. Rows in = rows scored + rows rejected,
 always; the reconciliation is written beside the outputs. Outputs appear whole or not at
-all, one job at a time per folder (`serving.outputs`), and a re-run with the same input and
+all, one job at a time per folder (`serving.batch.outputs`), and a re-run with the same input and
 chunk size gives the same bytes.
 """
 
@@ -24,16 +24,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.contract.sources import replacing
 from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
 from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
-from serving.campaign_files import campaign_summary, write_campaign
+from serving.batch.campaign_files import campaign_summary, write_campaign
+from serving.batch.outputs import atomic_parquet_writer, sole_writer, sweep_temporaries
+from serving.batch.report import ReportInputs, render
 from serving.decision import DecisionPolicy
 from serving.online_store import write_store
-from serving.outputs import atomic_parquet_writer, replacing, sole_writer, sweep_temporaries
 from serving.registry import Models
-from serving.report import ReportInputs, render
 from serving.scoring import ANSWER_SCHEMA, OFFER_GAINS, score_columns, to_arrow
 from serving.segments import SegmentConfig, top_share
 
@@ -200,7 +201,7 @@ def write_report(
     campaign: pd.DataFrame | None,
     drift: pd.DataFrame | None = None,
 ) -> Path:
-    """The HTML scoring report beside the scores (see `serving.report`)."""
+    """The HTML scoring report beside the scores (see `serving.batch.report`)."""
     cols = [
         "churn_probability",
         "predicted_value_vnd",

@@ -12,13 +12,14 @@ import fcntl
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from features.contract.sources import replacing
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +37,11 @@ OUTPUT_NAMES = (
     "reconciliation.json",
     "vectors.parquet",  # the snapshot `retain score` writes when given no --vectors
 )
-# `replacing`'s names (mkstemp's eight random characters), and the fixed `.{name}.tmp`
-# earlier versions used.
+# The names `features.contract.sources.replacing` gives (mkstemp's eight random characters),
+# and the fixed `.{name}.tmp` earlier versions used.
 _TEMPORARY = re.compile(
     r"\.(?:{})(?:\.[a-z0-9_]{{8}})?\.tmp".format("|".join(map(re.escape, OUTPUT_NAMES)))
 )
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A hidden temporary beside `path` to write: renamed onto `path` if the block succeeds,
-    removed if it raises. A SIGKILL leaves it for the next run's `sweep_temporaries`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ default (`serving.config.DEFAULT_MAX_BODY_BYTES`) fits the largest request the A
 accepts: `MAX_SUBSCRIBERS` full feature records. The API speaks JSON only: a POST of
 another media type gets 415 (BentoML's form parser answers some malformed forms with 500).
 Building the middleware, in each worker after BentoML set up its logging, also masks
-phone numbers in every log handler (`serving.privacy`).
+phone numbers in every log handler (`serving.server.privacy`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from serving.config import max_body_bytes
-from serving.privacy import redact_logs
+from serving.server.privacy import redact_logs
 
 
 class BodyLimitMiddleware:

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from features.artefacts.calibration import Calibration
 from features.vector import split_valid
-from serving.batch import BatchConfig, BatchResult, write_reconciliation
+from serving.batch.chunks import BatchConfig, BatchResult, write_reconciliation
 from serving.registry import Models, PinnedModel
 from serving.scoring import ANSWER_SCHEMA, score_columns, to_arrow
 from serving.segments import top_share

@@ -10,8 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.contract.sources import replacing
+from serving.batch.outputs import atomic_parquet_writer
 from serving.decision import DecisionPolicy, plan_campaign
-from serving.outputs import atomic_parquet_writer, replacing
 from serving.registry import Models
 
 CAMPAIGN_COLUMNS = (
