@@ -1,4 +1,5 @@
-"""The snapshot and label queries, compiled from the declarations for one SQL engine.
+"""The snapshot query, compiled from the declarations for one SQL engine (the labels are in
+`features.labels`).
 
 Definitions (DESIGN §4), with T = `as_of` always passed in, never read from a clock:
 - eligible at T: activated before T, not terminated or ported out before T, and some billable
@@ -137,46 +138,3 @@ def source_sql(table: str, as_of: date, dialect: Dialect = DUCKDB) -> str:
     )
     relation = render(SOURCES[table].relation, as_of, dialect)
     return f"SELECT subscriber_id,\n    {aggs}\n  FROM ({relation}) rel\n  GROUP BY subscriber_id"
-
-
-def labels_sql(
-    as_of: date,
-    config: SnapshotConfig = SnapshotConfig(),
-    dialect: Dialect = DUCKDB,
-    tables: Collection[str] | None = None,
-) -> str:
-    """Churn and value labels for every subscriber, reading only [as_of, as_of + horizon)."""
-    present = set(SOURCES) | {"subscribers"} if tables is None else set(tables)
-    h, v = config.churn_horizon_days, config.value_horizon_days
-    usage = "usage_daily" in present
-    gone = (
-        f"""SELECT DISTINCT subscriber_id FROM subscription_events
-           WHERE event IN ('termination', 'port_out') AND ts >= {{t}} AND ts < {{hi:{h}}}"""
-        if "subscription_events" in present
-        else "SELECT subscriber_id FROM subscribers WHERE false"
-    )
-    active = f"SELECT subscriber_id FROM recharges WHERE ts >= {{t}} AND ts < {{hi:{h}}}"
-    if usage:
-        active = (
-            "SELECT subscriber_id FROM usage_daily WHERE revenue_vnd > 0 AND date >= {t} "
-            f"AND date < {{hi:{h}}}\n           UNION\n           {active}"
-        )
-    value = (
-        f"SELECT subscriber_id, sum(revenue_vnd) AS revenue FROM usage_daily "
-        f"WHERE date >= {{t}} AND date < {{hi:{v}}} GROUP BY subscriber_id"
-        if usage
-        else f"SELECT subscriber_id, sum(amount_vnd) AS revenue FROM recharges "
-        f"WHERE ts >= {{t}} AND ts < {{hi:{v}}} GROUP BY subscriber_id"
-    )
-    template = f"""
-SELECT s.subscriber_id,
-  CASE WHEN gone.subscriber_id IS NOT NULL
-         OR (s.contract_type = 'prepaid' AND act.subscriber_id IS NULL) THEN 1 ELSE 0 END
-    AS {config.churn_label},
-  CAST(coalesce(val.revenue, 0) AS DOUBLE) AS {config.value_label}
-FROM subscribers s
-LEFT JOIN ({gone}) gone ON gone.subscriber_id = s.subscriber_id
-LEFT JOIN (SELECT DISTINCT subscriber_id FROM ({active}) a) act
-  ON act.subscriber_id = s.subscriber_id
-LEFT JOIN ({value}) val ON val.subscriber_id = s.subscriber_id"""
-    return render(template, as_of, dialect)

@@ -7,7 +7,7 @@ rules (eligibility, the as-of cut, the label windows) are stated there, once.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -16,7 +16,8 @@ import pandas as pd
 from features.contract.schema import TABLES
 from features.contract.sources import check_tables
 from features.dialect import DUCKDB
-from features.query import SnapshotConfig, labels_sql, snapshot_sql
+from features.labels import check_label_coverage, labels_sql
+from features.query import SnapshotConfig, snapshot_sql
 
 __all__ = ["SnapshotConfig", "build_snapshot", "connect", "present_tables"]
 
@@ -66,16 +67,6 @@ def present_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         return {r[0] for r in con.execute(f"SELECT name FROM {_PRESENT}").fetchall()}
     except duckdb.CatalogException:
         return set(TABLES)
-
-
-def check_label_coverage(last: date | None, as_of: date, config: SnapshotConfig, column: str):
-    """Raise ValueError unless the data reach the end of both label windows."""
-    needed = as_of + timedelta(days=max(config.churn_horizon_days, config.value_horizon_days) - 1)
-    if last is None or last < needed:
-        raise ValueError(
-            f"{column}: data ends {last}, but labels as of {as_of} need "
-            f"[{as_of}, {needed}]; choose an earlier as_of or shorter horizons"
-        )
 
 
 def build_snapshot(

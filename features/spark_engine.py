@@ -15,8 +15,8 @@ import pandas as pd
 from features.contract.schema import TABLES
 from features.contract.sources import check_tables
 from features.dialect import SPARK
-from features.query import SnapshotConfig, labels_sql, snapshot_sql
-from features.snapshot import check_label_coverage
+from features.labels import check_label_coverage, labels_sql
+from features.query import SnapshotConfig, snapshot_sql
 
 _SPARK_TYPES = {
     "int64": "BIGINT",

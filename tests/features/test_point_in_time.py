@@ -15,7 +15,8 @@ from features.contract.schema import TABLES
 from features.definitions import FEATURE_NAMES
 from features.dialect import DUCKDB
 from features.families.relationship import RESPONSE_DAYS
-from features.query import SnapshotConfig, labels_sql
+from features.labels import labels_sql
+from features.query import SnapshotConfig
 from features.snapshot import build_snapshot
 
 AS_OF = date(2025, 3, 1)
