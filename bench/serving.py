@@ -49,8 +49,8 @@ import numpy as np
 
 from features.settings import Settings
 from features.snapshot import build_snapshot
-from serving.batch.chunks import materialise
 from serving.config import ServingConfig
+from serving.online_store import materialise
 from serving.scoring import encode, score_columns, to_records
 from serving.service import answer_json, to_columns
 from serving.startup import Runtime, start_up

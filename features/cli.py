@@ -14,10 +14,9 @@ import typer
 
 from features.catalog import write_catalog
 from features.contract.cli import app as contract_app
-from features.contract.sources import write_parquet_atomic
 from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
-from features.snapshot import SnapshotConfig, build_snapshot
+from features.snapshot import SnapshotConfig, build_snapshot, write_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
@@ -71,12 +70,13 @@ def snapshot(
     labels: Annotated[bool, typer.Option(help="Attach churn and value labels")] = False,
 ) -> None:
     """Build the behaviour vectors of the subscribers eligible at AS_OF."""
-    import pyarrow as pa
-
-    frame = build_snapshot(raw, as_of.date(), SnapshotConfig(), labels=labels)
     out = out or raw.parent / "snapshots" / f"{as_of:%Y-%m-%d}.parquet"
-    write_parquet_atomic(pa.Table.from_pandas(frame, preserve_index=False), out)
-    typer.echo(f"{len(frame):,} subscribers x {frame.shape[1]} columns -> {out}")
+    try:
+        rows = write_snapshot(raw, as_of.date(), out, SnapshotConfig(), labels=labels)
+    except ValueError as e:  # a label window the data do not cover
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    typer.echo(f"{rows:,} subscribers as of {as_of:%Y-%m-%d} -> {out}")
 
 
 @app.command()

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.contract.schema import TABLES
-from features.contract.sources import check_tables
+from features.contract.sources import check_tables, replacing
 from features.dialect import DUCKDB
 from features.labels import check_label_coverage, labels_sql
 from features.query import SnapshotConfig, snapshot_sql
@@ -69,6 +70,14 @@ def present_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         return set(TABLES)
 
 
+def _check_coverage(con, tables: set[str], as_of: date, config: SnapshotConfig) -> None:
+    if "usage_daily" in tables:
+        column, query = "usage_daily.date", "SELECT max(date) FROM usage_daily"
+    else:
+        column, query = "recharges.ts", "SELECT CAST(max(ts) AS DATE) FROM recharges"
+    check_label_coverage(con.execute(query).fetchone()[0], as_of, config, column)
+
+
 def build_snapshot(
     raw: Path | duckdb.DuckDBPyConnection,
     as_of: date,
@@ -90,13 +99,36 @@ def build_snapshot(
     frame = pd.DataFrame(result, copy=False)
     del result
     if labels:
-        if "usage_daily" in tables:
-            column, query = "usage_daily.date", "SELECT max(date) FROM usage_daily"
-        else:
-            column, query = "recharges.ts", "SELECT CAST(max(ts) AS DATE) FROM recharges"
-        check_label_coverage(con.execute(query).fetchone()[0], as_of, config, column)
+        _check_coverage(con, tables, as_of, config)
         lab = con.execute(labels_sql(as_of, config, DUCKDB, tables)).df()
         frame = frame.merge(lab, on="subscriber_id", how="left", validate="one_to_one")
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame.attrs["tables"] = sorted(tables)
     return frame
+
+
+def write_snapshot(
+    raw: Path,
+    as_of: date,
+    path: Path,
+    config: SnapshotConfig = SnapshotConfig(),
+    threads: int | None = None,
+    labels: bool = False,
+) -> int:
+    """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it,
+    so memory does not grow with the base); return its rows. The one snapshot writer of
+    `retain snapshot` and `retain score`; with `labels`, as `build_snapshot`."""
+    path = Path(path)
+    con = connect(raw, threads=threads)
+    tables = present_tables(con)
+    query = snapshot_sql(as_of, config, DUCKDB, tables)
+    if labels:
+        _check_coverage(con, tables, as_of, config)
+        query = (
+            f"SELECT v.*, lab.* EXCLUDE (subscriber_id) FROM ({query}) v "
+            f"LEFT JOIN ({labels_sql(as_of, config, DUCKDB, tables)}) lab USING (subscriber_id) "
+            "ORDER BY v.subscriber_id"
+        )
+    with replacing(path) as tmp:
+        con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+    return pq.ParquetFile(path).metadata.num_rows

@@ -18,17 +18,18 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sqlite3
-import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+
+from features.contract.sources import replacing
+from features.vector import split_valid
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +120,8 @@ def write_sqlite(
     path: Path, chunks: Iterable[pd.DataFrame], schema_version: str, as_of: date
 ) -> int:
     """Write the vectors of `chunks` to a new SQLite store at `path`, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     rows = 0
-    try:
+    with replacing(Path(path)) as tmp:
         con = sqlite3.connect(tmp)
         con.execute("PRAGMA journal_mode=OFF")
         con.execute("PRAGMA synchronous=OFF")
@@ -135,7 +132,6 @@ def write_sqlite(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
                 ((int(r["subscriber_id"]), encode_row(r)) for r in chunk.to_dict("records")),
             )
-            rows += len(chunk)
         rows = con.execute("SELECT count(*) FROM vectors").fetchone()[0]
         con.executemany(
             "INSERT INTO meta VALUES (?, ?)",
@@ -147,11 +143,6 @@ def write_sqlite(
         )
         con.commit()
         con.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return rows
 
 
@@ -249,3 +240,20 @@ def write_store(uri: str, chunks: Iterable[pd.DataFrame], schema_version: str, a
     if uri.startswith(("redis://", "rediss://", "unix://")):
         return write_redis(uri, chunks, schema_version, as_of)
     raise StoreError(f"online store: '{uri}' is not sqlite:///path or redis://host:port/db")
+
+
+def materialise(chunks: Iterator[pd.DataFrame], uri: str, as_of: date, schema_version: str) -> int:
+    """Write the valid vectors of `chunks` to the online store at `uri` (see
+    `serving.online_store`); rejected rows are not served."""
+
+    def valid() -> Iterator[pd.DataFrame]:
+        seen: set[int] = set()
+        for chunk in chunks:
+            ok, _ = split_valid(chunk.reset_index(drop=True))
+            ok = ok[~ok["subscriber_id"].isin(seen)]
+            seen.update(int(i) for i in ok["subscriber_id"])
+            yield ok
+
+    rows = write_store(uri, valid(), schema_version, as_of)
+    log.info("online store %s: %d vectors as of %s", uri, rows, as_of)
+    return rows

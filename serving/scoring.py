@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
+from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
 from serving.decision import best_of, gains_matrix
 from serving.reasons import top_reasons
 from serving.registry import Models
@@ -34,26 +35,6 @@ from serving.segments import (
     value_tier,
 )
 
-ANSWER_SCHEMA = pa.schema(
-    [
-        ("subscriber_id", pa.int64()),
-        ("as_of", pa.date32()),
-        ("churn_probability", pa.float64()),  # calibrated, within the churn horizon
-        ("risk_band", pa.string()),
-        ("predicted_value_vnd", pa.float64()),  # revenue over the value horizon
-        ("value_horizon_days", pa.int64()),
-        ("value_tier", pa.string()),
-        ("relationship_state", pa.string()),
-        ("value_if_retained_vnd", pa.float64()),
-        ("value_at_risk_vnd", pa.float64()),
-        ("best_offer", pa.string()),  # null when no offer is expected to pay for itself
-        ("best_offer_gain_vnd", pa.float64()),  # expected net gain of the best offer
-        ("reasons", pa.list_(pa.string())),  # top churn drivers in plain words
-        ("churn_model_version", pa.string()),
-        ("value_model_version", pa.string()),
-    ]
-)
-ANSWER_COLUMNS: tuple[str, ...] = tuple(ANSWER_SCHEMA.names)
 # Below this many rows a Python dict lookup beats building a pandas Categorical.
 _SMALL = 512
 

@@ -21,7 +21,6 @@ request, and rows are scored independently, so every answer is the one it would 
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import math
@@ -35,8 +34,9 @@ from starlette.responses import Response
 from features.definitions import FEATURE_NAMES
 from features.settings import Settings
 from serving.config import ServingConfig
-from serving.scoring import ANSWER_COLUMNS, score_columns, to_records
+from serving.scoring import score_columns, to_records
 from serving.server.auth import ApiKeyMiddleware
+from serving.server.coalesce import Coalescer
 from serving.server.limits import BodyLimitMiddleware
 from serving.server.nodelay import set_nodelay_on_listeners
 from serving.server.schemas import Answer, SubscriberFeatures, SubscriberId
@@ -44,9 +44,7 @@ from serving.server.traffic import cancel_timers_on_answer
 from serving.startup import start_up
 
 _COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
-# The answer model's fields, then any answer column the model does not declare yet: the
-# HTTP answer always carries every column of the batch row.
-ANSWER_FIELDS = (*Answer.model_fields, *(c for c in ANSWER_COLUMNS if c not in Answer.model_fields))
+ANSWER_FIELDS = tuple(Answer.model_fields)  # every batch column, `status` after the id
 MAX_SUBSCRIBERS = 1000  # per request; the batch job is for more
 
 
@@ -72,39 +70,6 @@ def answer_json(answers: list[dict[str, Any]]) -> bytes:
             row[k] = v
         out.append(row)
     return json.dumps(out, separators=(",", ":"), allow_nan=False).encode()
-
-
-class Coalescer:
-    """Score together the records of every request that reaches the event loop in the same
-    turn: one `score_columns` call per turn instead of one per request. Rows are scored
-    independently, so each request's answers are the ones it would get alone."""
-
-    def __init__(self, score) -> None:
-        self.score = score  # records -> answers, one per record, in order
-        self.pending: list[tuple[list[dict], asyncio.Future]] = []
-        self.turns = self.requests = 0
-
-    async def __call__(self, records: list[dict]) -> list[dict[str, Any]]:
-        future = asyncio.get_running_loop().create_future()
-        self.pending.append((records, future))
-        if len(self.pending) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        batch, self.pending = self.pending, []
-        self.turns += 1
-        self.requests += len(batch)
-        try:
-            answers = self.score([r for records, _ in batch for r in records])
-        except Exception as e:  # every waiting request learns of it, none hangs
-            for _, future in batch:
-                future.set_exception(e)
-            return
-        lo = 0
-        for records, future in batch:
-            future.set_result(answers[lo : lo + len(records)])
-            lo += len(records)
 
 
 def _one_thread_for_lightgbm() -> None:

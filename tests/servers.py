@@ -33,7 +33,7 @@ def tiny_online_store(settings, raw: Path, as_of, tmp: Path):
     """The tiny operator's vectors as of `as_of`, its champions loaded under `tmp`, and a
     SQLite online store under `tmp` materialised with the vectors: (vectors, models, uri)."""
     from features.snapshot import build_snapshot
-    from serving.batch.chunks import materialise
+    from serving.online_store import materialise
     from serving.registry import load_models
 
     vectors = build_snapshot(raw, as_of)

@@ -4,45 +4,44 @@ Vectors stream through in chunks of `chunk_rows` (from a DataFrame or a Parquet 
 memory is bounded by the chunk, not the base. Each chunk goes through the boundary check
 and the same `score_columns` as the HTTP service. Rows in = rows scored + rows rejected,
 always; the reconciliation is written beside the outputs. Outputs appear whole or not at
-all, one job at a time per folder (`serving.batch.outputs`), and a re-run with the same input and
-chunk size gives the same bytes.
+all, one job at a time per folder (`serving.batch.outputs`), and a re-run with the same
+input and chunk size gives the same bytes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.contract.sources import replacing
 from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
-from features.snapshot import SnapshotConfig, connect, snapshot_sql
 from features.vector import split_valid
+from serving.answer import ANSWER_SCHEMA
 from serving.batch.campaign_files import campaign_summary, write_campaign
 from serving.batch.outputs import atomic_parquet_writer, sole_writer, sweep_temporaries
-from serving.batch.report import ReportInputs, render
+from serving.batch.reconcile import (
+    REJECTS_SCHEMA,
+    BatchResult,
+    check,
+    duplicated_ids,
+    reject_duplicates,
+    rejects_table,
+    write_reconciliation,
+)
+from serving.batch.report import DRIFT_SAMPLE_ROWS, write_report
 from serving.decision import DecisionPolicy
-from serving.online_store import write_store
 from serving.registry import Models
-from serving.scoring import ANSWER_SCHEMA, OFFER_GAINS, score_columns, to_arrow
+from serving.scoring import OFFER_GAINS, score_columns, to_arrow
 from serving.segments import SegmentConfig, top_share
 
 log = logging.getLogger(__name__)
-
-REJECTS_SCHEMA = pa.schema(
-    [("subscriber_id", pa.int64()), ("as_of", pa.string()), ("reject_reason", pa.string())]
-)
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,6 @@ class BatchConfig:
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
             raise ValueError(f"batch.chunk_rows: must be at least 1, got {self.chunk_rows}")
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    scores_path: Path
-    rejects_path: Path
-    rows_in: int
-    rows_scored: int
-    rows_rejected: int
-    revenue_top20_share: float  # Pareto view on trailing 90-day revenue
-    predicted_value_top20_share: float
-    tier_counts: dict[str, int]
-    reject_counts: dict[str, int]
-    campaign: dict = field(default_factory=dict)  # contacted, control, cost, expected gain
-
-    def as_dict(self) -> dict:
-        d = self.__dict__.copy()
-        d["scores_path"], d["rejects_path"] = str(self.scores_path), str(self.rejects_path)
-        return d
 
 
 def _frame_chunks(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
@@ -132,13 +112,8 @@ def _score_chunks(
             chunk = chunk.reset_index(drop=True)
             valid, rejects = split_valid(chunk)
             if duplicated_ids:
-                chunk_ids = valid["subscriber_id"].astype("int64")
-                again = chunk_ids.isin(seen).to_numpy()
-                if again.any():
-                    extra = valid[again].copy()
-                    extra["reject_reason"] = "subscriber_id: duplicate"
-                    rejects = pd.concat([rejects, extra]).sort_index()
-                    valid = valid[~again]
+                again = valid["subscriber_id"].astype("int64").isin(seen)
+                valid, rejects = reject_duplicates(valid, rejects, again)
                 seen.update(int(i) for i in chunk["subscriber_id"].dropna() if i in duplicated_ids)
             if len(valid):
                 cols = {c: valid[c].to_numpy() for c in valid.columns}
@@ -154,7 +129,7 @@ def _score_chunks(
                 gains.append(answer[OFFER_GAINS])
                 as_of = as_of or str(answer["as_of"][0])
             if len(rejects):
-                rejects_w.write_table(_rejects_table(rejects))
+                rejects_w.write_table(rejects_table(rejects))
                 reject_counts.update(r.split(":")[0] for r in rejects["reject_reason"])
             rows_in += len(chunk)
             scored += len(valid)
@@ -176,79 +151,16 @@ def _score_chunks(
         reject_counts=dict(sorted(reject_counts.items())),
         campaign=campaign_summary(campaign),
     )
-    if result.rows_in != result.rows_scored + result.rows_rejected:
-        raise AssertionError(f"reconciliation failed: {result.as_dict()}")
+    check(result)
     write_reconciliation(out, result, models)
     drift = None
     if config.reference is not None and drift_sample:
         current = pd.concat(drift_sample, ignore_index=True)
         cols = [c for c in FEATURE_NAMES if c in config.reference.columns]
         drift = drift_table(config.reference, current, cols, config.drift)
-    write_report(out, as_of or "-", result, models, rev, campaign, drift)
+    write_report(out, as_of or "-", result.as_dict(), models, rev, campaign, drift)
     log.info("rows in %d = scored %d + rejected %d", rows_in, scored, rejected)
     return result
-
-
-DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
-
-
-def write_report(
-    out: Path,
-    as_of: str,
-    result: BatchResult,
-    models: Models,
-    trailing_revenue: np.ndarray,
-    campaign: pd.DataFrame | None,
-    drift: pd.DataFrame | None = None,
-) -> Path:
-    """The HTML scoring report beside the scores (see `serving.batch.report`)."""
-    cols = [
-        "churn_probability",
-        "predicted_value_vnd",
-        "value_tier",
-        "relationship_state",
-        "risk_band",
-    ]
-    scores = pq.read_table(out / "scores.parquet", columns=cols).to_pandas()
-    rec = {
-        k: v
-        for k, v in result.as_dict().items()
-        if k in ("rows_in", "rows_scored", "rows_rejected")
-    } | {
-        "churn_model": models.churn.ref,
-        "value_model": models.value.ref,
-        "uplift_model": models.uplift.ref if models.uplift else "none",
-    }
-    page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
-    with replacing(out / "report.html") as tmp:
-        tmp.write_text(page)
-    return out / "report.html"
-
-
-def _rejects_table(rejects: pd.DataFrame) -> pa.Table:
-    ids = pd.to_numeric(rejects["subscriber_id"], errors="coerce").astype("Int64")
-    return pa.table(
-        {
-            "subscriber_id": pa.array(ids, type=pa.int64(), from_pandas=True),
-            "as_of": pa.array(
-                [None if pd.isna(v) else str(v) for v in rejects["as_of"]], type=pa.string()
-            ),
-            "reject_reason": pa.array(rejects["reject_reason"].astype(str).tolist()),
-        },
-        schema=REJECTS_SCHEMA,
-    )
-
-
-def write_reconciliation(out: Path, result: BatchResult, models: Models) -> Path:
-    text = json.dumps(
-        result.as_dict()
-        | {"churn_model_version": models.churn.ref, "value_model_version": models.value.ref},
-        indent=2,
-        sort_keys=True,
-    )
-    with replacing(out / "reconciliation.json") as tmp:
-        tmp.write_text(text)
-    return out / "reconciliation.json"
 
 
 def score_frame(
@@ -278,45 +190,3 @@ def score_parquet(
     return score_chunks(
         parquet_chunks(path, config.chunk_rows), dups, models, out, config, progress
     )
-
-
-def duplicated_ids(path: Path) -> set[int]:
-    """Ids occurring more than once in a Parquet file (DuckDB spills to disk if needed)."""
-    rows = duckdb.sql(
-        f"SELECT subscriber_id FROM read_parquet('{Path(path)}') WHERE subscriber_id IS NOT NULL "
-        "GROUP BY 1 HAVING count(*) > 1"
-    ).fetchall()
-    return {int(r[0]) for r in rows}
-
-
-def write_snapshot(
-    raw: Path,
-    as_of: date,
-    path: Path,
-    config: SnapshotConfig = SnapshotConfig(),
-    threads: int | None = None,
-) -> int:
-    """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it);
-    return its rows."""
-    path = Path(path)
-    con = connect(raw, threads=threads)
-    with replacing(path) as tmp:
-        con.execute(f"COPY ({snapshot_sql(as_of, config)}) TO '{tmp}' (FORMAT parquet)")
-    return pq.ParquetFile(path).metadata.num_rows
-
-
-def materialise(chunks: Iterator[pd.DataFrame], uri: str, as_of: date, schema_version: str) -> int:
-    """Write the valid vectors of `chunks` to the online store at `uri` (see
-    `serving.online_store`); rejected rows are not served."""
-
-    def valid() -> Iterator[pd.DataFrame]:
-        seen: set[int] = set()
-        for chunk in chunks:
-            ok, _ = split_valid(chunk.reset_index(drop=True))
-            ok = ok[~ok["subscriber_id"].isin(seen)]
-            seen.update(int(i) for i in ok["subscriber_id"])
-            yield ok
-
-    rows = write_store(uri, valid(), schema_version, as_of)
-    log.info("online store %s: %d vectors as of %s", uri, rows, as_of)
-    return rows

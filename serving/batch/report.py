@@ -13,9 +13,14 @@ import base64
 import html
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+
+from features.contract.sources import write_text_atomic
+from serving.registry import Models
 
 SECTIONS = (
     "Counts and reconciliation",
@@ -169,3 +174,34 @@ def render(inputs: ReportInputs) -> str:
         + "\n".join(parts)
         + "</body></html>\n"
     )
+
+
+DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
+
+
+def write_report(
+    out: Path,
+    as_of: str,
+    counts: dict,
+    models: Models,
+    trailing_revenue: np.ndarray,
+    campaign: pd.DataFrame | None,
+    drift: pd.DataFrame | None = None,
+) -> Path:
+    """The HTML scoring report beside the scores; `counts` has rows_in, rows_scored and
+    rows_rejected (a `BatchResult.as_dict()`)."""
+    cols = [
+        "churn_probability",
+        "predicted_value_vnd",
+        "value_tier",
+        "relationship_state",
+        "risk_band",
+    ]
+    scores = pq.read_table(out / "scores.parquet", columns=cols).to_pandas()
+    rec = {k: v for k, v in counts.items() if k in ("rows_in", "rows_scored", "rows_rejected")} | {
+        "churn_model": models.churn.ref,
+        "value_model": models.value.ref,
+        "uplift_model": models.uplift.ref if models.uplift else "none",
+    }
+    page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
+    return write_text_atomic(page, out / "report.html")

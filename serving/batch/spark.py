@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from features.artefacts.calibration import Calibration
 from features.vector import split_valid
+from serving.answer import ANSWER_SCHEMA
 from serving.batch.chunks import BatchConfig, BatchResult, write_reconciliation
 from serving.registry import Models, PinnedModel
-from serving.scoring import ANSWER_SCHEMA, score_columns, to_arrow
+from serving.scoring import score_columns, to_arrow
 from serving.segments import top_share
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+import pyarrow as pa
+from pydantic import ConfigDict, Field, create_model
 
 from features.contract.schema import TABLES
 from features.definitions import FEATURES
-from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
+from serving.answer import FIELDS, AnswerField
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 STATUSES = ("ok", "unknown_subscriber")
@@ -44,35 +45,21 @@ SubscriberFeatures = create_model(
 )
 
 
-class Answer(BaseModel):
-    """The answer for one subscriber. With status `unknown_subscriber` (an id the online
-    store does not hold) only `subscriber_id`, `status` and the model versions are set."""
+def _answer_type(f: AnswerField):
+    if f.choices:
+        return Literal[f.choices] | None  # type: ignore[valid-type]
+    if pa.types.is_list(f.type):
+        return list[str] | None
+    kind = {"int64": int, "double": float, "string": str, "date32[day]": date}[str(f.type)]
+    return kind if f.name == "subscriber_id" else kind | None
 
-    subscriber_id: int
-    status: Literal[STATUSES] = "ok"  # type: ignore[valid-type]
-    as_of: date | None = Field(None, description="Snapshot date of the features used")
-    churn_probability: float | None = Field(
-        None, description="Calibrated probability of churn within the churn horizon"
-    )
-    risk_band: Literal[RISK_BANDS] | None = None  # type: ignore[valid-type]
-    predicted_value_vnd: float | None = Field(
-        None, description="Predicted revenue over the value horizon, VND"
-    )
-    value_horizon_days: int | None = None
-    value_tier: Literal[VALUE_TIERS] | None = None  # type: ignore[valid-type]
-    relationship_state: Literal[RELATIONSHIP_STATES] | None = None  # type: ignore[valid-type]
-    value_if_retained_vnd: float | None = Field(
-        None, description="Predicted value / (1 - churn probability), capped; VND"
-    )
-    value_at_risk_vnd: float | None = Field(
-        None, description="Churn probability x value if retained; VND over the value horizon"
-    )
-    best_offer: str | None = Field(
-        None, description="Best retention offer; null when none is expected to pay for itself"
-    )
-    best_offer_gain_vnd: float | None = Field(
-        None, description="Expected net gain of the best offer, VND"
-    )
-    reasons: list[str] | None = Field(None, description="Top churn drivers in plain words")
-    churn_model_version: str
-    value_model_version: str
+
+# The answer for one subscriber: the fields of `serving.answer.FIELDS`, with `status` after
+# the id. With status `unknown_subscriber` (an id the online store does not hold) only
+# `subscriber_id`, `status` and the model versions are set.
+Answer = create_model(
+    "Answer",
+    subscriber_id=(int, Field(description=FIELDS[0].description)),
+    status=(Literal[STATUSES], "ok"),  # type: ignore[valid-type]
+    **{f.name: (_answer_type(f), Field(None, description=f.description)) for f in FIELDS[1:]},
+)

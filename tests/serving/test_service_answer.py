@@ -4,7 +4,7 @@ same values pydantic would write, floats that read back to the same bits."""
 import json
 from datetime import date
 
-from serving.scoring import ANSWER_COLUMNS
+from serving.answer import ANSWER_COLUMNS
 from serving.server.schemas import Answer
 from serving.service import ANSWER_FIELDS, answer_json
 

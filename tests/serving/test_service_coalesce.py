@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from serving.service import Coalescer
+from serving.server.coalesce import Coalescer
 
 
 def test_concurrent_requests_share_one_call_and_get_their_own_answers():

@@ -6,10 +6,9 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
-from serving.batch.chunks import materialise
 from serving.cli import app
 from serving.config import ServingConfig
-from serving.online_store import StoreError
+from serving.online_store import StoreError, materialise
 from serving.registry import ModelLoadError
 from serving.startup import start_up
 from tests.conftest import TINY_SCORE_AS_OF

@@ -1,0 +1,58 @@
+"""The answer for one subscriber, declared once: its columns, their Arrow types, their
+allowed values and their meaning. The batch job's Parquet schema (`ANSWER_SCHEMA`) and the
+HTTP answer model (`serving.server.schemas.Answer`) are both generated from `FIELDS`, so
+a column added here appears in both, in the same order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
+
+
+@dataclass(frozen=True)
+class AnswerField:
+    name: str
+    type: pa.DataType
+    description: str = ""
+    choices: tuple[str, ...] = ()  # the allowed values of a string column
+
+
+FIELDS: tuple[AnswerField, ...] = (
+    AnswerField("subscriber_id", pa.int64(), "Surrogate subscriber key (int64)"),
+    AnswerField("as_of", pa.date32(), "Snapshot date of the features used"),
+    AnswerField(
+        "churn_probability", pa.float64(), "Calibrated probability of churn within the horizon"
+    ),
+    AnswerField("risk_band", pa.string(), "Churn risk band", RISK_BANDS),
+    AnswerField(
+        "predicted_value_vnd", pa.float64(), "Predicted revenue over the value horizon, VND"
+    ),
+    AnswerField("value_horizon_days", pa.int64(), "Days the predicted value covers"),
+    AnswerField("value_tier", pa.string(), "The operator's value tier", VALUE_TIERS),
+    AnswerField("relationship_state", pa.string(), "The relationship state", RELATIONSHIP_STATES),
+    AnswerField(
+        "value_if_retained_vnd",
+        pa.float64(),
+        "Predicted value / (1 - churn probability), capped; VND",
+    ),
+    AnswerField(
+        "value_at_risk_vnd",
+        pa.float64(),
+        "Churn probability x value if retained; VND over the value horizon",
+    ),
+    AnswerField(
+        "best_offer",
+        pa.string(),
+        "Best retention offer; null when none is expected to pay for itself",
+    ),
+    AnswerField("best_offer_gain_vnd", pa.float64(), "Expected net gain of the best offer, VND"),
+    AnswerField("reasons", pa.list_(pa.string()), "Top churn drivers in plain words"),
+    AnswerField("churn_model_version", pa.string(), "The churn model, name/version"),
+    AnswerField("value_model_version", pa.string(), "The value model, name/version"),
+)
+
+ANSWER_SCHEMA = pa.schema([(f.name, f.type) for f in FIELDS])
+ANSWER_COLUMNS: tuple[str, ...] = tuple(ANSWER_SCHEMA.names)
