@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from serving.segments import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
+from features.tiers import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 
 
 @dataclass(frozen=True)

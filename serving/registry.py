@@ -19,7 +19,13 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from features.artefacts.calibration import Calibration
-from features.artefacts.digests import DIGEST_TAG
+from features.artefacts.tags import (
+    DIGEST_TAG,
+    REFERENCE_ARTEFACT,
+    RUN_ID_TAG,
+    SCHEMA_TAG,
+    test_metric,
+)
 from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
 from features.settings import Settings
@@ -75,20 +81,17 @@ class Models:
         return self.churn.feature_schema_version
 
 
-def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> PinnedModel:
-    try:
-        mv = client.get_model_version_by_alias(name, alias)
-    except MlflowException as e:
-        raise ModelLoadError(
-            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
-            f"train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
-        ) from e
-    expected = feature_schema_version()
-    found = mv.tags.get("feature_schema_version")
+def _fetch(
+    client: MlflowClient, mv: ModelVersion, name: str, dest: Path | None, retrain: str
+) -> Path:
+    """Download a resolved version after checking its feature schema, then verify its files'
+    digests and that every LightGBM file is intact (before LightGBM's own parser, which
+    aborts the process on most damage); the local folder."""
+    found, expected = mv.tags.get(SCHEMA_TAG), feature_schema_version()
     if found != expected:
         raise ModelLoadError(
             f"model {name} version {mv.version} was trained on feature schema {found}, this "
-            f"code builds {expected}; retrain (retain train) or deploy the matching code"
+            f"code builds {expected}; retrain ({retrain}) or deploy the matching code"
         )
     local = Path(
         mlflow.artifacts.download_artifacts(
@@ -97,13 +100,32 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
         )
     )
     _verify(name, mv, local)
+    for f in sorted(local.rglob("*.lgb")):
+        try:
+            check_model_text(f)
+        except CorruptModelFile as e:
+            raise ModelLoadError(
+                f"model {name} version {mv.version}: corrupt model file {f.name}: {e}; "
+                "register an intact version (retain train) or move the alias back"
+            ) from e
+    return local
+
+
+def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> PinnedModel:
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException as e:
+        raise ModelLoadError(
+            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+            f"train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
+        ) from e
+    local = _fetch(client, mv, name, dest, "retain train")
     files = sorted(local.rglob("*.lgb"))
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
     try:
-        check_model_text(files[0])  # LightGBM's own parser aborts the process on most damage
         booster = lgb.Booster(model_file=str(files[0]))
-    except (CorruptModelFile, lgb.basic.LightGBMError) as e:
+    except lgb.basic.LightGBMError as e:
         raise ModelLoadError(
             f"model {name} version {mv.version}: corrupt model file {files[0].name}: {e}; "
             "register an intact version (retain train) or move the alias back"
@@ -113,7 +135,7 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> Pin
     except (ValueError, KeyError) as e:
         raise ModelLoadError(f"model {name} version {mv.version}: bad calibration: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
-    return PinnedModel(name, str(mv.version), booster, found, calibration)
+    return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration)
 
 
 def _verify(name: str, mv: ModelVersion, local: Path) -> None:
@@ -185,21 +207,9 @@ def _load_uplift(
             settings.alias,
         )
         return None
-    found = mv.tags.get("feature_schema_version")
-    if found != feature_schema_version():
-        raise ModelLoadError(
-            f"model {name} version {mv.version} was trained on feature schema {found}, this "
-            f"code builds {feature_schema_version()}; retrain it (retain train-uplift)"
-        )
-    local = mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/{name}/{mv.version}",
-        dst_path=str(Path(dest) / name) if dest else None,
-    )
-    _verify(name, mv, Path(local))
+    local = _fetch(client, mv, name, dest, "retain train-uplift")
     try:
-        for f in sorted(Path(local).rglob("*.lgb")):
-            check_model_text(f)
-        model = UpliftModel.load(Path(local))
+        model = UpliftModel.load(local)
     except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as e:
         raise ModelLoadError(f"model {name} version {mv.version}: cannot load: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, settings.alias)
@@ -212,16 +222,16 @@ def champion_metrics(settings: Settings, models: Models) -> dict[str, float]:
 
     def run_metrics(model: PinnedModel) -> dict[str, float]:
         mv = client.get_model_version(model.name, model.version)
-        return client.get_run(mv.tags["run_id"]).data.metrics
+        return client.get_run(mv.tags[RUN_ID_TAG]).data.metrics
 
     c, v = run_metrics(models.churn), run_metrics(models.value)
     return {
-        "churn_auc": c["test_churn_model_roc_auc"],
-        "churn_auc_baseline": c["test_churn_baseline_roc_auc"],
-        "churn_lift": c["test_churn_model_lift_top10"],
-        "churn_lift_baseline": c["test_churn_baseline_lift_top10"],
-        "value_gini": v["test_value_model_normalized_gini"],
-        "value_gini_baseline": v["test_value_baseline_normalized_gini"],
+        "churn_auc": c[test_metric("churn", "model", "roc_auc")],
+        "churn_auc_baseline": c[test_metric("churn", "baseline", "roc_auc")],
+        "churn_lift": c[test_metric("churn", "model", "lift_top10")],
+        "churn_lift_baseline": c[test_metric("churn", "baseline", "lift_top10")],
+        "value_gini": v[test_metric("value", "model", "normalized_gini")],
+        "value_gini_baseline": v[test_metric("value", "baseline", "normalized_gini")],
     }
 
 
@@ -229,13 +239,13 @@ def training_reference(settings: Settings, models: Models) -> pd.DataFrame | Non
     """The sample of training vectors the churn model's run logged (the drift reference), or
     None when the run logged none."""
     client = MlflowClient(settings.tracking_uri)
-    run_id = client.get_model_version(models.churn.name, models.churn.version).tags.get("run_id")
+    run_id = client.get_model_version(models.churn.name, models.churn.version).tags.get(RUN_ID_TAG)
     if not run_id:
         return None
     try:
         path = mlflow.artifacts.download_artifacts(
             run_id=run_id,
-            artifact_path="reference/features.parquet",
+            artifact_path=REFERENCE_ARTEFACT,
             tracking_uri=settings.tracking_uri,
         )
     except (MlflowException, OSError):

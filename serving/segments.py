@@ -1,6 +1,7 @@
 """The operator's segments, computed from predictions and recent behaviour.
 
-Rules (all thresholds live in `SegmentConfig`, so an operator can move them in one place):
+Rules (all thresholds live in `features.tiers.SegmentConfig`, so an operator can move them
+in one place, and training's segment metrics read the same tiers):
 
 - **Risk band** from the calibrated churn probability p: `high` when p >= high_risk,
   `medium` when p >= medium_risk, else `low`.
@@ -21,38 +22,27 @@ Rules (all thresholds live in `SegmentConfig`, so an operator can move them in o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
-from features.tiers import TierThresholds, revenue_tier
+from features.tiers import (
+    RELATIONSHIP_STATES,
+    RISK_BANDS,
+    VALUE_TIERS,
+    SegmentConfig,
+    value_tier,
+)
 
-VALUE_TIERS = ("super", "large", "medium", "small", "inactive", "potential")
-RISK_BANDS = ("high", "medium", "low")
-RELATIONSHIP_STATES = ("loyal", "growing", "needs care", "no potential")
-
-
-@dataclass(frozen=True)
-class SegmentConfig(TierThresholds):
-    """Thresholds: revenue per 30 days in VND (the tiers training's segment metrics use too:
-    features/tiers.py), probabilities calibrated, tenure in days."""
-
-    potential_tenure_days: int = 90
-    high_risk: float = 0.5
-    medium_risk: float = 0.2
-    growth_ratio: float = 0.15
-    max_retained_multiplier: float = 5.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not 0 < self.medium_risk <= self.high_risk <= 1:
-            raise ValueError("segments: need 0 < medium_risk <= high_risk <= 1")
-        if self.max_retained_multiplier < 1:
-            raise ValueError("segments.max_retained_multiplier: must be at least 1")
-
-
-TierConfig = SegmentConfig  # the name the first batch job used
+__all__ = [
+    "RELATIONSHIP_STATES",
+    "RISK_BANDS",
+    "VALUE_TIERS",
+    "SegmentConfig",
+    "relationship_state",
+    "risk_band",
+    "top_share",
+    "value_at_risk",
+    "value_tier",
+]
 
 
 def risk_band(churn_probability, config: SegmentConfig = SegmentConfig()) -> np.ndarray:
@@ -60,17 +50,6 @@ def risk_band(churn_probability, config: SegmentConfig = SegmentConfig()) -> np.
     return np.select(
         [p >= config.high_risk, p >= config.medium_risk], ["high", "medium"], default="low"
     ).astype(object)
-
-
-def value_tier(monthly_value_vnd, tenure_days, config: SegmentConfig = SegmentConfig()):
-    """Tier per subscriber from predicted revenue per 30 days and tenure (a Series with the
-    same index when given a Series, else an array)."""
-    tier = revenue_tier(monthly_value_vnd, config)
-    young = np.asarray(tenure_days, dtype=float) < config.potential_tenure_days
-    tier[young & (tier != "inactive")] = "potential"
-    if isinstance(monthly_value_vnd, pd.Series):
-        return pd.Series(tier, index=monthly_value_vnd.index, name="value_tier")
-    return tier
 
 
 def relationship_state(

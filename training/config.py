@@ -9,12 +9,14 @@ from pathlib import Path
 
 from features.artefacts.calibration import METHODS
 from features.snapshot import SnapshotConfig
-from features.tiers import TierThresholds
+from features.tiers import SegmentConfig
 from training.profit import VND_EMPC, EMPCConfig
 
 
 @dataclass(frozen=True)
-class ChurnConfig:
+class BoosterConfig:
+    """LightGBM settings every Retain booster shares (`training.models.booster_params`)."""
+
     num_leaves: int = 31
     learning_rate: float = 0.05
     max_rounds: int = 600
@@ -26,17 +28,17 @@ class ChurnConfig:
 
 
 @dataclass(frozen=True)
-class ValueConfig:
+class ChurnConfig(BoosterConfig):
+    """The churn booster (binary objective)."""
+
+
+@dataclass(frozen=True)
+class ValueConfig(BoosterConfig):
+    """The value booster: a Tweedie objective for revenue with many zeros."""
+
+    max_rounds: int = 800
     objective: str = "tweedie"
     tweedie_variance_power: float = 1.3
-    num_leaves: int = 31
-    learning_rate: float = 0.05
-    max_rounds: int = 800
-    early_stopping_rounds: int = 50
-    min_data_in_leaf: int = 50
-    feature_fraction: float = 0.8
-    bagging_fraction: float = 0.8
-    lambda_l2: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,6 @@ class PromotionConfig:
     min_segment_rows: int = 200
     min_segment_churners: int = 30  # fewer churners make a segment's ROC-AUC noise
     max_segment_drop: float = 0.05
-
-
-@dataclass(frozen=True)
-class SegmentConfig(TierThresholds):
-    """Value tiers for segment metrics, by revenue in the 30 days before the snapshot, VND
-    (the thresholds serving's tiers use: features/tiers.py)."""
 
 
 @dataclass(frozen=True)

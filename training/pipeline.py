@@ -11,6 +11,15 @@ import mlflow
 import pandas as pd
 
 from features.artefacts.calibration import Calibration
+from features.artefacts.tags import (
+    COMPARED_CHAMPION_TAG,
+    REFERENCE_DIR,
+    REFERENCE_FILE,
+    RUN_ID_TAG,
+    SCHEMA_TAG,
+    TEST_AS_OF_TAG,
+    test_metric,
+)
 from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
@@ -94,9 +103,9 @@ class TrainResult:
 def _comparable(reg: tracking.Registered | None, config: TrainConfig) -> bool:
     """A champion can be scored on this test snapshot when it reads the same features and
     its own training labels ended before this test cutoff."""
-    if reg is None or reg.tags.get("feature_schema_version") != feature_schema_version():
+    if reg is None or reg.tags.get(SCHEMA_TAG) != feature_schema_version():
         return False
-    return reg.tags.get("test_as_of", "9999") <= config.test_as_of.isoformat()
+    return reg.tags.get(TEST_AS_OF_TAG, "9999") <= config.test_as_of.isoformat()
 
 
 def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> dict[str, str]:
@@ -120,7 +129,7 @@ def _log_tables(fitted: Fitted, bt: dict[str, pd.DataFrame]) -> None:
     for kind in ("churn", "value"):
         table = getattr(fitted, f"{kind}_test")
         for scorer, row in table.iterrows():
-            mlflow.log_metrics({f"test_{kind}_{scorer}_{m}": float(v) for m, v in row.items()})
+            mlflow.log_metrics({test_metric(kind, scorer, m): float(v) for m, v in row.items()})
         mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
         mlflow.log_text(
             getattr(fitted, f"{kind}_segments").to_csv(), f"evaluation/{kind}_segments.csv"
@@ -216,7 +225,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     exp = tracking.experiment_id(settings)
     compared = _add_champions(fitted, settings, config)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{config.test_as_of}") as run:
-        mlflow.log_params(config.flat() | {"feature_schema_version": feature_schema_version()})
+        mlflow.log_params(config.flat() | {SCHEMA_TAG: feature_schema_version()})
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
         if tuned is not None:
             _log_trials(tuned)
@@ -230,7 +239,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
         )
         _report(fitted, config, bt)
         test = fitted.test
-        tags = {"run_id": run.info.run_id, "test_as_of": config.test_as_of.isoformat()}
+        tags = {RUN_ID_TAG: run.info.run_id, TEST_AS_OF_TAG: config.test_as_of.isoformat()}
         verdicts = {
             "churn": verdict("churn", fitted.churn_test, fitted.churn_segments, config.promotion),
             "value": verdict("value", fitted.value_test, fitted.value_segments, config.promotion),
@@ -257,7 +266,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
                 | extra[kind]
                 | {
                     "beats_baseline": beats(getattr(fitted, f"{kind}_test"), _primary(kind)),
-                    "compared_champion_version": compared.get(kind, "none"),
+                    COMPARED_CHAMPION_TAG: compared.get(kind, "none"),
                     "promotion_check": verdicts[kind].text(),
                 },
                 calibration=cal,
@@ -309,7 +318,7 @@ REFERENCE_ROWS = 20_000
 
 
 def _log_reference(frame: pd.DataFrame, config: TrainConfig) -> None:
-    """A seeded sample of the training vectors, logged as `reference/features.parquet`: what
+    """A seeded sample of the training vectors, logged as `REFERENCE_ARTEFACT`: what
     scoring reports measure drift against."""
     import tempfile
 
@@ -318,6 +327,6 @@ def _log_reference(frame: pd.DataFrame, config: TrainConfig) -> None:
     train = frame[frame["as_of"] < config.validation_as_of]
     sample = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=config.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "features.parquet"
+        path = Path(tmp) / REFERENCE_FILE
         sample[list(FEATURE_NAMES)].to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), "reference")
+        mlflow.log_artifact(str(path), REFERENCE_DIR)

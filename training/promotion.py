@@ -16,6 +16,7 @@ from datetime import datetime
 import mlflow
 import pandas as pd
 
+from features.artefacts.tags import COMPARED_CHAMPION_TAG, RUN_ID_TAG
 from features.settings import Settings
 from training import tracking
 from training.config import PromotionConfig
@@ -119,7 +120,7 @@ def check(
     champion = tracking.alias_version(name, settings.alias)
     if champion == version:
         return version, Verdict(kind, False, (f"version {version} is already @{settings.alias}",))
-    compared = tags.get("compared_champion_version", "none")
+    compared = tags.get(COMPARED_CHAMPION_TAG, "none")
     if champion is not None and compared != champion:
         return version, Verdict(
             kind,
@@ -129,7 +130,7 @@ def check(
                 f"is now version {champion}; retrain to compare them on the same snapshot",
             ),
         )
-    run_id = tags["run_id"]
+    run_id = tags[RUN_ID_TAG]
     table = tracking.run_table(run_id, f"evaluation/{kind}_test.csv", 1)
     segments = tracking.run_table(run_id, f"evaluation/{kind}_segments.csv", 3)
     segments.index = segments.index.set_levels([lvl.astype(str) for lvl in segments.index.levels])

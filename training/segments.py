@@ -7,16 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from features.tiers import revenue_tier
-from training.config import SegmentConfig
+from features.tiers import SegmentConfig, value_tier
 
 SEGMENTS = ("contract_type", "value_tier", "region")
-
-
-def value_tier(revenue_30d_vnd: pd.Series, config: SegmentConfig = SegmentConfig()) -> pd.Series:
-    """The operator's tier by revenue in the 30 days before the snapshot."""
-    tier = revenue_tier(revenue_30d_vnd.to_numpy(dtype=float), config)
-    return pd.Series(tier, index=revenue_30d_vnd.index, name="value_tier")
 
 
 def segment_columns(frame: pd.DataFrame, config: SegmentConfig = SegmentConfig()) -> pd.DataFrame:
@@ -24,7 +17,7 @@ def segment_columns(frame: pd.DataFrame, config: SegmentConfig = SegmentConfig()
     return pd.DataFrame(
         {
             "contract_type": frame["contract_type"].astype("string").fillna("unknown"),
-            "value_tier": value_tier(frame["revenue_vnd_sum_30d"], config),
+            "value_tier": value_tier(frame["revenue_vnd_sum_30d"], config=config),
             "region": frame["region"].astype("string").fillna("unknown"),
         },
         index=frame.index,

@@ -23,6 +23,7 @@ from mlflow.models import infer_signature
 from features.artefacts.calibration import FILE_NAME as CALIBRATION_FILE
 from features.artefacts.calibration import Calibration
 from features.artefacts.digests import DIGEST_TAG, file_digests
+from features.artefacts.tags import SCHEMA_TAG
 from features.definitions import FEATURE_NAMES, feature_schema_version
 from features.settings import Settings
 
@@ -68,7 +69,7 @@ def log_booster(
             booster,
             name=name,
             signature=signature,
-            metadata={"feature_schema_version": feature_schema_version()},
+            metadata={SCHEMA_TAG: feature_schema_version()},
             extra_files=extra or None,
             # Stated, not inferred: inference runs a subprocess per model (seconds each).
             pip_requirements=[f"lightgbm=={lgb.__version__}"],
@@ -80,7 +81,7 @@ def log_booster(
         return None
     version = mlflow.register_model(info.model_uri, registered_name)
     client = MlflowClient()
-    for k, v in ({"feature_schema_version": feature_schema_version()} | tags).items():
+    for k, v in ({SCHEMA_TAG: feature_schema_version()} | tags).items():
         client.set_model_version_tag(registered_name, version.version, k, str(v))
     record_digests(registered_name, str(version.version))
     return str(version.version)

@@ -193,17 +193,20 @@ OFFER_DAYS = 60  # how long an accepted offer keeps working
 
 
 @dataclass(frozen=True)
-class Offer:
+class SimulatedOffer:
+    """An offer the synthetic operator's past campaigns sent (the product's catalogue entry is
+    `serving.decision.Offer`)."""
+
     offer_id: str
     cost_vnd: int
     description: str
 
 
-OFFERS: tuple[Offer, ...] = (
-    Offer("DATA_BONUS", 15_000, "3 GB of bonus data for 30 days"),
-    Offer("RECHARGE_BONUS", 25_000, "50% bonus on the next top-up"),
-    Offer("TARIFF_DISCOUNT", 40_000, "20% off the plan for three months"),
-    Offer("LOYALTY_GIFT", 80_000, "a loyalty gift at a store"),
+OFFERS: tuple[SimulatedOffer, ...] = (
+    SimulatedOffer("DATA_BONUS", 15_000, "3 GB of bonus data for 30 days"),
+    SimulatedOffer("RECHARGE_BONUS", 25_000, "50% bonus on the next top-up"),
+    SimulatedOffer("TARIFF_DISCOUNT", 40_000, "20% off the plan for three months"),
+    SimulatedOffer("LOYALTY_GIFT", 80_000, "a loyalty gift at a store"),
 )
 
 # How strongly each persona (rows, PERSONAS order) responds to each offer (columns, OFFERS

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
+from features.artefacts.tags import RUN_ID_TAG, SCHEMA_TAG
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from training import tracking
@@ -158,8 +159,8 @@ def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> Up
             f"{run.info.artifact_uri}/uplift_model",
             run.info.run_id,
             tags={
-                "feature_schema_version": feature_schema_version(),
-                "run_id": run.info.run_id,
+                SCHEMA_TAG: feature_schema_version(),
+                RUN_ID_TAG: run.info.run_id,
                 "learner": config.model.learner,
                 "beats_random": str(ok),
             },
