@@ -13,12 +13,9 @@ import pandas as pd
 from features.artefacts.calibration import Calibration
 from features.artefacts.tags import (
     COMPARED_CHAMPION_TAG,
-    REFERENCE_DIR,
-    REFERENCE_FILE,
     RUN_ID_TAG,
     SCHEMA_TAG,
     TEST_AS_OF_TAG,
-    test_metric,
 )
 from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
@@ -30,11 +27,11 @@ from training.backtest import backtest, mean_over_folds
 from training.config import TrainConfig
 from training.evaluate import beats, churn_scores, churn_table, value_table
 from training.fold import fit_churn, fit_value
-from training.metrics import decile_table, value_metrics
+from training.metrics import value_metrics
 from training.models import ChurnModel, ValueModel
 from training.promotion import Verdict, promote, verdict
 from training.segments import segment_columns, segment_table
-from training.tuning import Tuned, tune
+from training.tuning import tune
 
 log = logging.getLogger(__name__)
 
@@ -125,89 +122,6 @@ def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> d
     return compared
 
 
-def _log_tables(fitted: Fitted, bt: dict[str, pd.DataFrame]) -> None:
-    for kind in ("churn", "value"):
-        table = getattr(fitted, f"{kind}_test")
-        for scorer, row in table.iterrows():
-            mlflow.log_metrics({test_metric(kind, scorer, m): float(v) for m, v in row.items()})
-        mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
-        mlflow.log_text(
-            getattr(fitted, f"{kind}_segments").to_csv(), f"evaluation/{kind}_segments.csv"
-        )
-        if kind in bt:
-            mlflow.log_text(bt[kind].to_csv(), f"evaluation/{kind}_backtest.csv")
-            for scorer, row in mean_over_folds(bt[kind]).iterrows():
-                mlflow.log_metrics(
-                    {f"backtest_{kind}_{scorer}_{m}_mean": float(v) for m, v in row.items()}
-                )
-
-
-def _report(fitted: Fitted, config: TrainConfig, bt: dict) -> None:
-    snap = config.snapshot
-    y_c, y_v = fitted.test[snap.churn_label], fitted.test[snap.value_label]
-    sample = fitted.test.head(5000)
-    contrib = {
-        k: report.contributions(m.booster_, sample)
-        for k, m in (("churn", fitted.churn), ("value", fitted.value))
-    }
-    figures = {
-        "churn_gains_lift": report.gains_figure(
-            y_c, {k: v for k, v in fitted.churn_scores.items() if k != "model_raw"}
-        ),
-        "churn_calibration": report.calibration_figure(
-            y_c, {k: fitted.churn_scores[k] for k in ("model_raw", "model")}
-        ),
-        "value_deciles": report.deciles_figure(y_v, fitted.value_scores["model"]),
-        "churn_importance": report.importance_figure(fitted.churn.booster_, "churn: gain"),
-        "value_importance": report.importance_figure(fitted.value.booster_, "value: gain"),
-        "churn_contributions": report.contributions_figure(contrib["churn"], "churn"),
-        "value_contributions": report.contributions_figure(contrib["value"], "value"),
-    }
-    images = {}
-    for name, fig in figures.items():
-        mlflow.log_figure(fig, f"report/{name}.png")
-        images[name] = report.png(fig)
-    tables = {
-        "churn on the test snapshot": fitted.churn_test,
-        "value on the test snapshot": fitted.value_test,
-        "value deciles (model)": decile_table(y_v, fitted.value_scores["model"]),
-    }
-    tables |= {f"{k} backtest, mean over folds": mean_over_folds(t) for k, t in bt.items()}
-    tables |= {
-        "churn per segment": fitted.churn_segments,
-        "value per segment": fitted.value_segments,
-        "churn contributions": contrib["churn"].head(20),
-        "value contributions": contrib["value"].head(20),
-    }
-    page = report.render_html(f"Retain model report, test {config.test_as_of}", tables, images)
-    mlflow.log_text(page, "report/model_report.html")
-
-
-def _log_trials(tuned: Tuned) -> None:
-    """Each tuning trial as a run nested under the training run; the winners as metrics."""
-    experiment = mlflow.active_run().info.experiment_id  # nested runs default elsewhere
-    for t in tuned.trials:
-        name = f"tune-{t.kind}-{t.number:03d}"
-        with mlflow.start_run(run_name=name, nested=True, experiment_id=experiment):
-            mlflow.log_params({f"{t.kind}.{k}": v for k, v in t.params.items()})
-            mlflow.log_metrics(
-                {
-                    f"{t.kind}_validation_score": t.validation_score,
-                    f"{t.kind}_best_iteration": t.best_iteration,
-                }
-            )
-            mlflow.set_tag("tuning_trial", t.kind)
-    for kind in ("churn", "value"):
-        trials = [t for t in tuned.trials if t.kind == kind]
-        mlflow.log_metrics(
-            {
-                f"tuning_{kind}_trials": len(trials),
-                f"tuning_{kind}_best_validation": tuned.best(kind).validation_score,
-                f"tuning_{kind}_default_validation": trials[0].validation_score,
-            }
-        )
-
-
 def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
     the current champion, log to MLflow, register both models as `challenger`, and (when
@@ -228,16 +142,20 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
         mlflow.log_params(config.flat() | {SCHEMA_TAG: feature_schema_version()})
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
         if tuned is not None:
-            _log_trials(tuned)
-        _log_reference(frame, config)
-        _log_tables(fitted, bt)
+            tracking.log_trials(tuned)
+        tracking.log_reference(frame, config.validation_as_of, config.seed)
+        tracking.log_evaluation(
+            {"churn": fitted.churn_test, "value": fitted.value_test},
+            {"churn": fitted.churn_segments, "value": fitted.value_segments},
+            bt,
+        )
         mlflow.log_metrics(
             {
                 "churn_best_iteration": fitted.churn.best_iteration_,
                 "value_best_iteration": fitted.value.best_iteration_,
             }
         )
-        _report(fitted, config, bt)
+        tracking.log_report(*report.model_report(fitted, config, bt))
         test = fitted.test
         tags = {RUN_ID_TAG: run.info.run_id, TEST_AS_OF_TAG: config.test_as_of.isoformat()}
         verdicts = {
@@ -312,21 +230,3 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
 
 def _primary(kind: str) -> str:
     return "roc_auc" if kind == "churn" else "normalized_gini"
-
-
-REFERENCE_ROWS = 20_000
-
-
-def _log_reference(frame: pd.DataFrame, config: TrainConfig) -> None:
-    """A seeded sample of the training vectors, logged as `REFERENCE_ARTEFACT`: what
-    scoring reports measure drift against."""
-    import tempfile
-
-    from features.definitions import FEATURE_NAMES
-
-    train = frame[frame["as_of"] < config.validation_as_of]
-    sample = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=config.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / REFERENCE_FILE
-        sample[list(FEATURE_NAMES)].to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), REFERENCE_DIR)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.vector import model_frame
+from training.backtest import mean_over_folds
 from training.metrics import decile_table
 
 
@@ -156,3 +157,43 @@ def render_html(title: str, tables: dict[str, pd.DataFrame], images: dict[str, b
         )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def model_report(fitted, config, bt: dict) -> tuple[dict, str]:
+    """The model report of a training run (a `training.pipeline.Fitted`): its figures and
+    the HTML page that embeds them with the evaluation tables."""
+    snap = config.snapshot
+    y_c, y_v = fitted.test[snap.churn_label], fitted.test[snap.value_label]
+    sample = fitted.test.head(5000)
+    contrib = {
+        k: contributions(m.booster_, sample)
+        for k, m in (("churn", fitted.churn), ("value", fitted.value))
+    }
+    figures = {
+        "churn_gains_lift": gains_figure(
+            y_c, {k: v for k, v in fitted.churn_scores.items() if k != "model_raw"}
+        ),
+        "churn_calibration": calibration_figure(
+            y_c, {k: fitted.churn_scores[k] for k in ("model_raw", "model")}
+        ),
+        "value_deciles": deciles_figure(y_v, fitted.value_scores["model"]),
+        "churn_importance": importance_figure(fitted.churn.booster_, "churn: gain"),
+        "value_importance": importance_figure(fitted.value.booster_, "value: gain"),
+        "churn_contributions": contributions_figure(contrib["churn"], "churn"),
+        "value_contributions": contributions_figure(contrib["value"], "value"),
+    }
+    images = {name: png(fig) for name, fig in figures.items()}
+    tables = {
+        "churn on the test snapshot": fitted.churn_test,
+        "value on the test snapshot": fitted.value_test,
+        "value deciles (model)": decile_table(y_v, fitted.value_scores["model"]),
+    }
+    tables |= {f"{k} backtest, mean over folds": mean_over_folds(t) for k, t in bt.items()}
+    tables |= {
+        "churn per segment": fitted.churn_segments,
+        "value per segment": fitted.value_segments,
+        "churn contributions": contrib["churn"].head(20),
+        "value contributions": contrib["value"].head(20),
+    }
+    page = render_html(f"Retain model report, test {config.test_as_of}", tables, images)
+    return figures, page

@@ -11,6 +11,7 @@ import json
 import logging
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import lightgbm as lgb
@@ -23,9 +24,11 @@ from mlflow.models import infer_signature
 from features.artefacts.calibration import FILE_NAME as CALIBRATION_FILE
 from features.artefacts.calibration import Calibration
 from features.artefacts.digests import DIGEST_TAG, file_digests
-from features.artefacts.tags import SCHEMA_TAG
+from features.artefacts.tags import REFERENCE_DIR, REFERENCE_FILE, SCHEMA_TAG, test_metric
 from features.definitions import FEATURE_NAMES, feature_schema_version
 from features.settings import Settings
+from training.backtest import mean_over_folds
+from training.tuning import Tuned
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +165,68 @@ def run_table(run_id: str, path: str, index_cols: int) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
         return pd.read_csv(local, index_col=list(range(index_cols)))
+
+
+def log_evaluation(
+    tests: dict[str, pd.DataFrame], segments: dict[str, pd.DataFrame], bt: dict[str, pd.DataFrame]
+) -> None:
+    """The test-snapshot tables (model, baseline, champion) as metrics and CSVs, the segment
+    tables, and the backtest's per-fold tables with their means."""
+    for kind in ("churn", "value"):
+        table = tests[kind]
+        for scorer, row in table.iterrows():
+            mlflow.log_metrics({test_metric(kind, scorer, m): float(v) for m, v in row.items()})
+        mlflow.log_text(table.to_csv(), f"evaluation/{kind}_test.csv")
+        mlflow.log_text(segments[kind].to_csv(), f"evaluation/{kind}_segments.csv")
+        if kind in bt:
+            mlflow.log_text(bt[kind].to_csv(), f"evaluation/{kind}_backtest.csv")
+            for scorer, row in mean_over_folds(bt[kind]).iterrows():
+                mlflow.log_metrics(
+                    {f"backtest_{kind}_{scorer}_{m}_mean": float(v) for m, v in row.items()}
+                )
+
+
+def log_trials(tuned: Tuned) -> None:
+    """Each tuning trial as a run nested under the training run; the winners as metrics."""
+    experiment = mlflow.active_run().info.experiment_id  # nested runs default elsewhere
+    for t in tuned.trials:
+        name = f"tune-{t.kind}-{t.number:03d}"
+        with mlflow.start_run(run_name=name, nested=True, experiment_id=experiment):
+            mlflow.log_params({f"{t.kind}.{k}": v for k, v in t.params.items()})
+            mlflow.log_metrics(
+                {
+                    f"{t.kind}_validation_score": t.validation_score,
+                    f"{t.kind}_best_iteration": t.best_iteration,
+                }
+            )
+            mlflow.set_tag("tuning_trial", t.kind)
+    for kind in ("churn", "value"):
+        trials = [t for t in tuned.trials if t.kind == kind]
+        mlflow.log_metrics(
+            {
+                f"tuning_{kind}_trials": len(trials),
+                f"tuning_{kind}_best_validation": tuned.best(kind).validation_score,
+                f"tuning_{kind}_default_validation": trials[0].validation_score,
+            }
+        )
+
+
+REFERENCE_ROWS = 20_000
+
+
+def log_reference(frame: pd.DataFrame, before: date, seed: int) -> None:
+    """A seeded sample of the training vectors, logged as `REFERENCE_ARTEFACT`: what
+    scoring reports measure drift against."""
+    train = frame[frame["as_of"] < before]
+    sample = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / REFERENCE_FILE
+        sample[list(FEATURE_NAMES)].to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), REFERENCE_DIR)
+
+
+def log_report(figures: dict, page: str) -> None:
+    """The model report: each figure as a PNG and the HTML page."""
+    for name, fig in figures.items():
+        mlflow.log_figure(fig, f"report/{name}.png")
+    mlflow.log_text(page, "report/model_report.html")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from features.contract.rules import IMPLAUSIBLE_ABOVE, NON_NEGATIVE_UNITS, WARNINGS
 from features.contract.schema import LOCAL_TIME_ZONE, TABLES, Table
-from features.contract.validate import IMPLAUSIBLE_ABOVE, NON_NEGATIVE_UNITS, WARNINGS
 from features.synthetic.truth import TRUTH_TABLES
 
 DOC_PATH = Path("docs/data-contract.md")

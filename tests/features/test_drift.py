@@ -65,6 +65,7 @@ def test_command_exit_codes(snapshots, tmp_path):
     quiet = runner.invoke(
         app,
         [
+            "drift",
             "--reference",
             str(snapshots / "a.parquet"),
             "--current",
@@ -78,6 +79,7 @@ def test_command_exit_codes(snapshots, tmp_path):
     loud = runner.invoke(
         app,
         [
+            "drift",
             "--reference",
             str(snapshots / "a.parquet"),
             "--current",

@@ -149,7 +149,7 @@ def test_tiny_config_is_what_the_suite_uses():
 def test_minutes_capped_where_the_contract_calls_them_implausible():
     """The 20,000-subscriber default once drew a 1,947-minute day, which `retain train`
     (rightly) refused: the generator caps a day's minutes at the contract's limit."""
-    from features.contract.validate import IMPLAUSIBLE_ABOVE
+    from features.contract.rules import IMPLAUSIBLE_ABOVE
     from features.synthetic.simulation import MINUTES_PER_DAY
 
     assert MINUTES_PER_DAY == IMPLAUSIBLE_ABOVE["min"] == 1440

@@ -165,11 +165,11 @@ def test_command_prints_the_reconciliation_and_exits_2_on_fatal(tmp_path):
     t["recharges"][1]["amount_vnd"] = -1
     raw = write(tmp_path / "raw", t)
     runner = CliRunner()
-    ok = runner.invoke(app, ["--raw", str(raw), "--out", str(tmp_path / "c"),
+    ok = runner.invoke(app, ["clean", "--raw", str(raw), "--out", str(tmp_path / "c"),
                              "--data-end", "2025-03-01"])  # fmt: skip
     assert ok.exit_code == 0, ok.output
     assert "rows in 9 = used 8 + rejected 1" in ok.output
     (raw / "subscribers" / "part-00000.parquet").unlink()
-    bad = runner.invoke(app, ["--raw", str(raw), "--out", str(tmp_path / "c")])
+    bad = runner.invoke(app, ["clean", "--raw", str(raw), "--out", str(tmp_path / "c")])
     assert bad.exit_code == 2 and "subscribers: required table missing" in bad.output
     assert (tmp_path / "c" / "clean.json").is_file()  # the previous output is untouched

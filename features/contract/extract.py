@@ -1,0 +1,87 @@
+"""Reading an operator's extract: Parquet parts checked against the contract before any row
+is read, UTF-8 CSV parts typed by the contract into Parquet. Every failure is a
+`RawDataError` naming the table, the file, the column and the line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from features.contract.schema import SchemaError, Table
+from features.contract.sources import first_non_utf8
+
+SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
+        "date": "DATE", "timestamp": "TIMESTAMP"}  # fmt: skip
+
+
+class RawDataError(SchemaError):
+    """The extract cannot be cleaned; the message lists each problem with file, column, rows."""
+
+
+def check_parquet(table: Table, path: Path, shown: str, notes: list[str]) -> int:
+    """The rows of a Parquet part whose schema meets the contract; RawDataError otherwise."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+    except Exception as e:  # noqa: BLE001 - any unreadable file is fatal, with its name
+        raise RawDataError(f"{table.name}: {shown} is not a readable Parquet file ({e})") from e
+    problems = []
+    for col in table.columns:
+        i = schema.get_field_index(col.name)
+        if i < 0:
+            problems.append(f"{table.name}.{col.name}: column missing in {shown}")
+        elif not col.accepts(schema.field(i).type):
+            found = schema.field(i).type
+            problems.append(
+                f"{table.name}.{col.name}: {shown} holds {found}, the contract needs "
+                f"{col.dtype} (all {meta.num_rows:,} rows)"
+            )
+    if problems:
+        raise RawDataError("; ".join(problems))
+    extra = [n for n in schema.names if n not in table.names]
+    if extra:
+        notes.append(f"{table.name}: extra columns {extra} in {shown} dropped")
+    return meta.num_rows
+
+
+def csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Path) -> Path:
+    """Convert a UTF-8 CSV with a header to Parquet under `stage`, typed by the contract."""
+    bad = first_non_utf8(path)
+    if bad:
+        line, offset, data = bad
+        raise RawDataError(
+            f"{table.name}: {path} is not UTF-8: line {line} (byte {offset:,}: {data!r}); "
+            "re-export it as UTF-8, e.g. iconv -f CP1258 -t UTF-8"
+        )
+    header = con.execute(
+        "SELECT * FROM read_csv(?, header = true, all_varchar = true) LIMIT 0", [str(path)]
+    ).description
+    names = [d[0] for d in header]
+    missing = [c for c in table.names if c not in names]
+    if missing:
+        raise RawDataError(
+            "; ".join(f"{table.name}.{c}: column missing in {path}" for c in missing)
+        )
+    types = {n: SQL_TYPES[table.column(n).dtype] if n in table.names else "VARCHAR" for n in names}
+    part = stage / "_csv" / table.name / f"{path.stem}.parquet"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    cols = ", ".join(f'"{c}"' for c in table.names)
+    try:
+        con.execute(
+            f"COPY (SELECT {cols} FROM read_csv(?, header = true, columns = {types!r})) "
+            f"TO '{part}' (FORMAT parquet)",
+            [str(path)],
+        )
+    except duckdb.Error as e:
+        text = str(e)
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        column = re.search(r'converting column "([^"]+)"', text)
+        value = re.search(r'Could not convert string "([^"]*)" to \'(\w+)\'', text)
+        where = f"{table.name}.{column.group(1)}" if column else table.name
+        what = (f"'{value.group(1)}' is not {value.group(2)}" if value
+                else text.splitlines()[0])  # fmt: skip
+        raise RawDataError(f"{where}: {path} line {line.group(1) if line else '?'}: {what}") from e
+    return part
