@@ -1,0 +1,25 @@
+"""The synthetic operator: a seeded simulation of a prepaid-heavy mobile operator that
+writes the raw tables of the data contract, and its truth (latent hazards, offer effects)
+kept apart. Imported by `retain generate`, tests and benchmarks, never by training or
+serving code paths.
+
+The names below load lazily (PEP 562): importing the package runs no submodule.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_API = {
+    "GeneratorConfig": "features.synthetic.generator",
+    "generate_operator": "features.synthetic.generator",
+    "TRUTH_TABLES": "features.synthetic.truth",
+    "read_truth": "features.synthetic.truth",
+}
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
