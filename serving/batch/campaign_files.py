@@ -27,10 +27,16 @@ CAMPAIGN_COLUMNS = (
 
 
 def write_campaign(
-    out: Path, ids: list, gains: list, models: Models, policy: DecisionPolicy
+    out: Path,
+    ids: list,
+    gains: list,
+    models: Models,
+    policy: DecisionPolicy,
+    scores_path: Path | None = None,
 ) -> pd.DataFrame | None:
     """Plan the budgeted campaign over the whole scored base; write it as Parquet and CSV
-    (reasons joined from the scores). None when no uplift model is pinned."""
+    (reasons joined from the scores at `scores_path`, a file or a folder of parts, by default
+    OUT/scores.parquet). None when no uplift model is pinned."""
     if models.uplift is None or models.catalogue is None:
         return None
     offers = [o.offer_id for o in models.catalogue.offers]
@@ -39,7 +45,7 @@ def write_campaign(
     plan = plan_campaign(all_ids, pd.DataFrame(matrix, columns=offers), models.catalogue, policy)
     reasons = (
         pq.read_table(
-            out / "scores.parquet",
+            scores_path or out / "scores.parquet",
             columns=["subscriber_id", "reasons"],
             filters=[("subscriber_id", "in", plan["subscriber_id"].tolist())],
         ).to_pandas()

@@ -11,7 +11,6 @@ input and chunk size gives the same bytes.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,26 +19,22 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.definitions import FEATURE_NAMES
-from features.drift import DriftThresholds, drift_table
+from features.drift import DriftThresholds
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
-from serving.batch.campaign_files import campaign_summary, write_campaign
 from serving.batch.outputs import atomic_parquet_writer, sole_writer, sweep_temporaries
 from serving.batch.reconcile import (
     REJECTS_SCHEMA,
     BatchResult,
-    check,
     duplicated_ids,
     reject_duplicates,
     rejects_table,
-    write_reconciliation,
 )
-from serving.batch.report import DRIFT_SAMPLE_ROWS, write_report
+from serving.batch.tally import Tally, finish
 from serving.decision import DecisionPolicy
 from serving.registry import Models
 from serving.scoring import OFFER_GAINS, score_columns, to_arrow
-from serving.segments import SegmentConfig, top_share
+from serving.segments import SegmentConfig
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +92,7 @@ def _score_chunks(
     config: BatchConfig,
     progress: Callable[[int], None] | None,
 ) -> BatchResult:
-    rows_in = scored = rejected = 0
-    tiers: Counter[str] = Counter()
-    reject_counts: Counter[str] = Counter()
-    revenue, predicted, ids, gains, drift_sample = [], [], [], [], []
-    sampled = 0
-    as_of = None
+    tally = Tally()
     seen: set[int] = set()
     with (
         atomic_parquet_writer(out / "scores.parquet", ANSWER_SCHEMA) as scores_w,
@@ -119,48 +109,22 @@ def _score_chunks(
                 cols = {c: valid[c].to_numpy() for c in valid.columns}
                 answer = score_columns(cols, models, config.segments, reasons=config.reasons)
                 scores_w.write_table(to_arrow(answer))
-                tiers.update(answer["value_tier"].tolist())
-                revenue.append(valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32))
-                predicted.append(np.asarray(answer["predicted_value_vnd"], dtype=np.float32))
-                ids.append(answer["subscriber_id"])
-                if config.reference is not None and sampled < DRIFT_SAMPLE_ROWS:
-                    drift_sample.append(valid.head(DRIFT_SAMPLE_ROWS - sampled))
-                    sampled += len(drift_sample[-1])
-                gains.append(answer[OFFER_GAINS])
-                as_of = as_of or str(answer["as_of"][0])
+                tally.add_scored(
+                    answer["subscriber_id"],
+                    answer["value_tier"],
+                    valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32),
+                    answer["predicted_value_vnd"],
+                    answer[OFFER_GAINS],
+                    answer["as_of"][0],
+                    valid if config.reference is not None else None,
+                )
             if len(rejects):
                 rejects_w.write_table(rejects_table(rejects))
-                reject_counts.update(r.split(":")[0] for r in rejects["reject_reason"])
-            rows_in += len(chunk)
-            scored += len(valid)
-            rejected += len(rejects)
+                tally.add_rejected(rejects["reject_reason"])
+            tally.rows_in += len(chunk)
             if progress:
                 progress(len(chunk))
-    rev = np.concatenate(revenue) if revenue else np.empty(0)
-    pred = np.concatenate(predicted) if predicted else np.empty(0)
-    campaign = write_campaign(out, ids, gains, models, config.policy)
-    result = BatchResult(
-        scores_path=out / "scores.parquet",
-        rejects_path=out / "rejects.parquet",
-        rows_in=rows_in,
-        rows_scored=scored,
-        rows_rejected=rejected,
-        revenue_top20_share=top_share(rev) if len(rev) else float("nan"),
-        predicted_value_top20_share=top_share(pred) if len(pred) else float("nan"),
-        tier_counts=dict(sorted(tiers.items())),
-        reject_counts=dict(sorted(reject_counts.items())),
-        campaign=campaign_summary(campaign),
-    )
-    check(result)
-    write_reconciliation(out, result, models)
-    drift = None
-    if config.reference is not None and drift_sample:
-        current = pd.concat(drift_sample, ignore_index=True)
-        cols = [c for c in FEATURE_NAMES if c in config.reference.columns]
-        drift = drift_table(config.reference, current, cols, config.drift)
-    write_report(out, as_of or "-", result.as_dict(), models, rev, campaign, drift)
-    log.info("rows in %d = scored %d + rejected %d", rows_in, scored, rejected)
-    return result
+    return finish(out, tally, models, config, out / "scores.parquet", out / "rejects.parquet")
 
 
 def score_frame(

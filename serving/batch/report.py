@@ -187,6 +187,7 @@ def write_report(
     trailing_revenue: np.ndarray,
     campaign: pd.DataFrame | None,
     drift: pd.DataFrame | None = None,
+    scores_path: Path | None = None,
 ) -> Path:
     """The HTML scoring report beside the scores; `counts` has rows_in, rows_scored and
     rows_rejected (a `BatchResult.as_dict()`)."""
@@ -197,7 +198,7 @@ def write_report(
         "relationship_state",
         "risk_band",
     ]
-    scores = pq.read_table(out / "scores.parquet", columns=cols).to_pandas()
+    scores = pq.read_table(scores_path or out / "scores.parquet", columns=cols).to_pandas()
     rec = {k: v for k, v in counts.items() if k in ("rows_in", "rows_scored", "rows_rejected")} | {
         "churn_model": models.churn.ref,
         "value_model": models.value.ref,

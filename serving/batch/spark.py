@@ -1,9 +1,16 @@
-"""The batch job on Spark, for bases that do not fit one machine.
+"""The whole batch job on Spark, for bases that do not fit one machine.
 
-The same `split_valid` and `score_columns` run inside `mapInPandas`: each executor
-rebuilds the pinned models once from their native text (broadcast with the calibration),
-so Spark and the local job give the same rows. Duplicated ids keep their first occurrence
-in file order, as in the local job; rows in = scored + rejected is checked and written.
+The executors run what the local job runs on each chunk: `split_valid`, the duplicate rule
+and `score_columns`, inside `mapInPandas`, each rebuilding the pinned models once from their
+native text (churn, value, their calibration, and the uplift boosters with their spec,
+broadcast as JSON). Scores and rejects are written by the executors as Parquet folders
+(`scores/`, `rejects/`). The driver then collects, in file order, only what planning and the
+report need (ids, tiers, trailing revenue, predicted value, the offer gains, and the first
+vectors for drift) and closes the run with the local job's own `finish`: the same campaign
+list with its control group, reconciliation, drift and report.
+
+The driver holds one row of (id, tier, two amounts, one gain per offer) per scored
+subscriber: about 60 bytes with four offers, 1.8 GB at 30 million.
 """
 
 from __future__ import annotations
@@ -14,22 +21,29 @@ import logging
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from features.artefacts.calibration import Calibration
+from features.artefacts.uplift import UpliftModel, UpliftSpec
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
-from serving.batch.chunks import BatchConfig, BatchResult, write_reconciliation
-from serving.registry import Models, PinnedModel
-from serving.scoring import score_columns, to_arrow
-from serving.segments import top_share
+from serving.batch.chunks import BatchConfig
+from serving.batch.outputs import sole_writer, sweep_temporaries
+from serving.batch.reconcile import BatchResult, reject_duplicates
+from serving.batch.report import DRIFT_SAMPLE_ROWS
+from serving.batch.tally import Tally, finish
+from serving.registry import Models, PinnedModel, PinnedUplift
+from serving.scoring import OFFER_GAINS, score_columns, to_arrow
 
 log = logging.getLogger(__name__)
 _ROW, _DUP = "_retain_row", "_retain_dup"
+_GAIN = "_retain_gain_"  # + offer index: the offer gains, outside the answer
 
 
 def _spark_schema(schema: pa.Schema):
@@ -39,6 +53,8 @@ def _spark_schema(schema: pa.Schema):
 
 
 def _pack(models: Models) -> str:
+    """The pinned model set as JSON text (native model strings, calibration, uplift spec)."""
+
     def one(m: PinnedModel) -> dict:
         return {
             "name": m.name,
@@ -48,17 +64,33 @@ def _pack(models: Models) -> str:
             "calibration": m.calibration.to_json(),
         }
 
+    uplift = None
+    if models.uplift is not None:
+        u = models.uplift
+        uplift = {
+            "name": u.name,
+            "version": u.version,
+            "spec": u.model.spec.to_json(),
+            "boosters": {k: b.model_to_string() for k, b in u.model.boosters.items()},
+        }
     return json.dumps(
         {
             "churn": one(models.churn),
             "value": one(models.value),
             "horizon": models.value_horizon_days,
+            "uplift": uplift,
         }
     )
 
 
+def _unpack(text: str, catalogue) -> Models:
+    """The packed model set, rebuilt once per worker, with the run's offer catalogue."""
+    models = _boosters(text)
+    return replace(models, catalogue=catalogue if models.uplift is not None else None)
+
+
 @functools.lru_cache(maxsize=2)
-def _unpack(text: str) -> Models:
+def _boosters(text: str) -> Models:
     d = json.loads(text)
 
     def one(m: dict) -> PinnedModel:
@@ -70,114 +102,155 @@ def _unpack(text: str) -> Models:
             Calibration.from_json(m["calibration"]),
         )
 
-    return Models(one(d["churn"]), one(d["value"]), d["horizon"])
+    uplift = None
+    if d["uplift"] is not None:
+        u = d["uplift"]
+        boosters = {k: lgb.Booster(model_str=s) for k, s in u["boosters"].items()}
+        model = UpliftModel(UpliftSpec.from_json(u["spec"]), boosters)
+        uplift = PinnedUplift(u["name"], u["version"], model)
+    return Models(one(d["churn"]), one(d["value"]), d["horizon"], uplift=uplift)
 
 
-OUT_SCHEMA = ANSWER_SCHEMA.append(pa.field("reject_reason", pa.string())).append(
-    pa.field("revenue_vnd_sum_90d", pa.float64())
-)
+def _out_schema(offers: int) -> pa.Schema:
+    schema = ANSWER_SCHEMA.append(pa.field("reject_reason", pa.string()))
+    schema = schema.append(pa.field("revenue_vnd_sum_90d", pa.float64()))
+    schema = schema.append(pa.field(_ROW, pa.int64()))
+    for i in range(offers):
+        schema = schema.append(pa.field(f"{_GAIN}{i}", pa.float64()))
+    return schema
 
 
-def _score_partitions(packed, config: BatchConfig):
+def _offers(models: Models) -> list[str]:
+    if models.uplift is None or models.catalogue is None:
+        return []
+    return [o.offer_id for o in models.catalogue.offers]
+
+
+def _score_partitions(packed, catalogue, config: BatchConfig, schema: pa.Schema):
+    offers = sum(1 for n in schema.names if n.startswith(_GAIN))
+
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pa.RecordBatch]:
-        models = _unpack(packed.value)
+        models = _unpack(packed.value, catalogue)
         for chunk in batches:
             chunk = chunk.reset_index(drop=True)
             dup = chunk.pop(_DUP).to_numpy(dtype=bool)
-            chunk = chunk.drop(columns=[_ROW])
+            rows = chunk.pop(_ROW).to_numpy(dtype=np.int64)
             valid, rejects = split_valid(chunk)
-            late = valid.index[dup[valid.index]]
-            if len(late):
-                extra = valid.loc[late].copy()
-                extra["reject_reason"] = "subscriber_id: duplicate"
-                rejects, valid = pd.concat([rejects, extra]), valid.drop(index=late)
+            valid, rejects = reject_duplicates(valid, rejects, dup[valid.index])
             if len(valid):
                 cols = {c: valid[c].to_numpy() for c in valid.columns}
-                t = to_arrow(score_columns(cols, models, config.segments, config.reasons))
+                answer = score_columns(cols, models, config.segments, config.reasons)
+                t = to_arrow(answer)
                 t = t.append_column("reject_reason", pa.nulls(len(t), pa.string()))
                 t = t.append_column(
                     "revenue_vnd_sum_90d",
                     pa.array(valid["revenue_vnd_sum_90d"].to_numpy(dtype=float)),
                 )
-                yield from t.cast(OUT_SCHEMA).to_batches()
+                t = t.append_column(_ROW, pa.array(rows[valid.index]))
+                gains = np.asarray(answer[OFFER_GAINS], dtype=float).reshape(len(t), offers)
+                for i in range(offers):
+                    t = t.append_column(f"{_GAIN}{i}", pa.array(gains[:, i]))
+                yield from t.cast(schema).to_batches()
             if len(rejects):
-                n = len(rejects)
-                cols = {f.name: pa.nulls(n, f.type) for f in OUT_SCHEMA}
-                cols["subscriber_id"] = pa.array(
-                    pd.to_numeric(rejects["subscriber_id"], errors="coerce").astype("Int64"),
-                    type=pa.int64(),
-                    from_pandas=True,
-                )
-                cols["as_of"] = pa.array(
-                    pd.to_datetime(rejects["as_of"], errors="coerce").dt.date,
-                    type=pa.date32(),
-                    from_pandas=True,
-                )
-                cols["reject_reason"] = pa.array(rejects["reject_reason"].astype(str).tolist())
-                yield from pa.table(cols, schema=OUT_SCHEMA).to_batches()
+                yield from _reject_rows(rejects, rows, schema).to_batches()
 
     return run
+
+
+def _reject_rows(rejects: pd.DataFrame, rows: np.ndarray, schema: pa.Schema) -> pa.Table:
+    n = len(rejects)
+    cols = {f.name: pa.nulls(n, f.type) for f in schema}
+    cols["subscriber_id"] = pa.array(
+        pd.to_numeric(rejects["subscriber_id"], errors="coerce").astype("Int64"),
+        type=pa.int64(),
+        from_pandas=True,
+    )
+    cols["as_of"] = pa.array(
+        pd.to_datetime(rejects["as_of"], errors="coerce").dt.date,
+        type=pa.date32(),
+        from_pandas=True,
+    )
+    cols["reject_reason"] = pa.array(rejects["reject_reason"].astype(str).tolist())
+    cols[_ROW] = pa.array(rows[rejects.index.to_numpy()])
+    return pa.table(cols, schema=schema)
 
 
 def score_spark(
     spark, vectors_path: Path, models: Models, out: Path, config: BatchConfig = BatchConfig()
 ) -> BatchResult:
-    """Score a Parquet file (or folder) of vectors with Spark; write `scores/` and
-    `rejects/` Parquet folders and the reconciliation under `out`."""
+    """Score a Parquet file (or folder) of vectors with Spark: `scores/` and `rejects/`
+    Parquet folders, then the campaign list, reconciliation and report as the local job
+    writes them, under `out`."""
+    out = Path(out)
+    with sole_writer(out):
+        sweep_temporaries(out)
+        return _score_spark(spark, vectors_path, models, out, config)
+
+
+def _score_spark(spark, vectors_path, models: Models, out: Path, config) -> BatchResult:
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
-    out = Path(out)
+    offers = _offers(models)
+    schema = _out_schema(len(offers))
     df = spark.read.parquet(str(vectors_path)).withColumn(_ROW, F.monotonically_increasing_id())
     first = Window.partitionBy("subscriber_id").orderBy(_ROW)
     df = df.withColumn(
         _DUP, F.col("subscriber_id").isNotNull() & (F.row_number().over(first) > 1)
     ).orderBy(_ROW)
     packed = spark.sparkContext.broadcast(_pack(models))
-    scored = df.mapInPandas(_pandas_runner(packed, config), _spark_schema(OUT_SCHEMA)).cache()
-    rows_in = df.count()
+    runner = _pandas_runner(packed, models.catalogue, config, schema)
+    scored = df.mapInPandas(runner, _spark_schema(schema)).cache()
     ok = scored.filter(F.col("reject_reason").isNull())
     bad = scored.filter(F.col("reject_reason").isNotNull())
+    extra = [
+        "reject_reason",
+        "revenue_vnd_sum_90d",
+        _ROW,
+        *(f"{_GAIN}{i}" for i in range(len(offers))),
+    ]
     tmp = out / ".spark.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    ok.drop("reject_reason", "revenue_vnd_sum_90d").write.parquet(str(tmp / "scores"))
-    bad.select(
+    shutil.rmtree(tmp, ignore_errors=True)  # Retain's own staging folder, from a killed run
+    ok.orderBy(_ROW).drop(*extra).write.parquet(str(tmp / "scores"))
+    bad.orderBy(_ROW).select(
         "subscriber_id", F.col("as_of").cast("string").alias("as_of"), "reject_reason"
     ).write.parquet(str(tmp / "rejects"))
     for name in ("scores", "rejects"):
-        shutil.rmtree(out / name, ignore_errors=True)
+        shutil.rmtree(out / name, ignore_errors=True)  # the folder an earlier run wrote
         (tmp / name).replace(out / name)
     shutil.rmtree(tmp, ignore_errors=True)
-    sums = ok.agg(F.count("*").alias("n")).first()
-    tiers = {r["value_tier"]: int(r["count"]) for r in ok.groupBy("value_tier").count().collect()}
-    reject_counts = {
-        r["k"]: int(r["count"])
-        for r in bad.select(F.split("reject_reason", ":")[0].alias("k"))
-        .groupBy("k")
-        .count()
-        .collect()
-    }
-    sample = ok.select("revenue_vnd_sum_90d", "predicted_value_vnd").toPandas()
-    result = BatchResult(
-        scores_path=out / "scores",
-        rejects_path=out / "rejects",
-        rows_in=rows_in,
-        rows_scored=int(sums["n"]),
-        rows_rejected=sum(reject_counts.values()),
-        revenue_top20_share=top_share(sample["revenue_vnd_sum_90d"]),
-        predicted_value_top20_share=top_share(sample["predicted_value_vnd"]),
-        tier_counts=dict(sorted(tiers.items())),
-        reject_counts=dict(sorted(reject_counts.items())),
-    )
+    tally = _collect(df, ok, bad, offers, config)
     scored.unpersist()
-    if result.rows_in != result.rows_scored + result.rows_rejected:
-        raise AssertionError(f"reconciliation failed: {result.as_dict()}")
-    write_reconciliation(out, result, models)
-    return result
+    return finish(out, tally, models, config, out / "scores", out / "rejects")
 
 
-def _pandas_runner(packed, config: BatchConfig):
-    run = _score_partitions(packed, config)
+def _collect(df, ok, bad, offers: list[str], config: BatchConfig) -> Tally:
+    """The driver's share of the run, in file order (as the local job adds its chunks)."""
+    from pyspark.sql import functions as F
+
+    tally = Tally(rows_in=df.count())
+    gains = [f"{_GAIN}{i}" for i in range(len(offers))]
+    cols = ["subscriber_id", "value_tier", "revenue_vnd_sum_90d", "predicted_value_vnd", "as_of"]
+    rows = ok.select(_ROW, *cols, *gains).orderBy(_ROW).toPandas()
+    vectors = None
+    if config.reference is not None:
+        first = rows[_ROW].head(DRIFT_SAMPLE_ROWS).tolist()
+        vectors = df.filter(F.col(_ROW).isin(first)).orderBy(_ROW).drop(_ROW, _DUP).toPandas()
+    tally.add_scored(
+        rows["subscriber_id"].to_numpy(),
+        rows["value_tier"],
+        rows["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32),
+        rows["predicted_value_vnd"].to_numpy(),
+        rows[gains].to_numpy(dtype=float).reshape(len(rows), len(offers)),
+        rows["as_of"].iloc[0] if len(rows) else None,
+        vectors,
+    )
+    tally.add_rejected(r["reject_reason"] for r in bad.select("reject_reason").collect())
+    return tally
+
+
+def _pandas_runner(packed, catalogue, config: BatchConfig, schema: pa.Schema):
+    run = _score_partitions(packed, catalogue, config, schema)
 
     def pandas(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in run(frames):
@@ -186,17 +259,29 @@ def _pandas_runner(packed, config: BatchConfig):
     return pandas
 
 
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None):
+    """The active Spark session, or a new one on `master` (default `local[*]`, or
+    RETAIN_SPARK_MASTER) with `conf` (RETAIN_SPARK_CONF: JSON of Spark settings, e.g.
+    executor memory and cores for a cluster). Its Python workers run this interpreter,
+    which has the scoring path's dependencies."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    master = master or os.environ.get("RETAIN_SPARK_MASTER", "local[*]")
+    conf = conf if conf is not None else json.loads(os.environ.get("RETAIN_SPARK_CONF", "{}"))
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("retain-score")
+        .config("spark.pyspark.python", sys.executable)
+    )
+    for key, value in conf.items():
+        builder = builder.config(key, str(value))
+    return builder.getOrCreate()
+
+
 def score_parquet_spark(
     vectors_path: Path, models: Models, out: Path, config: BatchConfig = BatchConfig()
 ) -> BatchResult:
-    """`score_spark` on a local Spark session (`local[*]`) unless one is already active; its
-    Python workers run this interpreter, which has the scoring path's dependencies."""
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[*]")
-        .appName("retain-score")
-        .config("spark.pyspark.python", sys.executable)
-        .getOrCreate()
-    )
-    return score_spark(spark, vectors_path, models, out, config)
+    """`score_spark` on `spark_session()`."""
+    return score_spark(spark_session(), vectors_path, models, out, config)

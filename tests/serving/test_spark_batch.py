@@ -88,3 +88,60 @@ def test_spark_rows_equal_local_rows(spark, tiny_models, vectors_path, tmp_path)
         local.predicted_value_top20_share, rel=1e-6
     )
     assert recon["churn_model_version"] == tiny_models.churn.ref
+
+
+@pytest.fixture(scope="module")
+def offer_models(tiny_raw, tiny_trained, tmp_path_factory):
+    """The tiny champions with an uplift model and the shipped catalogue (offers planned)."""
+    from mlflow import MlflowClient
+
+    from serving.registry import load_models
+    from training.uplift.learners import UpliftConfig
+    from training.uplift.pipeline import UpliftTrainConfig, train_uplift
+
+    settings, _ = tiny_trained
+    cfg = UpliftTrainConfig(
+        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
+    )
+    result = train_uplift(tiny_raw, cfg, settings)
+    MlflowClient(settings.tracking_uri).set_registered_model_alias(
+        settings.uplift_model, settings.alias, result.version
+    )
+    return load_models(settings, dest=tmp_path_factory.mktemp("offer_models"))
+
+
+def test_spark_runs_the_whole_job_with_offers(
+    spark, offer_models, vectors_path, tiny_vectors, tmp_path
+):
+    """Offers, the campaign list with its control group, the reconciliation and the report
+    are those of the local job, row for row."""
+    from dataclasses import replace
+
+    from serving.batch.report import SECTIONS
+    from serving.decision import DecisionPolicy
+
+    config = BatchConfig(
+        chunk_rows=300,
+        policy=DecisionPolicy(budget_vnd=2_000_000, control_share=0.2, campaign_id="RET-T"),
+        reference=tiny_vectors.head(400),
+    )
+    local = score_parquet(vectors_path, offer_models, tmp_path / "local", config)
+    on_spark = score_spark(spark, vectors_path, offer_models, tmp_path / "spark", replace(config))
+
+    assert by_id(pq.read_table(on_spark.scores_path)) == by_id(pq.read_table(local.scores_path))
+    offered = [r for r in by_id(pq.read_table(on_spark.scores_path)) if r["best_offer"]]
+    assert offered, "the uplift model proposes offers on Spark too"
+
+    campaign_local = pq.read_table(tmp_path / "local" / "campaign.parquet").to_pylist()
+    campaign_spark = pq.read_table(tmp_path / "spark" / "campaign.parquet").to_pylist()
+    assert campaign_spark == campaign_local
+    groups = {r["group"] for r in campaign_spark}
+    assert groups == {"treatment", "control"}
+    assert on_spark.campaign == local.campaign and local.campaign["contacted"] > 0
+    assert (tmp_path / "spark" / "campaign.csv").read_text() == (
+        tmp_path / "local" / "campaign.csv"
+    ).read_text()
+
+    page = (tmp_path / "spark" / "report.html").read_text()
+    assert all(s in page for s in SECTIONS)
+    assert page == (tmp_path / "local" / "report.html").read_text()
