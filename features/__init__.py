@@ -11,37 +11,33 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "Settings": "features.settings",
-    "FEATURES": "features.definitions",
-    "FEATURE_NAMES": "features.definitions",
-    "CATEGORICAL": "features.definitions",
-    "NUMERIC": "features.definitions",
-    "feature_schema_version": "features.definitions",
-    "SnapshotConfig": "features.query",
-    "build_snapshot": "features.snapshot",
-    "write_snapshot": "features.snapshot",
-    "connect": "features.snapshot",
-    "labels_sql": "features.labels",
-    "build_training_set": "features.training_set",
-    "model_frame": "features.vector",
-    "split_valid": "features.vector",
-    "SegmentConfig": "features.tiers",
-    "value_tier": "features.tiers",
-    "VALUE_TIERS": "features.tiers",
-    "RISK_BANDS": "features.tiers",
-    "RELATIONSHIP_STATES": "features.tiers",
-    "DriftThresholds": "features.drift",
-    "drift_table": "features.drift",
-    "write_catalog": "features.catalog",
-    "build_snapshot_spark": "features.spark_engine",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "Settings": "features.settings",
+        "FEATURES": "features.definitions",
+        "FEATURE_NAMES": "features.definitions",
+        "CATEGORICAL": "features.definitions",
+        "NUMERIC": "features.definitions",
+        "feature_schema_version": "features.definitions",
+        "SnapshotConfig": "features.query",
+        "build_snapshot": "features.snapshot",
+        "write_snapshot": "features.snapshot",
+        "connect": "features.snapshot",
+        "labels_sql": "features.labels",
+        "build_training_set": "features.training_set",
+        "model_frame": "features.vector",
+        "split_valid": "features.vector",
+        "SegmentConfig": "features.tiers",
+        "value_tier": "features.tiers",
+        "VALUE_TIERS": "features.tiers",
+        "RISK_BANDS": "features.tiers",
+        "RELATIONSHIP_STATES": "features.tiers",
+        "DriftThresholds": "features.drift",
+        "drift_table": "features.drift",
+        "write_catalog": "features.catalog",
+        "build_snapshot_spark": "features.spark_engine",
+    },
+)

@@ -7,30 +7,26 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "load_models": "serving.registry",
-    "Models": "serving.registry",
-    "ModelLoadError": "serving.registry",
-    "score": "serving.scoring",
-    "score_columns": "serving.scoring",
-    "ANSWER_SCHEMA": "serving.answer",
-    "ANSWER_COLUMNS": "serving.answer",
-    "Catalogue": "serving.decision",
-    "Offer": "serving.decision",
-    "DecisionPolicy": "serving.decision",
-    "plan_campaign": "serving.decision",
-    "open_store": "serving.online_store",
-    "materialise": "serving.online_store",
-    "StoreError": "serving.online_store",
-    "ServingConfig": "serving.config",
-    "start_up": "serving.startup",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "load_models": "serving.registry",
+        "Models": "serving.registry",
+        "ModelLoadError": "serving.registry",
+        "score": "serving.scoring",
+        "score_columns": "serving.scoring",
+        "ANSWER_SCHEMA": "serving.answer",
+        "ANSWER_COLUMNS": "serving.answer",
+        "Catalogue": "serving.decision",
+        "Offer": "serving.decision",
+        "DecisionPolicy": "serving.decision",
+        "plan_campaign": "serving.decision",
+        "open_store": "serving.online_store",
+        "materialise": "serving.online_store",
+        "StoreError": "serving.online_store",
+        "ServingConfig": "serving.config",
+        "start_up": "serving.startup",
+    },
+)

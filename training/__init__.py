@@ -6,33 +6,29 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "TrainConfig": "training.config",
-    "ChurnConfig": "training.config",
-    "ValueConfig": "training.config",
-    "PromotionConfig": "training.config",
-    "TuningConfig": "training.config",
-    "train": "training.pipeline",
-    "fit_and_evaluate": "training.pipeline",
-    "backtest": "training.backtest",
-    "ChurnModel": "training.models",
-    "ValueModel": "training.models",
-    "booster_params": "training.models",
-    "fit_calibration": "training.calibrate",
-    "roc_auc": "training.metrics",
-    "normalized_gini": "training.metrics",
-    "expected_calibration_error": "training.metrics",
-    "rmse": "training.metrics",
-    "promote": "training.promotion",
-    "verdict": "training.promotion",
-    "PromotionRefused": "training.promotion",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "TrainConfig": "training.config",
+        "ChurnConfig": "training.config",
+        "ValueConfig": "training.config",
+        "PromotionConfig": "training.config",
+        "TuningConfig": "training.config",
+        "train": "training.pipeline",
+        "fit_and_evaluate": "training.pipeline",
+        "backtest": "training.backtest",
+        "ChurnModel": "training.models",
+        "ValueModel": "training.models",
+        "booster_params": "training.models",
+        "fit_calibration": "training.calibrate",
+        "roc_auc": "training.metrics",
+        "normalized_gini": "training.metrics",
+        "expected_calibration_error": "training.metrics",
+        "rmse": "training.metrics",
+        "promote": "training.promotion",
+        "verdict": "training.promotion",
+        "PromotionRefused": "training.promotion",
+    },
+)

@@ -6,25 +6,21 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "Calibration": "features.artefacts.calibration",
-    "UpliftModel": "features.artefacts.uplift",
-    "UpliftSpec": "features.artefacts.uplift",
-    "DIGEST_TAG": "features.artefacts.digests",
-    "file_digests": "features.artefacts.digests",
-    "SCHEMA_TAG": "features.artefacts.tags",
-    "RUN_ID_TAG": "features.artefacts.tags",
-    "TEST_AS_OF_TAG": "features.artefacts.tags",
-    "COMPARED_CHAMPION_TAG": "features.artefacts.tags",
-    "REFERENCE_ARTEFACT": "features.artefacts.tags",
-    "test_metric": "features.artefacts.tags",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "Calibration": "features.artefacts.calibration",
+        "UpliftModel": "features.artefacts.uplift",
+        "UpliftSpec": "features.artefacts.uplift",
+        "DIGEST_TAG": "features.artefacts.digests",
+        "file_digests": "features.artefacts.digests",
+        "SCHEMA_TAG": "features.artefacts.tags",
+        "RUN_ID_TAG": "features.artefacts.tags",
+        "TEST_AS_OF_TAG": "features.artefacts.tags",
+        "COMPARED_CHAMPION_TAG": "features.artefacts.tags",
+        "REFERENCE_ARTEFACT": "features.artefacts.tags",
+        "test_metric": "features.artefacts.tags",
+    },
+)

@@ -8,18 +8,14 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "GeneratorConfig": "features.synthetic.generator",
-    "generate_operator": "features.synthetic.generator",
-    "TRUTH_TABLES": "features.synthetic.truth",
-    "read_truth": "features.synthetic.truth",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "GeneratorConfig": "features.synthetic.generator",
+        "generate_operator": "features.synthetic.generator",
+        "TRUTH_TABLES": "features.synthetic.truth",
+        "read_truth": "features.synthetic.truth",
+    },
+)

@@ -7,22 +7,18 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "ScoreJob": "serving.batch.job",
-    "run": "serving.batch.job",
-    "summary": "serving.batch.job",
-    "JobError": "serving.batch.job",
-    "BatchConfig": "serving.batch.chunks",
-    "score_frame": "serving.batch.chunks",
-    "score_parquet": "serving.batch.chunks",
-    "BatchResult": "serving.batch.reconcile",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "ScoreJob": "serving.batch.job",
+        "run": "serving.batch.job",
+        "summary": "serving.batch.job",
+        "JobError": "serving.batch.job",
+        "BatchConfig": "serving.batch.chunks",
+        "score_frame": "serving.batch.chunks",
+        "score_parquet": "serving.batch.chunks",
+        "BatchResult": "serving.batch.reconcile",
+    },
+)

@@ -74,3 +74,23 @@ def redis_url(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def offer_models(tiny_raw, tiny_trained, tmp_path_factory):
+    """The tiny champions with an uplift model pinned under the alias and the shipped offer
+    catalogue: what a scoring run that plans offers loads."""
+    from mlflow import MlflowClient
+
+    from training.uplift.learners import UpliftConfig
+    from training.uplift.pipeline import UpliftTrainConfig, train_uplift
+
+    settings, _ = tiny_trained
+    cfg = UpliftTrainConfig(
+        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
+    )
+    result = train_uplift(tiny_raw, cfg, settings)
+    MlflowClient(settings.tracking_uri).set_registered_model_alias(
+        settings.uplift_model, settings.alias, result.version
+    )
+    return load_models(settings, dest=tmp_path_factory.mktemp("offer_models"))

@@ -90,26 +90,6 @@ def test_spark_rows_equal_local_rows(spark, tiny_models, vectors_path, tmp_path)
     assert recon["churn_model_version"] == tiny_models.churn.ref
 
 
-@pytest.fixture(scope="module")
-def offer_models(tiny_raw, tiny_trained, tmp_path_factory):
-    """The tiny champions with an uplift model and the shipped catalogue (offers planned)."""
-    from mlflow import MlflowClient
-
-    from serving.registry import load_models
-    from training.uplift.learners import UpliftConfig
-    from training.uplift.pipeline import UpliftTrainConfig, train_uplift
-
-    settings, _ = tiny_trained
-    cfg = UpliftTrainConfig(
-        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
-    )
-    result = train_uplift(tiny_raw, cfg, settings)
-    MlflowClient(settings.tracking_uri).set_registered_model_alias(
-        settings.uplift_model, settings.alias, result.version
-    )
-    return load_models(settings, dest=tmp_path_factory.mktemp("offer_models"))
-
-
 def test_spark_runs_the_whole_job_with_offers(
     spark, offer_models, vectors_path, tiny_vectors, tmp_path
 ):

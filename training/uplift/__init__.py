@@ -7,22 +7,18 @@ The names below load lazily (PEP 562): importing the package runs no submodule.
 
 from __future__ import annotations
 
-import importlib
+from features.api import lazy_api
 
-_API = {
-    "OfferUplift": "training.uplift.learners",
-    "UpliftConfig": "training.uplift.learners",
-    "PooledSaveRate": "training.uplift.pooled",
-    "train_uplift": "training.uplift.pipeline",
-    "UpliftTrainConfig": "training.uplift.pipeline",
-    "qini_coefficient": "training.uplift.metrics",
-    "expected_qini": "training.uplift.metrics",
-    "auuc": "training.uplift.metrics",
-}
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__ = lazy_api(
+    __name__,
+    {
+        "OfferUplift": "training.uplift.learners",
+        "UpliftConfig": "training.uplift.learners",
+        "PooledSaveRate": "training.uplift.pooled",
+        "train_uplift": "training.uplift.pipeline",
+        "UpliftTrainConfig": "training.uplift.pipeline",
+        "qini_coefficient": "training.uplift.metrics",
+        "expected_qini": "training.uplift.metrics",
+        "auuc": "training.uplift.metrics",
+    },
+)
