@@ -146,9 +146,14 @@ class SqliteStore:
             return {}
         marks = ",".join("?" * len(ids))
         try:
-            rows = self._con().execute(
-                f"SELECT subscriber_id, vector FROM vectors WHERE subscriber_id IN ({marks})", ids
-            ).fetchall()
+            rows = (
+                self._con()
+                .execute(
+                    f"SELECT subscriber_id, vector FROM vectors WHERE subscriber_id IN ({marks})",
+                    ids,
+                )
+                .fetchall()
+            )
         except sqlite3.OperationalError as e:
             raise StoreBusy(f"online store {self.path} cannot be read now ({e}); retry") from e
         return {sid: decode_row(v) for sid, v in rows}

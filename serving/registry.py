@@ -172,10 +172,24 @@ def _verify(name: str, mv: ModelVersion, local: Path) -> None:
         ) from e
 
 
+def _client(settings: Settings) -> MlflowClient:
+    """A client of the MLflow store, checked reachable."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    client = MlflowClient(settings.tracking_uri)
+    try:
+        client.search_registered_models(max_results=1)
+    except Exception as e:  # any failure to reach the store is a refusal to start
+        raise ModelLoadError(
+            f"MLflow store {settings.tracking_uri} is unreachable ({type(e).__name__}); "
+            "check MLFLOW_TRACKING_URI and that the server is running"
+        ) from e
+    return client
+
+
 def resolve_versions(settings: Settings) -> dict[str, str | None]:
     """The versions `settings.alias` points to now: {churn, value, uplift (None if none)}.
     The HTTP service pins these (`serving.startup`) so every worker serves one set."""
-    client = MlflowClient(settings.tracking_uri)
+    client = _client(settings)
     out: dict[str, str | None] = {}
     for key, name in (("churn", settings.churn_model), ("value", settings.value_model)):
         out[key] = str(_version(client, name, settings.alias, None).version)
@@ -194,15 +208,7 @@ def load_models(
     """Load `versions` ({churn, value, uplift}, from `resolve_versions`), or resolve
     `settings.alias` for every model once; fail fast with a message that says what to do
     when the store is unreachable, an alias is missing or the feature schema differs."""
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    client = MlflowClient(settings.tracking_uri)
-    try:
-        client.search_registered_models(max_results=1)
-    except Exception as e:  # any failure to reach the store is a refusal to start
-        raise ModelLoadError(
-            f"MLflow store {settings.tracking_uri} is unreachable ({type(e).__name__}); "
-            "check MLFLOW_TRACKING_URI and that the server is running"
-        ) from e
+    client = _client(settings)
     pins = versions or {}
     churn = _load(client, settings.churn_model, settings.alias, dest, pins.get("churn"))
     value = _load(client, settings.value_model, settings.alias, dest, pins.get("value"))
