@@ -68,13 +68,24 @@ def snapshot(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
     out: Annotated[Path | None, typer.Option(help="Parquet file to write")] = None,
     labels: Annotated[bool, typer.Option(help="Attach churn and value labels")] = False,
+    allow_future: Annotated[
+        bool, typer.Option(help="Allow an AS_OF after the data's end (refused otherwise)")
+    ] = False,
 ) -> None:
-    """Build the behaviour vectors of the subscribers eligible at AS_OF."""
+    """Build the behaviour vectors of the subscribers eligible at AS_OF. Refuses an AS_OF
+    outside the data, an OUT inside RAW, and an OUT file that is not a snapshot."""
+    from features.contract.guard import check_as_of, check_snapshot_file
+
     out = out or raw.parent / "snapshots" / f"{as_of:%Y-%m-%d}.parquet"
     try:
+        check_snapshot_file(out, raw)
+        check_as_of(raw, as_of.date(), allow_future)
         rows = write_snapshot(raw, as_of.date(), out, SnapshotConfig(), labels=labels)
-    except ValueError as e:  # a label window the data do not cover
+    except ValueError as e:  # refused, or a label window the data do not cover
         typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    except OSError as e:  # a read-only or full folder
+        typer.echo(f"error: cannot write {e.filename or out}: {e.strerror or e}", err=True)
         raise typer.Exit(2) from e
     typer.echo(f"{rows:,} subscribers as of {as_of:%Y-%m-%d} -> {out}")
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract.schema import TABLES
-from features.contract.sources import check_tables, replacing
+from features.contract.sources import check_tables, local_scan, replacing
 from features.dialect import DUCKDB
 from features.labels import check_label_coverage, labels_sql
 from features.query import SnapshotConfig, snapshot_sql
@@ -50,8 +50,8 @@ def connect(
         con.execute(f"SET memory_limit = '{memory_limit}'")
     for name, table in TABLES.items():
         if name in files:
-            paths = ", ".join(f"'{p}'" for p in files[name])
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{paths}])")
+            # timezone-aware timestamps read as local time, as every command reads them
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {local_scan(files[name])}")
         else:
             cols = ", ".join(
                 f'CAST(NULL AS {_SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns

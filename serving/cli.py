@@ -18,7 +18,7 @@ from serving.batch.job import run as run_job
 from serving.config import ServingConfig
 from serving.online_store import StoreError
 from serving.registry import ModelLoadError
-from serving.startup import start_up
+from serving.startup import pin_models, pins_path, start_up
 
 app = typer.Typer()
 
@@ -55,6 +55,9 @@ def score(
     control_share: Annotated[
         float, typer.Option(min=0, max=0.9, help="Share of the campaign held out as control")
     ] = 0.1,
+    allow_future: Annotated[
+        bool, typer.Option(help="Allow an AS_OF after the data's end (refused otherwise)")
+    ] = False,
     validate: Annotated[
         bool,
         typer.Option(
@@ -82,6 +85,7 @@ def score(
             budget_vnd=budget_vnd,
             control_share=control_share,
             validate=validate,
+            allow_future=allow_future,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],
@@ -97,20 +101,23 @@ def score(
             )
     except JobError as e:
         raise _fail(e) from e
+    except OSError as e:  # a read-only or full output folder, a file gone mid-run
+        raise _fail(f"{e.strerror or e}: {e.filename or out}" if e.strerror else e) from e
     for line in done.notes + summary(done):
         typer.echo(line)
 
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="TCP port")] = 3000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
 ) -> None:
     """Start the BentoML HTTP server (POST /predict) on the champion models and the online
     store; refuses to start, saying why, when either is missing or they disagree."""
     settings = Settings.from_env()
     try:
-        start_up(settings, ServingConfig.from_env(settings))  # refuse before starting workers
+        versions = pin_models(settings)  # the set every worker loads
+        start_up(settings, ServingConfig.from_env(settings), versions=versions)  # refuse now
     except (ModelLoadError, StoreError) as e:
         raise _fail(e) from e
     cmd = [
@@ -125,3 +132,17 @@ def serve(
         str(port),
     ]
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+@app.command()
+def reload() -> None:
+    """Resolve the model aliases again and pin the versions found for the running server:
+    each worker loads the new set beside the old one and swaps it in whole before its next
+    answer (a store re-materialised by `retain score` is picked up without it)."""
+    settings = Settings.from_env()
+    try:
+        versions = pin_models(settings)
+    except ModelLoadError as e:
+        raise _fail(e) from e
+    shown = ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None)
+    typer.echo(f"pinned {shown} -> {pins_path(settings)}; workers reload before their next answer")

@@ -5,9 +5,13 @@ line" from an id alone. Two backends behind one interface:
 
 - `sqlite:///path/features.sqlite` (embedded default): written to a temporary file and
   renamed into place, so readers see the old snapshot or the new one, never a mix;
-- `redis://host:port/db` for several replicas: vectors are written under a generation
-  prefix (as_of and schema version), the meta key is switched last, then the previous
-  generation is deleted.
+- `redis://host:port/db` for several replicas (`serving.redis_store`): vectors are written
+  under a generation prefix (as_of and schema version), the meta key is switched last, then
+  the previous generation is deleted.
+
+Every store names the snapshot it reads (`generation`) and says when another one has been
+put in its place (`replaced()`), so the service reopens it between requests, never within
+one (`serving.server.live`).
 
 Each vector is stored as JSON (floats round-trip exactly), with a meta record holding the
 feature schema version and as_of, which the service checks at start-up.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,6 +43,11 @@ class StoreError(RuntimeError):
     """The online store cannot be used; the message says what to do."""
 
 
+class StoreBusy(StoreError):
+    """The store is locked or unreachable for now: retry shortly (the HTTP answer is 503
+    with Retry-After)."""
+
+
 @dataclass(frozen=True)
 class StoreMeta:
     feature_schema_version: str
@@ -47,6 +57,11 @@ class StoreMeta:
 
 class OnlineStore(Protocol):
     uri: str
+    generation: str  # names the snapshot read: as_of and the file's or key's identity
+
+    def replaced(self) -> bool:
+        """True when a newer snapshot (or none) is in place of the one read."""
+        ...
 
     def meta(self) -> StoreMeta: ...
 
@@ -85,14 +100,30 @@ class SqliteStore:
                 "it, or set RETAIN_ONLINE_STORE=none to serve full feature records only"
             )
         self._local = threading.local()
-        self.meta()  # fails now, not on the first request, when the file is not a store
+        st = self.path.stat()
+        self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns)  # the file this store reads
+        self.as_of = self.meta().as_of  # fails now, not on the first request, if not a store
+        self.generation = f"{self.as_of}#{st.st_ino}.{st.st_mtime_ns}"
 
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            # timeout 0: a locked file is refused at once (503, retry), never waited on with
+            # the event loop blocked (sqlite3's default waits 5 s)
+            con = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=0
+            )
             self._local.con = con
         return con
+
+    def replaced(self) -> bool:
+        """True when the path no longer names the file this store opened (a new snapshot was
+        renamed into place, or the file was deleted): one stat, cheap enough per request."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino, st.st_mtime_ns) != self.identity
 
     def meta(self) -> StoreMeta:
         try:
@@ -100,6 +131,10 @@ class SqliteStore:
             return StoreMeta(
                 kv["feature_schema_version"], date.fromisoformat(kv["as_of"]), int(kv["rows"])
             )
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise StoreBusy(f"online store {self.path} is locked ({e}); retry") from e
+            raise StoreError(f"online store {self.path}: {e}") from e
         except (sqlite3.DatabaseError, KeyError) as e:
             raise StoreError(
                 f"online store {self.path} is not a Retain feature store ({e}); delete it and "
@@ -110,9 +145,17 @@ class SqliteStore:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._con().execute(
-            f"SELECT subscriber_id, vector FROM vectors WHERE subscriber_id IN ({marks})", ids
-        )
+        try:
+            rows = (
+                self._con()
+                .execute(
+                    f"SELECT subscriber_id, vector FROM vectors WHERE subscriber_id IN ({marks})",
+                    ids,
+                )
+                .fetchall()
+            )
+        except sqlite3.OperationalError as e:
+            raise StoreBusy(f"online store {self.path} cannot be read now ({e}); retry") from e
         return {sid: decode_row(v) for sid, v in rows}
 
 
@@ -146,87 +189,13 @@ def write_sqlite(
     return rows
 
 
-class RedisStore:
-    META = "retain:online:meta"
-
-    def __init__(self, uri: str, client=None) -> None:
-        import redis
-
-        self.uri = uri
-        self.client = client or redis.Redis.from_url(uri, socket_connect_timeout=3)
-        try:
-            self.client.ping()
-        except redis.RedisError as e:
-            raise StoreError(
-                f"online store {uri} is unreachable ({type(e).__name__}); start Redis or "
-                "check RETAIN_ONLINE_STORE"
-            ) from e
-        self._prefix = None
-        self.meta()
-
-    def meta(self) -> StoreMeta:
-        kv = {k.decode(): v.decode() for k, v in self.client.hgetall(self.META).items()}
-        if "generation" not in kv:
-            raise StoreError(
-                f"online store {self.uri} holds no Retain features; run `retain score "
-                f"--online-store {self.uri}` to materialise them"
-            )
-        self._prefix = f"retain:online:{kv['generation']}:"
-        return StoreMeta(
-            kv["feature_schema_version"], date.fromisoformat(kv["as_of"]), int(kv["rows"])
-        )
-
-    def get(self, ids: list[int]) -> dict[int, dict[str, Any]]:
-        if not ids:
-            return {}
-        values = self.client.mget([f"{self._prefix}{i}" for i in ids])
-        return {i: decode_row(v) for i, v in zip(ids, values, strict=True) if v is not None}
-
-
-def write_redis(
-    uri: str, chunks: Iterable[pd.DataFrame], schema_version: str, as_of: date, client=None
-) -> int:
-    """Write a new generation of vectors, switch the meta key to it, drop the old one."""
-    import redis
-
-    client = client or redis.Redis.from_url(uri, socket_connect_timeout=3)
-    generation = f"{as_of.isoformat()}:{schema_version}"
-    prefix = f"retain:online:{generation}:"
-    old = client.hget(RedisStore.META, "generation")
-    rows = 0
-    for chunk in chunks:
-        pipe = client.pipeline(transaction=False)
-        for r in chunk.to_dict("records"):
-            pipe.set(f"{prefix}{int(r['subscriber_id'])}", encode_row(r))
-        pipe.execute()
-        rows += len(chunk)
-    client.hset(
-        RedisStore.META,
-        mapping={
-            "generation": generation,
-            "as_of": as_of.isoformat(),
-            "feature_schema_version": schema_version,
-            "rows": str(rows),
-        },
-    )
-    if old is not None and old.decode() != generation:
-        stale = f"retain:online:{old.decode()}:*"
-        batch = []
-        for key in client.scan_iter(match=stale, count=10_000):
-            batch.append(key)
-            if len(batch) >= 10_000:
-                client.unlink(*batch)
-                batch = []
-        if batch:
-            client.unlink(*batch)
-    return rows
-
-
 def open_store(uri: str) -> OnlineStore:
     """The store at `uri` (sqlite:///path or redis://host:port/db), checked readable."""
     if uri.startswith("sqlite:///"):
         return SqliteStore(Path(uri.removeprefix("sqlite:///")))
     if uri.startswith(("redis://", "rediss://", "unix://")):
+        from serving.redis_store import RedisStore
+
         return RedisStore(uri)
     raise StoreError(
         f"RETAIN_ONLINE_STORE: '{uri}' is not sqlite:///path, redis://host:port/db or none"
@@ -238,6 +207,8 @@ def write_store(uri: str, chunks: Iterable[pd.DataFrame], schema_version: str, a
     if uri.startswith("sqlite:///"):
         return write_sqlite(Path(uri.removeprefix("sqlite:///")), chunks, schema_version, as_of)
     if uri.startswith(("redis://", "rediss://", "unix://")):
+        from serving.redis_store import write_redis
+
         return write_redis(uri, chunks, schema_version, as_of)
     raise StoreError(f"online store: '{uri}' is not sqlite:///path or redis://host:port/db")
 

@@ -111,14 +111,24 @@ def _fetch(
     return local
 
 
-def _load(client: MlflowClient, name: str, alias: str, dest: Path | None) -> PinnedModel:
+def _version(client: MlflowClient, name: str, alias: str, pinned: str | None) -> ModelVersion:
+    """The version `pinned` names, else the one `alias` points to now."""
     try:
-        mv = client.get_model_version_by_alias(name, alias)
+        if pinned is not None:
+            return client.get_model_version(name, pinned)
+        return client.get_model_version_by_alias(name, alias)
     except MlflowException as e:
+        what = f"{name} version {pinned}" if pinned is not None else f"{name}@{alias}"
         raise ModelLoadError(
-            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+            f"model {what} not found in the registry ({e.message.splitlines()[0]}); "
             f"train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
         ) from e
+
+
+def _load(
+    client: MlflowClient, name: str, alias: str, dest: Path | None, pinned: str | None = None
+) -> PinnedModel:
+    mv = _version(client, name, alias, pinned)
     local = _fetch(client, mv, name, dest, "retain train")
     files = sorted(local.rglob("*.lgb"))
     if not files:
@@ -162,10 +172,8 @@ def _verify(name: str, mv: ModelVersion, local: Path) -> None:
         ) from e
 
 
-def load_models(settings: Settings, dest: Path | None = None) -> Models:
-    """Resolve `settings.alias` for both models once and load them; fail fast with a message
-    that says what to do when the store is unreachable, an alias is missing or the feature
-    schema differs."""
+def _client(settings: Settings) -> MlflowClient:
+    """A client of the MLflow store, checked reachable."""
     mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient(settings.tracking_uri)
     try:
@@ -175,9 +183,36 @@ def load_models(settings: Settings, dest: Path | None = None) -> Models:
             f"MLflow store {settings.tracking_uri} is unreachable ({type(e).__name__}); "
             "check MLFLOW_TRACKING_URI and that the server is running"
         ) from e
-    churn = _load(client, settings.churn_model, settings.alias, dest)
-    value = _load(client, settings.value_model, settings.alias, dest)
-    uplift = _load_uplift(client, settings, dest)
+    return client
+
+
+def resolve_versions(settings: Settings) -> dict[str, str | None]:
+    """The versions `settings.alias` points to now: {churn, value, uplift (None if none)}.
+    The HTTP service pins these (`serving.startup`) so every worker serves one set."""
+    client = _client(settings)
+    out: dict[str, str | None] = {}
+    for key, name in (("churn", settings.churn_model), ("value", settings.value_model)):
+        out[key] = str(_version(client, name, settings.alias, None).version)
+    try:
+        out["uplift"] = str(
+            client.get_model_version_by_alias(settings.uplift_model, settings.alias).version
+        )
+    except MlflowException:
+        out["uplift"] = None
+    return out
+
+
+def load_models(
+    settings: Settings, dest: Path | None = None, versions: dict[str, str | None] | None = None
+) -> Models:
+    """Load `versions` ({churn, value, uplift}, from `resolve_versions`), or resolve
+    `settings.alias` for every model once; fail fast with a message that says what to do
+    when the store is unreachable, an alias is missing or the feature schema differs."""
+    client = _client(settings)
+    pins = versions or {}
+    churn = _load(client, settings.churn_model, settings.alias, dest, pins.get("churn"))
+    value = _load(client, settings.value_model, settings.alias, dest, pins.get("value"))
+    uplift = _load_uplift(client, settings, dest, pins.get("uplift", "alias") if pins else "alias")
     try:
         catalogue = Catalogue.from_toml(settings.offers) if uplift else None
     except (OSError, ValueError) as e:
@@ -193,13 +228,18 @@ def load_models(settings: Settings, dest: Path | None = None) -> Models:
 
 
 def _load_uplift(
-    client: MlflowClient, settings: Settings, dest: Path | None
+    client: MlflowClient, settings: Settings, dest: Path | None, pinned: str | None = "alias"
 ) -> PinnedUplift | None:
-    """The pinned offer-uplift model, or None when none is registered under the alias (the
-    answers then carry no best offer, and the log says so)."""
+    """The offer-uplift model (version `pinned`, or the alias's when "alias"), or None when
+    none is pinned or registered (the answers then carry no best offer, and the log says so)."""
     name = settings.uplift_model
     try:
-        mv = client.get_model_version_by_alias(name, settings.alias)
+        if pinned is None:
+            raise MlflowException("no uplift model pinned")
+        if pinned == "alias":
+            mv = client.get_model_version_by_alias(name, settings.alias)
+        else:
+            mv = client.get_model_version(name, pinned)
     except MlflowException:
         log.info(
             "no %s@%s registered: answers carry no best offer (retain train-uplift)",

@@ -2,10 +2,16 @@
 
 Handlers only translate: ids are looked up in the online store, records are checked by
 the request schema, and both go through the one `score_columns`. Start it with
-`retain serve` (or `bentoml serve serving.service:RetentionService`); the `champion`
-models are resolved once at start-up, checked against the online store, and every answer
-names their versions. `/livez`, `/readyz` and `/metrics` are BentoML's own; `/docs` has
-the OpenAPI documents.
+`retain serve` (or `bentoml serve serving.service:RetentionService`); the pinned models
+are loaded at start-up, checked against the online store, and every answer names them.
+`/livez`, `/readyz` and `/metrics` are BentoML's own (`/readyz` fails while the store or a
+model is unusable); `/docs` has the OpenAPI documents.
+
+Before BentoML parses a /predict body, `serving.server.limits` bounds it and checks it
+(`serving.server.gate`): limits first, then each record, at most a fixed number of
+problems kept; every refusal has the one error shape (`serving.server.errors`). Every answer
+comes from one model set and one store snapshot (`serving.server.live`), named in the
+`X-Retain-Model-Set` and `X-Retain-Store` headers (and the model versions in each answer).
 
 Per request the service does as little as the answer needs (see `bench/serving.py`): the
 handler is a coroutine, so the answer is computed on the event loop without a hop to a
@@ -17,6 +23,8 @@ the per-request access log is off (`/metrics` still counts every request). Under
 the records of every request that reached the event loop in the same turn are scored in
 one `score_columns` call (`Coalescer`): its fixed cost is paid once per turn, not once per
 request, and rows are scored independently, so every answer is the one it would be alone.
+The online store is read on the event loop too: SQLite with no busy wait (a locked store
+is a 503 at once, `serving.online_store`), Redis with a one-second timeout.
 """
 
 from __future__ import annotations
@@ -28,29 +36,23 @@ from datetime import date
 from typing import Any
 
 import bentoml
-from bentoml.exceptions import InvalidArgument
 from starlette.responses import Response
 
-from features.definitions import FEATURE_NAMES
 from features.settings import Settings
 from serving.config import ServingConfig
-from serving.scoring import score_columns, to_records
+from serving.online_store import StoreError
 from serving.server.auth import ApiKeyMiddleware
-from serving.server.coalesce import Coalescer
+from serving.server.errors import error_body, log_refusal
+from serving.server.gate import MAX_SUBSCRIBERS
 from serving.server.limits import BodyLimitMiddleware
+from serving.server.live import Live, to_columns
 from serving.server.nodelay import set_nodelay_on_listeners
 from serving.server.schemas import Answer, SubscriberFeatures, SubscriberId
 from serving.server.traffic import cancel_timers_on_answer
-from serving.startup import start_up
 
-_COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
 ANSWER_FIELDS = tuple(Answer.model_fields)  # every batch column, `status` after the id
-MAX_SUBSCRIBERS = 1000  # per request; the batch job is for more
-
-
-def to_columns(records: list[dict]) -> dict[str, list]:
-    """Vector records to the columns the scoring path takes."""
-    return {c: [r[c] for r in records] for c in _COLUMNS}
+__all__ = ["MAX_SUBSCRIBERS", "RetentionService", "answer_json", "to_columns"]
+RETRY_AFTER_S = 1
 
 
 def answer_json(answers: list[dict[str, Any]]) -> bytes:
@@ -79,6 +81,12 @@ def _one_thread_for_lightgbm() -> None:
     threadpool_limits(limits=1, user_api="openmp")
 
 
+def _unavailable(error: str) -> Response:
+    log_refusal("POST", "/predict", 503, error, None)
+    return Response(error_body(error), status_code=503, media_type="application/json",
+                    headers={"retry-after": str(RETRY_AFTER_S)})  # fmt: skip
+
+
 # Two workers use both cores; a short traffic timeout stops abandoned requests from piling
 # up as live objects, and `cancel_timers_on_answer` stops finished ones from living on until
 # their timeout (both cause garbage-collection pauses under load: see serving/server/traffic.py).
@@ -91,21 +99,25 @@ def _one_thread_for_lightgbm() -> None:
 class RetentionService:
     def __init__(self) -> None:
         settings = Settings.from_env()
-        runtime = start_up(settings, ServingConfig.from_env(settings))  # fails fast
-        self.models, self.store = runtime.models, runtime.store
-        self.versions = {
-            "churn_model_version": self.models.churn.ref,
-            "value_model_version": self.models.value.ref,
-        }
-        self.coalesce = Coalescer(
-            lambda records: to_records(score_columns(to_columns(records), self.models))
-        )
+        self.live = Live(settings, ServingConfig.from_env(settings))  # fails fast on models
         set_nodelay_on_listeners()
         cancel_timers_on_answer()
         _one_thread_for_lightgbm()
         # Everything loaded so far lives as long as the process: keep it out of GC scans.
         gc.collect()
         gc.freeze()
+
+    async def __is_ready__(self) -> bool:
+        """Ready when the pinned models are loaded and the store (if any) can be read."""
+        served = self.live.current()
+        if served.store_problem is not None:
+            return False
+        try:
+            if served.store is not None:
+                served.store.meta()
+        except StoreError:
+            return False
+        return True
 
     @bentoml.api(route="/predict")
     async def predict(
@@ -115,37 +127,42 @@ class RetentionService:
     ) -> list[Answer]:
         """Answer per subscriber: first for each of `subscriber_ids` (features from the online
         store; an unknown id gets status `unknown_subscriber`), then for each full record in
-        `subscribers`, in request order."""
-        if len(subscribers) + len(subscriber_ids) > MAX_SUBSCRIBERS:
-            raise InvalidArgument(
-                f"subscribers: at most {MAX_SUBSCRIBERS} per request, got "
-                f"{len(subscribers) + len(subscriber_ids)}; use `retain score` for more"
-            )
+        `subscribers`, in request order; at most 1,000 subscribers per request. Headers
+        `X-Retain-Model-Set` and `X-Retain-Store` name the one model set and store snapshot
+        the whole answer came from.
+
+        Errors, whatever refused the request, are `{"error": "<one line>", "problems":
+        [{"field", "problem"}] (at most 20), "problems_total": <int>}`: 400 for a body that
+        is not a request (unknown or missing fields, more than 1,000 subscribers, a record
+        failing the schema or out of its plausible range, a duplicate id), 401 for a missing
+        or wrong API key, 413 for a body over the limit, 415 for a body not JSON, 503 with
+        Retry-After while the online store cannot be read."""
+        served = self.live.current()  # one set and one snapshot for the whole answer
         records: list[dict] = []
         found: dict[int, dict] = {}
         if subscriber_ids:
-            if self.store is None:
-                raise InvalidArgument(
-                    "subscriber_ids: this server has no online store (RETAIN_ONLINE_STORE=none); "
-                    "send full feature records in `subscribers`"
+            if served.store is None:
+                return _unavailable(  # type: ignore[return-value]
+                    served.store_problem
+                    or "subscriber_ids: this server has no online store (RETAIN_ONLINE_STORE="
+                    "none); send full feature records in `subscribers`"
                 )
-            found = self.store.get(list(dict.fromkeys(subscriber_ids)))
+            try:
+                found = served.store.get(list(dict.fromkeys(subscriber_ids)))
+            except StoreError as e:
+                return _unavailable(str(e))  # type: ignore[return-value]
             records += [found[i] for i in subscriber_ids if i in found]
-        given = [s.model_dump() for s in subscribers]
-        seen: set[int] = set()
-        for i, r in enumerate(given):
-            if r["subscriber_id"] in seen:
-                raise InvalidArgument(f"subscribers[{i}].subscriber_id: duplicate")
-            seen.add(r["subscriber_id"])
-        records += given
-        answers = await self.coalesce(records) if records else []
+        records += [s.model_dump() for s in subscribers]
+        answers = await served.coalesce(records) if records else []
         if len(found) < len(set(subscriber_ids)):
             it = iter(answers)
-            unknown = {"status": "unknown_subscriber"} | self.versions
+            unknown = {"status": "unknown_subscriber"} | served.versions
             answers = [
                 next(it) if i in found else {"subscriber_id": i} | unknown for i in subscriber_ids
             ] + list(it)
-        return Response(answer_json(answers), media_type="application/json")  # type: ignore[return-value]
+        headers = {"x-retain-model-set": served.model_set,
+                   "x-retain-store": served.store_generation}  # fmt: skip
+        return Response(answer_json(answers), media_type="application/json", headers=headers)  # type: ignore[return-value]
 
 
 RetentionService.add_asgi_middleware(ApiKeyMiddleware)

@@ -35,8 +35,9 @@ import duckdb
 import pyarrow.parquet as pq
 
 from features.contract.extract import SQL_TYPES, RawDataError, check_parquet, csv_part
+from features.contract.guard import check_output, exclusive, swap_into_place
 from features.contract.rules import activation_join, row_rules
-from features.contract.schema import TABLES, Table
+from features.contract.schema import TABLES, Table, is_aware, local_time_sql
 from features.contract.sources import raw_files, table_files
 from features.contract.validate import validate_raw
 
@@ -86,7 +87,9 @@ def clean_raw(
     raw: Path, out: Path, data_end: date | None = None, threads: int | None = None
 ) -> CleanResult:
     """Clean `raw` into `out` (replaced as a whole); `data_end` (else manifest.json's) is the
-    first day not covered: rows at or after it are rejected. Raises RawDataError."""
+    first day not covered: rows at or after it are rejected. Raises RawDataError, or
+    OutputRefused when `out` is, holds or lies inside `raw`, or holds files clean did not
+    write (nothing is written then)."""
     raw, out = Path(raw), Path(out)
     if not raw.is_dir():
         raise RawDataError(f"raw data folder {raw} does not exist")
@@ -94,6 +97,14 @@ def clean_raw(
     if data_end is None and manifest.get("data_end"):
         data_end = date.fromisoformat(manifest["data_end"])
     notes = [] if data_end else ["no data end given and no manifest.json: future rows kept"]
+    owned = (out / MARKER).is_file()  # an earlier clean output: replaced as a whole
+    check_output(out, [raw], lambda name: owned and name in (*TABLES, "rejects", MARKER,
+                                                              "manifest.json"))  # fmt: skip
+    with exclusive(out):
+        return _clean(raw, out, data_end, threads, manifest, notes)
+
+
+def _clean(raw: Path, out: Path, data_end, threads, manifest: dict, notes: list[str]):
     stage = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -117,7 +128,7 @@ def clean_raw(
         (stage / MARKER).write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
         manifest = manifest | ({"data_end": data_end.isoformat()} if data_end else {})
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        _swap(stage, out)
+        swap_into_place(stage, out)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     log.info("cleaned %s -> %s: rows in %d = used %d + rejected %d", raw, out,
@@ -151,6 +162,20 @@ def require_valid(raw: Path, data_end: date | None = None) -> None:
         log.warning("%s.%s: %s (%d rows)", p.table, p.column, p.message, p.count)
 
 
+def _typed(table: Table, path: Path) -> str:
+    """The contract's columns of one Parquet part, cast to their types; timezone-aware
+    timestamps converted to local time first (`schema.local_time_sql`), not cut to UTC."""
+    schema = pq.read_schema(path)
+    out = []
+    for c in table.columns:
+        i = schema.get_field_index(c.name)
+        value = (
+            local_time_sql(c.name) if i >= 0 and is_aware(schema.field(i).type) else f'"{c.name}"'
+        )
+        out.append(f'CAST({value} AS {SQL_TYPES[c.dtype]}) AS "{c.name}"')
+    return ", ".join(out)
+
+
 def _quote(text: str) -> str:
     return text.replace("'", "''")
 
@@ -158,15 +183,6 @@ def _quote(text: str) -> str:
 def _manifest(raw: Path) -> dict:
     path = raw / "manifest.json"
     return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def _swap(stage: Path, out: Path) -> None:
-    """Put `stage` at `out`; an existing `out` is moved aside first and removed after."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    stage.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _fatal_pass(
@@ -209,12 +225,9 @@ def _clean_table(
     data_end: date | None,
 ) -> TableCounts:
     name = table.name
-    typed = ", ".join(
-        f'CAST("{c.name}" AS {SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns
-    )
     scans = " UNION ALL ".join(
-        f"SELECT {typed}, '{_quote(shown)}' AS source_file, file_row_number AS source_row "
-        f"FROM read_parquet('{path}', file_row_number = true)"
+        f"SELECT {_typed(table, path)}, '{_quote(shown)}' AS source_file, "
+        f"file_row_number AS source_row FROM read_parquet('{path}', file_row_number = true)"
         for path, shown in sources[name]
     )
     con.execute(f"CREATE OR REPLACE VIEW {name} AS {scans}")

@@ -12,6 +12,7 @@ import typer
 
 from features.contract.clean import RawDataError, clean_raw
 from features.contract.doc import DOC_PATH, render_contract
+from features.contract.guard import OutputRefused
 from features.contract.sources import write_json_atomic, write_text_atomic
 
 app = typer.Typer()
@@ -41,8 +42,11 @@ def clean(
     used + rows rejected, per table, in OUT/clean.json. Train and score on OUT."""
     try:
         result = clean_raw(raw, out, data_end.date() if data_end else None)
-    except RawDataError as e:
+    except (RawDataError, OutputRefused) as e:
         typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    except OSError as e:  # a read-only or full output folder
+        typer.echo(f"error: cannot write {e.filename or out}: {e.strerror or e}", err=True)
         raise typer.Exit(2) from e
     typer.echo(f"{'table':22s} {'rows in':>12s} {'used':>12s} {'rejected':>10s}  reasons")
     for name, t in result.tables.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from features.contract.schema import SchemaError, Table
+from features.contract.schema import LOCAL_TIME_ZONE, SchemaError, Table, local_time_sql
 from features.contract.sources import first_non_utf8
 
 SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
@@ -66,9 +66,17 @@ def csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Pa
             "; ".join(f"{table.name}.{c}: column missing in {path}" for c in missing)
         )
     types = {n: SQL_TYPES[table.column(n).dtype] if n in table.names else "VARCHAR" for n in names}
+    # A time with an offset (or Z) is converted to local time, one without is local already:
+    # read as TIMESTAMPTZ in the local zone, written naive (DuckDB's plain TIMESTAMP cast
+    # would drop the offset silently).
+    con.execute(f"SET TimeZone = '{LOCAL_TIME_ZONE}'")
+    stamps = [n for n in table.names if table.column(n).dtype == "timestamp"]
+    types |= {n: "TIMESTAMPTZ" for n in stamps}
     part = stage / "_csv" / table.name / f"{path.stem}.parquet"
     part.parent.mkdir(parents=True, exist_ok=True)
-    cols = ", ".join(f'"{c}"' for c in table.names)
+    cols = ", ".join(
+        f'{local_time_sql(c)} AS "{c}"' if c in stamps else f'"{c}"' for c in table.names
+    )
     try:
         con.execute(
             f"COPY (SELECT {cols} FROM read_csv(?, header = true, columns = {types!r})) "

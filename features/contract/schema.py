@@ -4,7 +4,9 @@ Every table an operator maps its warehouse onto is described here: its grain, it
 and each column's type, unit and allowed values. The generator writes exactly this,
 `sources.read_table` checks it on read, and `docs/data-contract.md` is rendered from it.
 
-Times are local (Asia/Ho_Chi_Minh) and stored as naive timestamps; money is integer VND.
+Times are local (Asia/Ho_Chi_Minh) and stored as naive timestamps; timezone-aware ones (a
+Parquet timestamp with a zone, a CSV time with an offset) are converted to local time on
+read, by every command the same way (`local_time_sql`). Money is integer VND.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("s"),
 }
+
+
+def is_aware(arrow_type: pa.DataType) -> bool:
+    """True for a timezone-aware timestamp (a Parquet timestamp with a zone, or UTC)."""
+    return pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None
+
+
+def local_time_sql(column: str) -> str:
+    """DuckDB SQL for a timezone-aware timestamp column as the contract's local time (naive,
+    `LOCAL_TIME_ZONE`): the one conversion every command applies (clean, validate, the
+    snapshot behind score, train and snapshot). DuckDB's ICU does it; no pytz is needed."""
+    return f"timezone('{LOCAL_TIME_ZONE}', \"{column}\")"
 
 
 class SchemaError(ValueError):

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.contract.schema import TABLES, SchemaError, Table
+from features.contract.schema import TABLES, SchemaError, Table, is_aware, local_time_sql
 
 
 def table_files(root: Path, table: str) -> list[Path]:
@@ -34,6 +34,22 @@ def raw_files(root: Path, table: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".parquet", ".csv"))
+
+
+def local_scan(files: list[Path]) -> str:
+    """A DuckDB FROM clause over Parquet `files` with timezone-aware timestamp columns read
+    as local time (`schema.local_time_sql`); the plain multi-file scan when none has one."""
+    paths = ", ".join(f"'{p}'" for p in files)
+    aware = [[f.name for f in pq.read_schema(p) if is_aware(f.type)] for p in files]
+    if not any(aware):
+        return f"read_parquet([{paths}], union_by_name = true)"
+    scans = []
+    for path, cols in zip(files, aware, strict=True):
+        replace = ", ".join(f'{local_time_sql(c)} AS "{c}"' for c in cols)
+        scans.append(
+            f"SELECT * {f'REPLACE ({replace})' if cols else ''} FROM read_parquet('{path}')"
+        )
+    return "(" + " UNION ALL BY NAME ".join(scans) + ")"
 
 
 def first_non_utf8(path: Path, block: int = 1 << 23) -> tuple[int, int, bytes] | None:

@@ -22,6 +22,7 @@ applies the same predicates to send the rows to a rejects table instead of repor
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,9 +30,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from features.contract.extract import RawDataError, csv_part
 from features.contract.rules import WARNINGS, activation_join, row_rules
 from features.contract.schema import TABLES, Table
-from features.contract.sources import table_files
+from features.contract.sources import local_scan, raw_files
 
 
 @dataclass(frozen=True)
@@ -96,31 +98,51 @@ def validate_raw(root: Path, data_end: date | None = None, max_examples: int = 5
     if not root.is_dir():
         problems.append(Problem("", "", "missing_folder", f"{root} does not exist"))
         return Report(str(root), _iso(data_end), {}, tuple(problems), tuple(notes))
-    con = duckdb.connect()
-    usable: dict[str, list[str]] = {}
-    for name, table in TABLES.items():
-        files = table_files(root, name)
-        if not files:
-            if table.required:
-                problems.append(
-                    Problem(name, "", "missing_table", f"required; no {root}/{name}/*.parquet")
-                )
-            else:
-                notes.append(f"optional table {name} absent")
-            continue
-        cols, files = _check_columns(table, files, problems)
-        if not files:
-            continue
-        paths = ", ".join(f"'{f}'" for f in files)
-        con.execute(
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{paths}], union_by_name = true)"
-        )
-        usable[name] = cols
-    ctx = _Context(con, usable, problems, max_examples)
-    for name in usable:
-        _check_values(ctx, TABLES[name], data_end)
-    rows = {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in usable}
+    with tempfile.TemporaryDirectory(prefix="retain-validate-") as stage:
+        con = duckdb.connect()
+        usable: dict[str, list[str]] = {}
+        for name, table in TABLES.items():
+            files = _parquet_parts(con, table, raw_files(root, name), Path(stage), problems)
+            if files is None:
+                if table.required:
+                    why = f"required; no {root}/{name}/*.parquet|csv"
+                    problems.append(Problem(name, "", "missing_table", why))
+                else:
+                    notes.append(f"optional table {name} absent")
+                continue
+            cols, files = _check_columns(table, files, problems)
+            if not files:
+                continue
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {local_scan(files)}")
+            usable[name] = cols
+        ctx = _Context(con, usable, problems, max_examples)
+        for name in usable:
+            _check_values(ctx, TABLES[name], data_end)
+        rows = {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in usable}
     return Report(str(root), _iso(data_end), rows, tuple(problems), tuple(notes))
+
+
+def _parquet_parts(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[Path],
+    stage: Path,
+    problems: list[Problem],
+) -> list[Path] | None:
+    """The table's Parquet parts, its UTF-8 CSVs typed into Parquet under `stage` as
+    `retain clean` reads them (a CSV that cannot be read is a problem); None when absent."""
+    if not files:
+        return None
+    parts = []
+    for f in files:
+        if f.suffix.lower() != ".csv":
+            parts.append(f)
+            continue
+        try:
+            parts.append(csv_part(con, table, f, stage))
+        except RawDataError as e:
+            problems.append(Problem(table.name, "", "unreadable_file", str(e)))
+    return parts
 
 
 def _iso(d: date | None) -> str | None:

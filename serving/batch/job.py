@@ -14,11 +14,12 @@ from datetime import date
 from pathlib import Path
 
 from features.contract.clean import require_valid
+from features.contract.guard import OutputRefused, check_as_of, check_output
 from features.contract.schema import SchemaError
 from features.settings import Settings
 from features.snapshot import write_snapshot
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
-from serving.batch.outputs import FolderBusy
+from serving.batch.outputs import FolderBusy, is_output, sole_writer
 from serving.batch.reconcile import BatchResult
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
@@ -55,6 +56,7 @@ class ScoreJob:
     budget_vnd: float = 50_000_000
     control_share: float = 0.1
     validate: bool = True
+    allow_future: bool = False  # an as_of after the data's end (never before its start)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -79,6 +81,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
 ) -> ScoreRun:
     """Run the job; `progress(done, total)` is called as rows are scored (local engine)."""
+    _check_inputs(job)
     if job.vectors is None and job.validate:
         try:
             require_valid(job.raw)
@@ -100,19 +103,50 @@ def run(
         reference=training_reference(settings, models),
     )
     notes: list[str] = []
-    vectors = job.vectors
-    if vectors is None:
-        vectors = job.out / "vectors.parquet"
-        rows = write_snapshot(job.raw, job.as_of, vectors)
-        notes.append(f"snapshot {job.as_of}: {rows:,} eligible subscribers -> {vectors}")
     try:
-        result = _score(vectors, models, job, config, progress)
+        with sole_writer(job.out):  # before the first byte: a second job never overwrites
+            vectors = job.vectors
+            if vectors is None:
+                vectors = job.out / "vectors.parquet"
+                rows = write_snapshot(job.raw, job.as_of, vectors)
+                notes.append(f"snapshot {job.as_of}: {rows:,} eligible subscribers -> {vectors}")
+            result = _score(vectors, models, job, config, progress)
+            store_uri = job.online_store or ServingConfig.from_env(settings).online_store
+            if job.materialise and store_uri and result.rows_scored == 0:
+                notes.append(f"online store {store_uri}: kept (no subscriber scored)")
+            elif job.materialise and store_uri:
+                notes.append(_materialise(store_uri, vectors, job, models))
     except FolderBusy as e:
         raise JobError(str(e)) from e
-    store_uri = job.online_store or ServingConfig.from_env(settings).online_store
-    if job.materialise and store_uri:
-        notes.append(_materialise(store_uri, vectors, job, models))
     return ScoreRun(job, result, models, settings, policy, notes)
+
+
+def _check_inputs(job: ScoreJob) -> None:
+    """Refuse, before anything is written, an output folder that could destroy an input or
+    a file the job did not write, a missing vectors file, and a date outside the data."""
+    inputs = [job.vectors] if job.vectors is not None else [job.raw]
+    try:
+        check_output(job.out, inputs, is_output)
+        if job.vectors is None:
+            check_as_of(job.raw, job.as_of, job.allow_future)
+    except OutputRefused as e:
+        raise JobError(str(e)) from e
+    if job.vectors is not None:
+        if not job.vectors.is_file():
+            raise JobError(f"--vectors {job.vectors}: no such file")
+        dates = vector_dates(job.vectors)
+        if dates != {job.as_of}:
+            shown = ", ".join(str(d) for d in sorted(dates)[:3]) or "no rows"
+            raise JobError(f"--vectors {job.vectors} holds vectors as of {shown}, not "
+                           f"--as-of {job.as_of}: score them as of their own date")  # fmt: skip
+
+
+def vector_dates(path: Path) -> set[date]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    column = pq.read_table(path, columns=["as_of"]).column("as_of")
+    return {d.as_py() if hasattr(d, "as_py") else d for d in pc.unique(column)}
 
 
 def _score(vectors: Path, models: Models, job: ScoreJob, config: BatchConfig, progress):

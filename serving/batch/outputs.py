@@ -51,20 +51,42 @@ def atomic_parquet_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetW
         yield w
 
 
+_HELD: dict[Path, int] = {}  # folders this process holds the lock of, and how deep
+
+
 @contextmanager
 def sole_writer(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on the folder `out` (the kernel drops it when the process dies,
-    SIGKILL included); a second job writing there is refused."""
+    SIGKILL included); a second job writing there is refused. Re-entrant within a process:
+    `retain score` takes it before its first byte, and the scoring step inside takes it
+    again."""
     out.mkdir(parents=True, exist_ok=True)
+    key = out.resolve()
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     fd = os.open(out, os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FolderBusy(f"{out}: another batch job is writing there") from None
-        yield
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
     finally:
         os.close(fd)
+
+
+def is_output(name: str) -> bool:
+    """True for the names a batch job writes in its folder (outputs and their temporaries)."""
+    return name in OUTPUT_NAMES or _TEMPORARY.fullmatch(name) is not None
 
 
 def sweep_temporaries(out: Path) -> int:

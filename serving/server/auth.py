@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
+
+from serving.server.errors import send_error
 
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/docs", "/docs.json", "/"})
 
@@ -32,21 +33,13 @@ class ApiKeyMiddleware:
         if any(hmac.compare_digest(_digest(v), self.key) for v in _offered(scope["headers"])):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {"error": "API key missing or wrong: send it in the X-API-Key header"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
+        await send_error(
+            send,
+            401,
+            "API key missing or wrong: send it in the X-API-Key header",
+            headers=[(b"www-authenticate", b"Bearer")],
+            scope=scope,
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _digest(value: bytes) -> bytes:

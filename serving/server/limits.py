@@ -1,24 +1,35 @@
-"""Limits on what reaches the handlers, checked before BentoML reads a byte of the body.
+"""What reaches the handlers: bounded bodies, JSON only, and /predict's checks first.
 
-An ASGI middleware: a body announced (Content-Length) or found (chunked) to be larger than
-`RETAIN_MAX_BODY_BYTES` gets 413 with a JSON message, and the handler never runs. The
-default (`serving.config.DEFAULT_MAX_BODY_BYTES`) fits the largest request the API
-accepts: `MAX_SUBSCRIBERS` full feature records. The API speaks JSON only: a POST of
-another media type gets 415 (BentoML's form parser answers some malformed forms with 500).
-Building the middleware, in each worker after BentoML set up its logging, also masks
-phone numbers in every log handler (`serving.server.privacy`).
+An ASGI middleware, in front of BentoML:
+
+- a POST of another media type than JSON gets 415 (BentoML's form parser answers some
+  malformed forms with 500);
+- a body announced (Content-Length) larger than `RETAIN_MAX_BODY_BYTES` gets 413 before a
+  byte is read, and every body is read here counting the bytes actually received, whatever
+  the headers say (a `Content-Length: 10` with `Transfer-Encoding: chunked` and 10 MiB of
+  chunks is refused at the limit too);
+- a /predict body is checked by `serving.server.gate` (limits before records, at most a
+  fixed number of problems kept) and refused with 400 in the one error shape
+  (`serving.server.errors`); only a body that passes reaches BentoML.
+
+The default limit (`serving.config.DEFAULT_MAX_BODY_BYTES`) fits the largest request the API
+accepts. Building the middleware, in each worker after BentoML set up its logging, also
+masks phone numbers in every log handler (`serving.server.privacy`).
 """
 
 from __future__ import annotations
 
-import json
-
 from serving.config import max_body_bytes
+from serving.server.errors import send_error
+from serving.server.gate import check_predict
 from serving.server.privacy import redact_logs
+
+PREDICT = "/predict"
 
 
 class BodyLimitMiddleware:
-    """Answer 413 to requests whose body exceeds `limit` bytes."""
+    """Refuse bodies over `limit` bytes (413), non-JSON POSTs (415) and /predict bodies that
+    fail `check_predict` (400); hand on the rest, body replayed."""
 
     def __init__(self, app, limit: int | None = None) -> None:
         self.app = app
@@ -31,55 +42,41 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if scope.get("method") == "POST" and not _is_json(scope["headers"]):
-            await _answer(send, 415, "send the request body as application/json")
+            await send_error(send, 415, "send the request body as application/json",
+                             scope=scope)  # fmt: skip
             return
         announced = _content_length(scope["headers"])
-        if announced is not None:
-            if announced > self.limit:
-                await self._refuse(send)
-                return
-            # the server frames the body by Content-Length: it cannot grow past it
-            await self.app(scope, receive, send)
+        if announced is not None and announced > self.limit:
+            await self._refuse(scope, send)
             return
-        # chunked, or no length given: read it here, up to the limit, then hand it on
-        chunks, size = [], 0
-        while True:
+        body, more = bytearray(), True
+        while more:
             message = await receive()
-            if message["type"] != "http.request":
+            if message["type"] != "http.request":  # the client left
                 await self.app(scope, _replay([message]), send)
                 return
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(send)
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await self._refuse(scope, send)
                 return
-            chunks.append(message)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(chunks, receive), send)
+            more = message.get("more_body", False)
+        if scope.get("method") == "POST" and scope["path"] == PREDICT:
+            refused = check_predict(bytes(body))
+            if refused is not None:
+                await send_error(send, 400, refused[0], refused[1], scope=scope)
+                return
+        message = {"type": "http.request", "body": bytes(body), "more_body": False}
+        await self.app(scope, _replay([message], receive), send)
 
-    async def _refuse(self, send) -> None:
-        await _answer(
+    async def _refuse(self, scope, send) -> None:
+        await send_error(
             send,
             413,
             f"request body over {self.limit:,} bytes (RETAIN_MAX_BODY_BYTES); send fewer "
             "subscribers per request, or use `retain score` for a batch",
+            headers=[(b"connection", b"close")],
+            scope=scope,
         )
-
-
-async def _answer(send, status: int, error: str) -> None:
-    body = json.dumps({"error": error}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
