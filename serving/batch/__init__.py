@@ -18,6 +18,7 @@ _API = {
     "score_frame": "serving.batch.chunks",
     "score_parquet": "serving.batch.chunks",
     "BatchResult": "serving.batch.reconcile",
+    "score_table": "serving.batch.table",
 }
 __all__ = sorted(_API)
 

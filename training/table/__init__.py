@@ -12,6 +12,8 @@ _API = {
     "TableSpec": "training.table.model",
     "prepare": "training.table.model",
     "cross_validate": "training.table.model",
+    "read_table": "training.table.model",
+    "log_table_model": "training.table.tracking",
 }
 __all__ = sorted(_API)
 
