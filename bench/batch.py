@@ -14,7 +14,6 @@ risk, Parquet out). Reasons for a campaign list (the top 2% by value at risk) ti
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import tempfile
 import time
@@ -26,14 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.definitions import NUMERIC
+from bench.fingerprint import write_result
+from features.definitions import NUMERIC, feature_schema_version
 from features.settings import Settings
 from features.snapshot import build_snapshot
 from serving.batch.chunks import BatchConfig, score_parquet
 from serving.registry import load_models
 from serving.scoring import encode, score
-
-RESULTS = Path(__file__).parent / "results" / "batch.json"
 
 
 def replicate(vectors: pd.DataFrame, rows: int, path: Path, seed: int = 7) -> None:
@@ -65,6 +63,12 @@ def main() -> None:
     raw = Path(os.environ.get("RETAIN_RAW", settings.home / "data" / "raw"))
     tmp = Path(tempfile.mkdtemp(prefix="retain-bench-batch-"))
     models = load_models(settings, dest=tmp / "models")
+    if models.feature_schema_version != feature_schema_version():
+        raise SystemExit(
+            f"the champions in {settings.home} were trained on feature schema "
+            f"{models.feature_schema_version}, the code is at {feature_schema_version()}: "
+            "retrain them (make demo) before measuring"
+        )
     vectors = build_snapshot(raw, date.fromisoformat(args.as_of))
     path = tmp / "vectors.parquet"
     replicate(vectors, args.rows, path)
@@ -106,8 +110,19 @@ def main() -> None:
     print(f"{'measure':<40}{'value':>16}")
     for k, v in out.items():
         print(f"{k:<40}{v:>16,.1f}" if isinstance(v, float) else f"{k:<40}{v:>16,}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+    path = write_result(
+        "batch",
+        out,
+        code=("serving", "features", "bench/batch.py"),
+        settings={
+            "rows": args.rows,
+            "as_of": args.as_of,
+            "chunk_rows": BatchConfig().chunk_rows,
+            "models": [models.churn.ref, models.value.ref],
+            "home": "RETAIN_HOME after make demo",
+        },
+    )
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from bench.fingerprint import write_result
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import read_truth
 from features.training_set import build_training_set
@@ -38,8 +39,6 @@ from training.dataset import temporal_split
 from training.metrics import brier, expected_calibration_error, roc_auc
 from training.models import booster_params
 from training.pipeline import fit_and_evaluate
-
-RESULTS = Path(__file__).parent / "results" / "churn_oracle.json"
 
 
 def feature_ceiling(
@@ -112,21 +111,26 @@ def main() -> None:
         f"model / oracle ROC-AUC {m['auc_vs_oracle']:.4f}, ECE {m['ece']:.4f}; acceptance "
         f"(>= 0.97, < 0.02): {'PASS' if ok else 'FAIL'}; fit {seconds:.0f}s"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "subscribers": args.subscribers,
-                "test_as_of": cfg.test_as_of.isoformat(),
-                "rows": len(y),
-                "table": table.to_dict(orient="index"),
-                "acceptance": {"auc_ratio_min": 0.97, "ece_max": 0.02, "pass": ok},
-                "seconds": round(seconds, 1),
-            },
-            indent=2,
-        )
+    path = write_result(
+        "churn_oracle",
+        json.loads(
+            json.dumps(
+                {
+                    "subscribers": args.subscribers,
+                    "test_as_of": cfg.test_as_of.isoformat(),
+                    "rows": len(y),
+                    "table": table.to_dict(orient="index"),
+                    "acceptance": {"auc_ratio_min": 0.97, "ece_max": 0.02, "pass": ok},
+                    "seconds": round(seconds, 1),
+                },
+                default=float,
+            )
+        ),
+        code=("features", "training", "bench/churn_oracle.py"),
+        settings={"train": str(cfg)},
+        generator={"subscribers": args.subscribers, "defaults": "GeneratorConfig()"},
     )
-    print(f"results -> {RESULTS}")
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Do the new feature families help? Churn PR-AUC with the first issue's features vs all.
 
 One command: `flock /tmp/retain-bench.lock python -m bench.feature_value`. On the default
-synthetic operator (`GeneratorConfig()`, written once to /tmp/retain-bench/default-operator),
+synthetic operator (`GeneratorConfig()`, written once to /tmp/retain-bench/operator-<key>,
+the key a hash of the generator's settings and code, `bench.fingerprint.cache_key`),
 the training set of `TrainConfig()`'s monthly cutoffs is split by time exactly as the
 training job splits it; two LightGBM churn models with the same parameters (those of
 `training.models` for `ChurnConfig()`), the same seed and the same rows are fitted, one on
@@ -11,14 +12,15 @@ scored on the test snapshot. The days-since-last-billable baseline is in the sam
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import lightgbm as lgb
 import pandas as pd
 
+from bench.fingerprint import cache_key, write_result
 from features.definitions import CATEGORICAL, FEATURE_NAMES
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.training_set import build_training_set
@@ -29,8 +31,7 @@ from training.models import booster_params
 
 log = logging.getLogger(__name__)
 
-RAW = Path("/tmp/retain-bench/default-operator/raw")
-RESULTS = Path(__file__).parent / "results" / "feature_value.json"
+CACHE = Path("/tmp/retain-bench")
 FIRST_ISSUE = [  # FEATURE_NAMES at commit c90ec70
     "contract_type",
     "province",
@@ -110,12 +111,14 @@ def fit_score(train, valid, test, names: list[str], label: str, config: TrainCon
 
 def main() -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if not (RAW / "manifest.json").exists():
-        generate_operator(GeneratorConfig(), RAW)
+    generator = asdict(GeneratorConfig())
+    raw = CACHE / f"operator-{cache_key(generator)}" / "raw"
+    if not (raw / "manifest.json").exists():  # written last: its presence means complete
+        generate_operator(GeneratorConfig(), raw)
     config = TrainConfig()
     assert config.churn == ChurnConfig()
     start = time.perf_counter()
-    frame, manifest = build_training_set(RAW, config.cutoffs, config.snapshot)
+    frame, manifest = build_training_set(raw, config.cutoffs, config.snapshot)
     built = time.perf_counter() - start
     label = config.snapshot.churn_label
     split = temporal_split(
@@ -153,8 +156,14 @@ def main() -> dict:
     print(f"{'features':<42}{'PR-AUC':>8}{'ROC-AUC':>9}")
     for k, r in rows.items():
         print(f"{k:<42}{r['pr_auc']:>8.4f}{r['roc_auc']:>9.4f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    path = write_result(
+        "feature_value",
+        result,
+        code=("features", "training", "bench/feature_value.py"),
+        settings={"train": str(TrainConfig()), "first_issue_features": FIRST_ISSUE},
+        generator=generator,
+    )
+    print(f"results -> {path}")
     return result
 
 

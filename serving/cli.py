@@ -36,6 +36,10 @@ def score(
         Path | None,
         typer.Option(help="Score this Parquet file of feature vectors instead of building them"),
     ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="Score this prepared table (CSV/Parquet) with the train-table model"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path(".retain/data/scores"),
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk")] = 200_000,
     reasons: Annotated[bool, typer.Option(help="Top three reasons for every row")] = True,
@@ -71,6 +75,19 @@ def score(
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
     online store. Re-running gives the same outputs. Raw tables that fail validation are
     refused before anything is scored, as training refuses them."""
+    if table is not None:
+        from serving.batch.table import score_table
+
+        try:
+            done = score_table(table, out, as_of.date(), Settings.from_env())
+        except JobError as e:
+            raise _fail(e) from e
+        typer.echo(
+            f"rows in {done.rows_in:,} = scored {done.rows_scored:,} + rejected "
+            f"{done.rows_rejected:,} ({done.model})"
+        )
+        typer.echo(f"scores -> {out / 'scores.parquet'}; rejects -> {out / 'rejects.parquet'}")
+        return
     try:
         job = ScoreJob(
             as_of=as_of.date(),

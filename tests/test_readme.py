@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,53 @@ def test_benchmark_table_quotes_the_committed_results():
         text=True,
     )
     assert r.returncode == 0, r.stderr
+
+
+def _results_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "results"
+    shutil.copytree(ROOT / "bench" / "results", copy)
+    return copy
+
+
+def _check(results: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.readme_table", "--check", "--results", str(results)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_fails_when_a_results_fingerprint_is_edited(tmp_path):
+    results = _results_copy(tmp_path)
+    fingerprinted = [
+        p for p in sorted(results.glob("*.json")) if "fingerprint" in json.loads(p.read_text())
+    ]
+    assert fingerprinted, "no committed result carries a fingerprint"
+    edited, removed = fingerprinted[0], fingerprinted[-1]
+    body = json.loads(edited.read_text())
+    body["fingerprint"]["code"]["sha256"] = "0" * 64  # as if measured on other code
+    edited.write_text(json.dumps(body))
+    body = json.loads(removed.read_text())
+    del body["fingerprint"]
+    removed.write_text(json.dumps(body))
+    r = _check(results)
+    assert r.returncode == 1
+    assert f"{edited.name}: the code it measured" in r.stderr
+    assert f"{removed.name}: no fingerprint" in r.stderr
+
+
+def test_check_fails_on_a_figure_typed_by_hand(tmp_path):
+    from bench.readme_table import problems
+
+    results = _results_copy(tmp_path)
+    typed = README.replace("## Development", "Retain reaches 0.93 of the oracle.\n\n## Development")
+    assert any("'0.93'" in p for p in problems(typed, results))
+    span = re.search(r"<!-- fig:([\w.-]+) -->(.*?)<!-- /fig -->", README, flags=re.S)
+    assert span, "the README renders no figure"
+    wrong = README.replace(span.group(0), f"<!-- fig:{span.group(1)} -->42<!-- /fig -->", 1)
+    assert "README.md differs from bench/results: run python -m bench.readme_table" in (
+        problems(wrong, results)
+    )
+    (results / "unquoted.json").write_text("{}")
+    assert any(p.startswith("unquoted.json: rendered nowhere") for p in problems(README, results))

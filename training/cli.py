@@ -165,15 +165,40 @@ def train_table(
     folds: Annotated[int, typer.Option(min=2, help="Stratified CV folds")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
 ) -> None:
-    """Bring your own table: cross-validate LightGBM (calibrated) against a logistic
-    regression, then fit on every row and log the model to MLflow."""
+    """Bring your own table: cross-validate LightGBM (calibrated; missing values kept)
+    against a logistic regression (missing values imputed), then fit on every row, log the
+    model to MLflow (a pyfunc with its calibration) and register it; says which columns it
+    took as ids (named, or detected as id-like) and which as features."""
+    from features.artefacts.table_model import TABLE_MODEL_NAME
     from training.table.model import TableSpec, prepare, read_table
     from training.table.tracking import log_table_model
 
     spec = TableSpec(label=label, id_column=id_column, positive=positive)
-    X, y = prepare(read_table(table), spec)
+    try:
+        X, y, ids = prepare(read_table(table), spec)
+    except (OSError, KeyError, ValueError) as e:
+        typer.echo(f"error: {e.args[0] if e.args else e}", err=True)
+        raise typer.Exit(2) from e
+    named = [c for c in ids if c == id_column]
+    detected = [c for c in ids if c != id_column]
+    typer.echo(
+        f"ids: {', '.join(ids) or 'none'}"
+        + (
+            f" ({', '.join(detected)} detected as id-like, not used as features; name the "
+            "subscriber id with --id-column)"
+            if detected and not named
+            else f" ({', '.join(detected)} detected as id-like, not used as features)"
+            if detected
+            else ""
+        )
+    )
+    typer.echo(f"features ({X.shape[1]}): {', '.join(X.columns)}")
     settings = Settings.from_env()
-    cv, run_id = log_table_model(X, y, spec, settings, folds=folds, seed=seed, source=table)
+    done = log_table_model(X, y, spec, settings, ids=ids, folds=folds, seed=seed, source=table)
     typer.echo(f"\n{folds}-fold stratified CV, mean (model vs logistic baseline):")
-    typer.echo(cv.groupby(level="scorer", sort=False).mean().round(4).to_string())
-    typer.echo(f"MLflow run {run_id} in {settings.tracking_uri}")
+    typer.echo(done.cv.groupby(level="scorer", sort=False).mean().round(4).to_string())
+    state = (
+        f"-> @{settings.alias}" if done.champion else "(not above the baseline; alias unchanged)"
+    )
+    typer.echo(f"registered {TABLE_MODEL_NAME} version {done.version} {state}")
+    typer.echo(f"MLflow run {done.run_id} in {settings.tracking_uri}")

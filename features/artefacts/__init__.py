@@ -22,5 +22,8 @@ __all__, __getattr__ = lazy_api(
         "COMPARED_CHAMPION_TAG": "features.artefacts.tags",
         "REFERENCE_ARTEFACT": "features.artefacts.tags",
         "test_metric": "features.artefacts.tags",
+        "TABLE_MODEL_NAME": "features.artefacts.table_model",
+        "TableColumns": "features.artefacts.table_model",
+        "TableModel": "features.artefacts.table_model",
     },
 )

@@ -20,5 +20,6 @@ __all__, __getattr__ = lazy_api(
         "score_frame": "serving.batch.chunks",
         "score_parquet": "serving.batch.chunks",
         "BatchResult": "serving.batch.reconcile",
+        "score_table": "serving.batch.table",
     },
 )

@@ -14,5 +14,7 @@ __all__, __getattr__ = lazy_api(
         "TableSpec": "training.table.model",
         "prepare": "training.table.model",
         "cross_validate": "training.table.model",
+        "read_table": "training.table.model",
+        "log_table_model": "training.table.tracking",
     },
 )

@@ -8,19 +8,21 @@ compared with a logistic-regression baseline under stratified cross-validation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.artefacts.calibration import Calibration
+from features.artefacts.table_model import TableColumns, read_table  # noqa: F401 (re-exported)
 from training.calibrate import fit_calibration
 from training.config import ChurnConfig
 from training.evaluate import churn_scores
@@ -44,38 +46,54 @@ TABLE_CHURN = ChurnConfig(
 )
 
 
-def band_totals(X: pd.DataFrame, min_columns: int = 3) -> pd.DataFrame:
+def band_groups(X: pd.DataFrame, min_columns: int = 3) -> dict[str, list[str]]:
     """Operators' tables split a measure by band (day/evening/night/international,
     in/out): `total_day_minutes`, `total_eve_minutes`, ... For every numeric measure
-    suffix shared by at least `min_columns` columns, add `{suffix}_all_bands`, their sum,
-    which trees cannot form from splits on the parts."""
+    suffix shared by at least `min_columns` columns, `{suffix}_all_bands`: those columns,
+    whose sum trees cannot form from splits on the parts."""
     groups: dict[str, list[str]] = {}
     for c in X.columns:
         if pd.api.types.is_float_dtype(X[c]) and "_" in c:
             groups.setdefault(c.rsplit("_", 1)[1], []).append(c)
+    return {
+        f"{suffix}_all_bands": cols
+        for suffix, cols in sorted(groups.items())
+        if len(cols) >= min_columns and f"{suffix}_all_bands" not in X.columns
+    }
+
+
+def band_totals(X: pd.DataFrame, min_columns: int = 3) -> pd.DataFrame:
+    """`X` with the sums of `band_groups`."""
     out = X.copy()
-    for suffix, cols in sorted(groups.items()):
-        name = f"{suffix}_all_bands"
-        if len(cols) >= min_columns and name not in out.columns:
-            out[name] = X[cols].sum(axis=1, min_count=1)
+    for name, cols in band_groups(X, min_columns).items():
+        out[name] = X[cols].sum(axis=1, min_count=1)
     return out
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as a frame; the suffix decides."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"table: {path} does not exist")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if path.suffix.lower() in (".csv", ".txt"):
-        return pd.read_csv(path)
-    raise ValueError(f"table: {path.name}: expected a .csv or .parquet file")
+ID_NAME = re.compile(r"(?:^|_)(?:id|key|msisdn|phone|phone_number|imsi|account)$", re.I)
+MIN_ROWS_FOR_UNIQUE_IDS = 50  # below this, all-distinct integers say little
 
 
-def prepare(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, np.ndarray]:
-    """(features, 0/1 label): categoricals as `category`, numerics as float; the label is
-    mapped from yes/no, true/false, 1/0 or `spec.positive`; errors name the column."""
+def id_like(frame: pd.DataFrame, exclude: set[str]) -> list[str]:
+    """Columns that identify a row rather than describe it: named like an id (`..._id`,
+    `msisdn`, `phone`), or integers or text with a distinct value on every row (of at least
+    `MIN_ROWS_FOR_UNIQUE_IDS` rows). As features they would be memorised, not learnt."""
+    found = []
+    for c in frame.columns:
+        if c in exclude or pd.api.types.is_float_dtype(frame[c]):
+            continue
+        s = frame[c]
+        distinct = len(s) >= MIN_ROWS_FOR_UNIQUE_IDS and s.notna().all() and s.is_unique
+        if ID_NAME.search(str(c)) or distinct:
+            found.append(c)
+    return found
+
+
+def prepare(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """(features, 0/1 label, id columns): categoricals as `category`, numerics as float
+    (missing values stay missing); the label is mapped from yes/no, true/false, 1/0 or
+    `spec.positive`; the id columns are `spec.id_column` and every id-like column
+    (`id_like`), none of them a feature. Errors name the column."""
     if spec.label not in frame.columns:
         raise KeyError(
             f"table: label column '{spec.label}' not found (columns: {list(frame.columns)})"
@@ -98,10 +116,11 @@ def prepare(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, np.ndar
         y = text.isin(TRUE_WORDS).to_numpy(dtype=int)
     if y.min() == y.max():
         raise ValueError(f"{spec.label}: every row has the same label; need both classes")
-    drop = [spec.label] + ([spec.id_column] if spec.id_column else [])
     if spec.id_column and spec.id_column not in frame.columns:
         raise KeyError(f"table: id column '{spec.id_column}' not found")
-    X = frame.drop(columns=drop)
+    ids = [spec.id_column] if spec.id_column else []
+    ids += id_like(frame, {spec.label, *ids})
+    X = frame.drop(columns=[spec.label, *ids])
     if X.shape[1] == 0:
         raise ValueError("table: no feature columns besides the label and id")
     out = pd.DataFrame(index=X.index)
@@ -110,7 +129,7 @@ def prepare(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, np.ndar
             out[c] = X[c].astype("string").astype("category")
         else:
             out[c] = X[c].astype("float64")
-    return (band_totals(out) if spec.band_totals else out), y
+    return (band_totals(out) if spec.band_totals else out), y, ids
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
@@ -136,6 +155,8 @@ class TableChurnModel:
         self.calibration = calibration
 
     def fit(self, X: pd.DataFrame, y) -> TableChurnModel:
+        """LightGBM on `X` as it is: missing values stay missing (LightGBM learns which
+        side of each split they go)."""
         y = np.asarray(y, dtype=int)
         Xt, Xv, yt, yv = train_test_split(
             X, y, test_size=self.holdout, stratify=y, random_state=self.seed
@@ -155,6 +176,17 @@ class TableChurnModel:
             callbacks=[lgb.early_stopping(c.early_stopping_rounds, verbose=False)],
         )
         self.categories_ = {k: X[k].cat.categories for k in categorical_columns(X)}
+        self.columns_ = TableColumns(
+            features=list(X.columns),
+            categorical={k: [str(v) for v in cats] for k, cats in self.categories_.items()},
+            totals={
+                k: v
+                for k, v in band_groups(
+                    X[[c for c in X.columns if not c.endswith("_all_bands")]]
+                ).items()
+                if k in X.columns
+            },
+        )
         self.calibration_: Calibration = fit_calibration(self._raw(Xv), yv, self.calibration)
         return self
 
@@ -167,12 +199,13 @@ class TableChurnModel:
 
 
 def logistic_baseline(X: pd.DataFrame, seed: int = 7):
-    """Standardised numerics, one-hot categoricals, L2 logistic regression."""
+    """Standardised numerics (missing values imputed with the median), one-hot categoricals
+    (missing as a level of its own), L2 logistic regression."""
     cats = categorical_columns(X)
     nums = [c for c in X.columns if c not in cats]
     pre = ColumnTransformer(
         [
-            ("num", make_pipeline(StandardScaler()), nums),
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
             ("cat", OneHotEncoder(handle_unknown="ignore"), cats),
         ]
     )
