@@ -113,7 +113,7 @@ def main() -> None:
     path = write_result(
         "batch",
         out,
-        code=("serving", "features", "bench/batch.py"),
+        code=("bench/batch.py",),
         settings={
             "rows": args.rows,
             "as_of": args.as_of,

@@ -126,7 +126,7 @@ def main() -> None:
                 default=float,
             )
         ),
-        code=("features", "training", "bench/churn_oracle.py"),
+        code=("bench/churn_oracle.py",),
         settings={"train": str(cfg)},
         generator={"subscribers": args.subscribers, "defaults": "GeneratorConfig()"},
     )

@@ -159,7 +159,7 @@ def main() -> dict:
     path = write_result(
         "feature_value",
         result,
-        code=("features", "training", "bench/feature_value.py"),
+        code=("bench/feature_value.py",),
         settings={"train": str(TrainConfig()), "first_issue_features": FIRST_ISSUE},
         generator=generator,
     )

@@ -50,11 +50,33 @@ def _commit() -> str:
         return "unknown"
 
 
+PACKAGES = ("features", "training", "serving", "bench")
+
+
+def loaded_modules() -> list[str]:
+    """The project's Python files this process has imported so far (relative paths): the
+    code an in-process benchmark actually ran."""
+    import sys
+
+    found = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = Path(path).resolve()
+        if path.is_relative_to(ROOT) and path.relative_to(ROOT).parts[0] in PACKAGES:
+            found.add(path.relative_to(ROOT).as_posix())
+    return sorted(found)
+
+
 def fingerprint(code: tuple[str, ...], settings: dict, generator: dict | None = None) -> dict:
     """The fingerprint of a run measuring the files under `code` with `settings` (and, on
-    the synthetic operator, its `generator` settings)."""
+    the synthetic operator, its `generator` settings). Every project module the process
+    imported is added to `code`, so an in-process benchmark names its own file and any
+    non-Python input, and a subprocess-based one names the folders its children run."""
     from features.definitions import feature_schema_version
 
+    code = tuple(sorted(set(code) | _outside(code, loaded_modules())))
     fp = {
         "commit": _commit(),
         "code": {"paths": sorted(code), "sha256": code_sha(code)},
@@ -64,6 +86,13 @@ def fingerprint(code: tuple[str, ...], settings: dict, generator: dict | None = 
     if generator is not None:
         fp["generator"] = {"settings": generator, "code_sha256": code_sha(GENERATOR_CODE)}
     return fp
+
+
+def _outside(code, modules: list[str]) -> set[str]:
+    """The modules not already under one of the `code` folders."""
+    return {
+        m for m in modules if not any(m == c or m.startswith(c.rstrip("/") + "/") for c in code)
+    }
 
 
 def cache_key(generator: dict) -> str:
