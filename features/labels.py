@@ -59,7 +59,7 @@ def labels_sql(
     template = f"""
 SELECT s.subscriber_id,
   CASE WHEN gone.subscriber_id IS NOT NULL
-         OR (s.contract_type = 'prepaid' AND act.subscriber_id IS NULL) THEN 1 ELSE 0 END
+         OR (coalesce(s.contract_type, 'prepaid') = 'prepaid' AND act.subscriber_id IS NULL) THEN 1 ELSE 0 END
     AS {config.churn_label},
   CAST(coalesce(val.revenue, 0) AS DOUBLE) AS {config.value_label}
 FROM subscribers s

@@ -51,7 +51,11 @@ def connect(
     for name, table in TABLES.items():
         if name in files:
             paths = ", ".join(f"'{p}'" for p in files[name])
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{paths}])")
+            present = {n for p in files[name] for n in pq.read_schema(p).names}
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT {table.select_sql(present)} "
+                f"FROM read_parquet([{paths}], union_by_name = true)"
+            )
         else:
             cols = ", ".join(
                 f'CAST(NULL AS {_SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns

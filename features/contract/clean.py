@@ -209,12 +209,16 @@ def _clean_table(
     data_end: date | None,
 ) -> TableCounts:
     name = table.name
-    typed = ", ".join(
-        f'CAST("{c.name}" AS {SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns
-    )
+
+    def typed(present: list[str]) -> str:  # absent optional columns as typed nulls
+        cast = {c.name: f'"{c.name}"' if c.name in present else "NULL" for c in table.columns}
+        return ", ".join(
+            f'CAST({cast[c.name]} AS {SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns
+        )
+
     scans = " UNION ALL ".join(
-        f"SELECT {typed}, '{_quote(shown)}' AS source_file, file_row_number AS source_row "
-        f"FROM read_parquet('{path}', file_row_number = true)"
+        f"SELECT {typed(pq.read_schema(path).names)}, '{_quote(shown)}' AS source_file, "
+        f"file_row_number AS source_row FROM read_parquet('{path}', file_row_number = true)"
         for path, shown in sources[name]
     )
     con.execute(f"CREATE OR REPLACE VIEW {name} AS {scans}")
@@ -238,6 +242,12 @@ def _clean_table(
     )
     con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT * FROM read_parquet('{staged}')")
     key = ", ".join(f'"{c}"' for c in table.key)
+
+    # Key columns may be null (an optional part of the key): matched null-safely.
+    def on(a: str, b: str) -> str:
+        return " AND ".join(f'{a}."{c}" IS NOT DISTINCT FROM {b}."{c}"' for c in table.key)
+
+    s_cols = ", ".join(f's."{c}"' for c in table.names)
     # Duplicate keys among the rows that passed: identical copies keep the first.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE dup AS
@@ -245,17 +255,17 @@ def _clean_table(
             SELECT {key}, count(*) AS copies FROM staged WHERE reject_reason IS NULL
             GROUP BY ALL HAVING count(*) > 1)
         SELECT s.* EXCLUDE (reject_reason),
-            CASE WHEN count(*) OVER (PARTITION BY {cols}) < k.copies
+            CASE WHEN count(*) OVER (PARTITION BY {s_cols}) < k.copies
                  THEN 'duplicate_key: ' || k.copies || ' rows with this key disagree'
-                 WHEN row_number() OVER (PARTITION BY {cols} ORDER BY source_file, source_row) > 1
+                 WHEN row_number() OVER (PARTITION BY {s_cols} ORDER BY source_file, source_row) > 1
                  THEN 'duplicate_key: copy of an earlier row' END AS reject_reason
-        FROM staged s JOIN keys k USING ({key})
+        FROM staged s JOIN keys k ON ({on("s", "k")})
         WHERE s.reject_reason IS NULL""")  # fmt: skip
     used = stage / name / "part-00000.parquet"
     used.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT {cols} FROM staged s ANTI JOIN dup USING ({key}) "
-        "WHERE s.reject_reason IS NULL UNION ALL "
+        f"COPY (SELECT {cols} FROM staged a ANTI JOIN dup b ON ({on('a', 'b')}) "
+        "WHERE a.reject_reason IS NULL UNION ALL "
         f"SELECT {cols} FROM dup WHERE reject_reason IS NULL) "
         f"TO '{used}' (FORMAT parquet, COMPRESSION zstd)"
     )
