@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
+from features.labels import trailing_revenue_vnd_90d
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
 from serving.batch.campaign_files import campaign_summary, write_campaign
@@ -120,7 +121,7 @@ def _score_chunks(
                 answer = score_columns(cols, models, config.segments, reasons=config.reasons)
                 scores_w.write_table(to_arrow(answer))
                 tiers.update(answer["value_tier"].tolist())
-                revenue.append(valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32))
+                revenue.append(trailing_revenue_vnd_90d(valid).astype(np.float32))
                 predicted.append(np.asarray(answer["predicted_value_vnd"], dtype=np.float32))
                 ids.append(answer["subscriber_id"])
                 if config.reference is not None and sampled < DRIFT_SAMPLE_ROWS:
