@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 
 _API = {
+    "BTYDParams": "features.artefacts.btyd",
+    "btyd_columns": "features.artefacts.btyd",
     "Calibration": "features.artefacts.calibration",
     "UpliftModel": "features.artefacts.uplift",
     "UpliftSpec": "features.artefacts.uplift",
