@@ -9,12 +9,25 @@ in the next V days (DESIGN's definitions; `features.query`'s docstring states th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
 
 from features.definitions import SOURCES
 from features.dialect import DUCKDB, Dialect, render
 from features.query import SnapshotConfig
+
+
+def trailing_revenue_vnd_90d(columns: Mapping[str, Any]) -> np.ndarray:
+    """Revenue of the 90 days before T, read as the value label reads the future: charged
+    usage (`revenue_vnd_sum_90d`) where the extract has a usage table, top-ups
+    (`recharge_vnd_sum_90d`) where it has none (its usage features are null). The value
+    baseline, the relationship states and the scoring report's Pareto all use it."""
+    usage = np.asarray(columns["revenue_vnd_sum_90d"], dtype=float)
+    top_ups = np.asarray(columns["recharge_vnd_sum_90d"], dtype=float)
+    return np.where(np.isnan(usage), top_ups, usage)
 
 
 def check_label_coverage(last: date | None, as_of: date, config: SnapshotConfig, column: str):
@@ -59,7 +72,8 @@ def labels_sql(
     template = f"""
 SELECT s.subscriber_id,
   CASE WHEN gone.subscriber_id IS NOT NULL
-         OR (s.contract_type = 'prepaid' AND act.subscriber_id IS NULL) THEN 1 ELSE 0 END
+         OR (coalesce(s.contract_type, 'prepaid') = 'prepaid' AND act.subscriber_id IS NULL)
+       THEN 1 ELSE 0 END
     AS {config.churn_label},
   CAST(coalesce(val.revenue, 0) AS DOUBLE) AS {config.value_label}
 FROM subscribers s

@@ -17,8 +17,9 @@ those columns; and the eligibility filter, ordered by subscriber_id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from features.definitions import FEATURES, INTERMEDIATES, SOURCES, Feature
@@ -41,6 +42,17 @@ class SnapshotConfig:
                 "SnapshotConfig.lookback_days: must cover the 90-day feature windows and the "
                 f"eligibility window, got {self.lookback_days}"
             )
+
+    def to_json(self) -> str:
+        """The configuration as JSON: stored with every registered model (`SNAPSHOT_TAG`),
+        so scoring builds its snapshots as training built them."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SnapshotConfig:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in data.items() if k in known})
 
     @property
     def churn_label(self) -> str:

@@ -50,8 +50,13 @@ def connect(
         con.execute(f"SET memory_limit = '{memory_limit}'")
     for name, table in TABLES.items():
         if name in files:
-            # timezone-aware timestamps read as local time, as every command reads them
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {local_scan(files[name])}")
+            # timezone-aware timestamps read as local time, as every command reads them;
+            # absent optional columns as typed nulls (one layout for every reader)
+            present = {n for p in files[name] for n in pq.read_schema(p).names}
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT {table.select_sql(present)} "
+                f"FROM {local_scan(files[name])}"
+            )
         else:
             cols = ", ".join(
                 f'CAST(NULL AS {_SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns

@@ -70,6 +70,18 @@ def score(
             "output, whose checks already ran)",
         ),
     ] = True,
+    eligibility_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Score subscribers active in this many days before AS_OF "
+            "[default: the models' training configuration]",
+        ),
+    ] = None,
+    lookback_days: Annotated[
+        int | None,
+        typer.Option(min=90, help="History read before AS_OF [default: as the models']"),
+    ] = None,
 ) -> None:
     """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
@@ -103,6 +115,8 @@ def score(
             control_share=control_share,
             validate=validate,
             allow_future=allow_future,
+            eligibility_days=eligibility_days,
+            lookback_days=lookback_days,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],

@@ -8,7 +8,7 @@ version's `sha256` tag; a version registered before the tag existed loads with a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightgbm as lgb
@@ -21,13 +21,16 @@ from mlflow.exceptions import MlflowException
 from features.artefacts.calibration import Calibration
 from features.artefacts.tags import (
     DIGEST_TAG,
+    PROMOTION_CHECK_TAG,
     REFERENCE_ARTEFACT,
     RUN_ID_TAG,
     SCHEMA_TAG,
+    SNAPSHOT_TAG,
     test_metric,
 )
 from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
+from features.query import SnapshotConfig
 from features.settings import Settings
 from serving.decision import Catalogue
 from serving.model_file import (
@@ -51,6 +54,7 @@ class PinnedModel:
     booster: lgb.Booster
     feature_schema_version: str
     calibration: Calibration = Calibration()  # identity unless training stored one
+    snapshot: SnapshotConfig = SnapshotConfig()  # how training built its snapshots
 
     @property
     def ref(self) -> str:
@@ -79,6 +83,12 @@ class Models:
     @property
     def feature_schema_version(self) -> str:
         return self.churn.feature_schema_version
+
+    @property
+    def snapshot(self) -> SnapshotConfig:
+        """The snapshot configuration the models were trained with (the churn model's
+        eligibility and lookback; the value model's horizon): what scoring reuses."""
+        return replace(self.churn.snapshot, value_horizon_days=self.value_horizon_days)
 
 
 def _fetch(
@@ -111,24 +121,50 @@ def _fetch(
     return local
 
 
-def _version(client: MlflowClient, name: str, alias: str, pinned: str | None) -> ModelVersion:
+def _missing(client: MlflowClient, name: str, alias: str, kind: str, e: MlflowException) -> str:
+    """Why `name@alias` is missing and what to do: a refused challenger is named with the
+    checks it failed and the command that forces it."""
+    try:
+        mv = client.get_model_version_by_alias(name, "challenger")
+    except MlflowException:
+        return (
+            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+            "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
+        )
+    why = mv.tags.get(PROMOTION_CHECK_TAG, "the promotion rule refused it")
+    return (
+        f"model {name}@{alias} not found: training registered version {mv.version} as "
+        f"@challenger but did not promote it ({why}); to score with it anyway: retain promote "
+        f'{kind} --version {mv.version} --force --reason "..."'
+    )
+
+
+def _version(
+    client: MlflowClient, name: str, alias: str, pinned: str | None, kind: str
+) -> ModelVersion:
     """The version `pinned` names, else the one `alias` points to now."""
     try:
         if pinned is not None:
             return client.get_model_version(name, pinned)
         return client.get_model_version_by_alias(name, alias)
     except MlflowException as e:
-        what = f"{name} version {pinned}" if pinned is not None else f"{name}@{alias}"
-        raise ModelLoadError(
-            f"model {what} not found in the registry ({e.message.splitlines()[0]}); "
-            f"train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
-        ) from e
+        if pinned is not None:
+            raise ModelLoadError(
+                f"model {name} version {pinned} not found in the registry "
+                f"({e.message.splitlines()[0]}); reload the service (retain reload)"
+            ) from e
+        raise ModelLoadError(_missing(client, name, alias, kind, e)) from e
 
 
 def _load(
-    client: MlflowClient, name: str, alias: str, dest: Path | None, pinned: str | None = None
+    client: MlflowClient,
+    name: str,
+    alias: str,
+    dest: Path | None,
+    kind: str,
+    pinned: str | None = None,
 ) -> PinnedModel:
-    mv = _version(client, name, alias, pinned)
+    mv = _version(client, name, alias, pinned, kind)
     local = _fetch(client, mv, name, dest, "retain train")
     files = sorted(local.rglob("*.lgb"))
     if not files:
@@ -145,7 +181,9 @@ def _load(
     except (ValueError, KeyError) as e:
         raise ModelLoadError(f"model {name} version {mv.version}: bad calibration: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
-    return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration)
+    tag = mv.tags.get(SNAPSHOT_TAG)  # absent on versions registered before it was stored
+    snapshot = SnapshotConfig.from_json(tag) if tag else SnapshotConfig()
+    return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration, snapshot)
 
 
 def _verify(name: str, mv: ModelVersion, local: Path) -> None:
@@ -192,7 +230,7 @@ def resolve_versions(settings: Settings) -> dict[str, str | None]:
     client = _client(settings)
     out: dict[str, str | None] = {}
     for key, name in (("churn", settings.churn_model), ("value", settings.value_model)):
-        out[key] = str(_version(client, name, settings.alias, None).version)
+        out[key] = str(_version(client, name, settings.alias, None, key).version)
     try:
         out["uplift"] = str(
             client.get_model_version_by_alias(settings.uplift_model, settings.alias).version
@@ -210,8 +248,8 @@ def load_models(
     when the store is unreachable, an alias is missing or the feature schema differs."""
     client = _client(settings)
     pins = versions or {}
-    churn = _load(client, settings.churn_model, settings.alias, dest, pins.get("churn"))
-    value = _load(client, settings.value_model, settings.alias, dest, pins.get("value"))
+    churn = _load(client, settings.churn_model, settings.alias, dest, "churn", pins.get("churn"))
+    value = _load(client, settings.value_model, settings.alias, dest, "value", pins.get("value"))
     uplift = _load_uplift(client, settings, dest, pins.get("uplift", "alias") if pins else "alias")
     try:
         catalogue = Catalogue.from_toml(settings.offers) if uplift else None
@@ -224,7 +262,13 @@ def load_models(
                 f"offer catalogue: offers {unknown} have no uplift in {uplift.ref}; retrain the "
                 "uplift model on campaigns that used them, or remove them from the catalogue"
             )
-    return Models(churn=churn, value=value, uplift=uplift, catalogue=catalogue)
+    return Models(
+        churn=churn,
+        value=value,
+        value_horizon_days=value.snapshot.value_horizon_days,
+        uplift=uplift,
+        catalogue=catalogue,
+    )
 
 
 def _load_uplift(

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
+from features.labels import trailing_revenue_vnd_90d
 from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
 from serving.decision import best_of, gains_matrix
 from serving.reasons import top_reasons
@@ -112,9 +113,7 @@ def score_columns(
     monthly = value * 30.0 / models.value_horizon_days
     band = risk_band(p, config)
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
-    state = relationship_state(
-        tier, band, monthly, np.asarray(columns["revenue_vnd_sum_90d"], dtype=float), config
-    )
+    state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
     retained, at_risk = value_at_risk(value, p, config)
     gains = offer_gains(columns, models, p, retained, tier)
     offers = _offer_ids(models)

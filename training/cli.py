@@ -76,8 +76,9 @@ def train(
     settings = Settings.from_env()
     try:
         result = run_training(raw, cfg, settings)
-    except RawDataError as e:
-        typer.echo(f"error: {e}", err=True)
+    except (RawDataError, ValueError) as e:  # refused data, a label window not covered
+        typer.echo(f"error: {' '.join(str(e).split()) if not isinstance(e, RawDataError) else e}",
+                   err=True)  # fmt: skip
         raise typer.Exit(2) from e
     typer.echo(
         f"\nChurn on the test snapshot {cfg.test_as_of} (model = calibrated; "
@@ -97,8 +98,13 @@ def train(
         ("value", result.value_version, result.value_champion, result.value_verdict),
     ):
         name = settings.churn_model if kind == "churn" else settings.value_model
-        state = f"-> @{settings.alias}" if ok else "@challenger (alias champion unchanged)"
+        state = f"-> @{settings.alias}" if ok else f"@challenger (@{settings.alias} unchanged)"
         typer.echo(f"registered {name} version {version} {state}: {v.text()}")
+        if not ok:
+            typer.echo(
+                f"  to score with it anyway: retain promote {kind} --version {version} "
+                '--force --reason "..."'
+            )
     typer.echo(f"report {result.report_uri}")
     typer.echo(f"MLflow run {result.run_id} in {settings.tracking_uri}")
 

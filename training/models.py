@@ -11,6 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.labels import trailing_revenue_vnd_90d
 from features.vector import model_frame
 from training.config import ChurnConfig, ValueConfig
 
@@ -127,7 +128,9 @@ class RecencyBaseline:
 
 
 class TrailingRevenueBaseline:
-    """Future value = revenue of the last 90 days, scaled to the value horizon."""
+    """Future value = revenue of the last 90 days, scaled to the value horizon; the revenue is
+    the one the value label reads (`features.labels.trailing_revenue_vnd_90d`): usage, or
+    top-ups for an operator without a usage table."""
 
     def __init__(self, *, horizon_days: int = 90):
         self.horizon_days = horizon_days
@@ -136,7 +139,7 @@ class TrailingRevenueBaseline:
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return X["revenue_vnd_sum_90d"].to_numpy(dtype=float) * self.horizon_days / 90.0
+        return trailing_revenue_vnd_90d(X) * self.horizon_days / 90.0
 
 
 class HurdleValueModel:

@@ -13,8 +13,10 @@ import pandas as pd
 from features.artefacts.calibration import Calibration
 from features.artefacts.tags import (
     COMPARED_CHAMPION_TAG,
+    PROMOTION_CHECK_TAG,
     RUN_ID_TAG,
     SCHEMA_TAG,
+    SNAPSHOT_TAG,
     TEST_AS_OF_TAG,
 )
 from features.contract.clean import require_valid
@@ -157,7 +159,11 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
         )
         tracking.log_report(*report.model_report(fitted, config, bt))
         test = fitted.test
-        tags = {RUN_ID_TAG: run.info.run_id, TEST_AS_OF_TAG: config.test_as_of.isoformat()}
+        tags = {
+            RUN_ID_TAG: run.info.run_id,
+            TEST_AS_OF_TAG: config.test_as_of.isoformat(),
+            SNAPSHOT_TAG: config.snapshot.to_json(),  # scoring builds its snapshots the same way
+        }
         verdicts = {
             "churn": verdict("churn", fitted.churn_test, fitted.churn_segments, config.promotion),
             "value": verdict("value", fitted.value_test, fitted.value_segments, config.promotion),
@@ -185,7 +191,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
                 | {
                     "beats_baseline": beats(getattr(fitted, f"{kind}_test"), _primary(kind)),
                     COMPARED_CHAMPION_TAG: compared.get(kind, "none"),
-                    "promotion_check": verdicts[kind].text(),
+                    PROMOTION_CHECK_TAG: verdicts[kind].text(),
                 },
                 calibration=cal,
             )

@@ -25,5 +25,7 @@ __all__, __getattr__ = lazy_api(
         "TABLE_MODEL_NAME": "features.artefacts.table_model",
         "TableColumns": "features.artefacts.table_model",
         "TableModel": "features.artefacts.table_model",
+        "BTYDParams": "features.artefacts.btyd",
+        "btyd_columns": "features.artefacts.btyd",
     },
 )

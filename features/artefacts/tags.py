@@ -16,6 +16,7 @@ RUN_ID_TAG = "run_id"  # the training run that logged the version
 TEST_AS_OF_TAG = "test_as_of"  # the test snapshot it was evaluated on (ISO date)
 COMPARED_CHAMPION_TAG = "compared_champion_version"  # the champion scored beside it
 SNAPSHOT_TAG = "snapshot_config"  # JSON: lookback and eligibility scoring must reuse
+PROMOTION_CHECK_TAG = "promotion_check"  # the promotion rule's verdict at training
 
 # The training run's sample of training vectors: what scoring reports measure drift against.
 REFERENCE_DIR = "reference"
@@ -25,6 +26,7 @@ REFERENCE_ARTEFACT = f"{REFERENCE_DIR}/{REFERENCE_FILE}"
 __all__ = [
     "COMPARED_CHAMPION_TAG",
     "DIGEST_TAG",
+    "PROMOTION_CHECK_TAG",
     "REFERENCE_ARTEFACT",
     "REFERENCE_DIR",
     "REFERENCE_FILE",

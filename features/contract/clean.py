@@ -163,15 +163,19 @@ def require_valid(raw: Path, data_end: date | None = None) -> None:
 
 
 def _typed(table: Table, path: Path) -> str:
-    """The contract's columns of one Parquet part, cast to their types; timezone-aware
-    timestamps converted to local time first (`schema.local_time_sql`), not cut to UTC."""
+    """The contract's columns of one Parquet part, cast to their types: absent optional
+    columns as typed nulls, timezone-aware timestamps converted to local time first
+    (`schema.local_time_sql`), not cut to UTC."""
     schema = pq.read_schema(path)
     out = []
     for c in table.columns:
         i = schema.get_field_index(c.name)
-        value = (
-            local_time_sql(c.name) if i >= 0 and is_aware(schema.field(i).type) else f'"{c.name}"'
-        )
+        if i < 0:  # an absent optional column (check_parquet refused absent required ones)
+            value = "NULL"
+        elif is_aware(schema.field(i).type):
+            value = local_time_sql(c.name)
+        else:
+            value = f'"{c.name}"'
         out.append(f'CAST({value} AS {SQL_TYPES[c.dtype]}) AS "{c.name}"')
     return ", ".join(out)
 
@@ -251,6 +255,12 @@ def _clean_table(
     )
     con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT * FROM read_parquet('{staged}')")
     key = ", ".join(f'"{c}"' for c in table.key)
+
+    # Key columns may be null (an optional part of the key): matched null-safely.
+    def on(a: str, b: str) -> str:
+        return " AND ".join(f'{a}."{c}" IS NOT DISTINCT FROM {b}."{c}"' for c in table.key)
+
+    s_cols = ", ".join(f's."{c}"' for c in table.names)
     # Duplicate keys among the rows that passed: identical copies keep the first.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE dup AS
@@ -258,17 +268,17 @@ def _clean_table(
             SELECT {key}, count(*) AS copies FROM staged WHERE reject_reason IS NULL
             GROUP BY ALL HAVING count(*) > 1)
         SELECT s.* EXCLUDE (reject_reason),
-            CASE WHEN count(*) OVER (PARTITION BY {cols}) < k.copies
+            CASE WHEN count(*) OVER (PARTITION BY {s_cols}) < k.copies
                  THEN 'duplicate_key: ' || k.copies || ' rows with this key disagree'
-                 WHEN row_number() OVER (PARTITION BY {cols} ORDER BY source_file, source_row) > 1
+                 WHEN row_number() OVER (PARTITION BY {s_cols} ORDER BY source_file, source_row) > 1
                  THEN 'duplicate_key: copy of an earlier row' END AS reject_reason
-        FROM staged s JOIN keys k USING ({key})
+        FROM staged s JOIN keys k ON ({on("s", "k")})
         WHERE s.reject_reason IS NULL""")  # fmt: skip
     used = stage / name / "part-00000.parquet"
     used.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT {cols} FROM staged s ANTI JOIN dup USING ({key}) "
-        "WHERE s.reject_reason IS NULL UNION ALL "
+        f"COPY (SELECT {cols} FROM staged a ANTI JOIN dup b ON ({on('a', 'b')}) "
+        "WHERE a.reject_reason IS NULL UNION ALL "
         f"SELECT {cols} FROM dup WHERE reject_reason IS NULL) "
         f"TO '{used}' (FORMAT parquet, COMPRESSION zstd)"
     )

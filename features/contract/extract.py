@@ -31,8 +31,10 @@ def check_parquet(table: Table, path: Path, shown: str, notes: list[str]) -> int
     problems = []
     for col in table.columns:
         i = schema.get_field_index(col.name)
-        if i < 0:
+        if i < 0 and not col.optional:
             problems.append(f"{table.name}.{col.name}: column missing in {shown}")
+        elif i < 0:
+            continue
         elif not col.accepts(schema.field(i).type):
             found = schema.field(i).type
             problems.append(
@@ -60,7 +62,7 @@ def csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Pa
         "SELECT * FROM read_csv(?, header = true, all_varchar = true) LIMIT 0", [str(path)]
     ).description
     names = [d[0] for d in header]
-    missing = [c for c in table.names if c not in names]
+    missing = [c.name for c in table.columns if c.name not in names and not c.optional]
     if missing:
         raise RawDataError(
             "; ".join(f"{table.name}.{c}: column missing in {path}" for c in missing)
@@ -70,13 +72,18 @@ def csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Pa
     # read as TIMESTAMPTZ in the local zone, written naive (DuckDB's plain TIMESTAMP cast
     # would drop the offset silently).
     con.execute(f"SET TimeZone = '{LOCAL_TIME_ZONE}'")
-    stamps = [n for n in table.names if table.column(n).dtype == "timestamp"]
+    stamps = [n for n in table.names if table.column(n).dtype == "timestamp" and n in names]
     types |= {n: "TIMESTAMPTZ" for n in stamps}
     part = stage / "_csv" / table.name / f"{path.stem}.parquet"
     part.parent.mkdir(parents=True, exist_ok=True)
     cols = ", ".join(
-        f'{local_time_sql(c)} AS "{c}"' if c in stamps else f'"{c}"' for c in table.names
-    )
+        f'{local_time_sql(c)} AS "{c}"'
+        if c in stamps
+        else (
+            f'"{c}"' if c in names else f'CAST(NULL AS {SQL_TYPES[table.column(c).dtype]}) AS "{c}"'
+        )
+        for c in table.names
+    )  # timestamps to local time; absent optional columns as typed nulls
     try:
         con.execute(
             f"COPY (SELECT {cols} FROM read_csv(?, header = true, columns = {types!r})) "

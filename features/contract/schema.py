@@ -11,6 +11,7 @@ read, by every command the same way (`local_time_sql`). Money is integer VND.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -25,6 +26,15 @@ _ACCEPTED: dict[str, tuple[str, ...]] = {
     "bool": ("bool",),
     "date": ("date32", "date64", "timestamp"),
     "timestamp": ("timestamp", "date32", "date64"),
+}
+
+SQL_TYPES: dict[str, str] = {
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
 }
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -61,6 +71,11 @@ class Column:
     unit: str = ""
     nullable: bool = False
     allowed: tuple[str, ...] = ()
+    optional: bool = False  # may be absent from an extract: then read as all null
+
+    def __post_init__(self) -> None:
+        if self.optional and not self.nullable:
+            raise ValueError(f"column {self.name}: an optional column must be nullable")
 
     def accepts(self, arrow_type: pa.DataType) -> bool:
         """True when an Arrow column of `arrow_type` can be read as this column."""
@@ -91,6 +106,16 @@ class Table:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def select_sql(self, present: Collection[str]) -> str:
+        """A SELECT list of every contract column: the `present` ones as they are, absent
+        optional ones as typed nulls (so every reader sees one layout)."""
+        return ", ".join(
+            f'"{c.name}"'
+            if c.name in present
+            else f'CAST(NULL AS {SQL_TYPES[c.dtype]}) AS "{c.name}"'
+            for c in self.columns
+        )
+
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(
             [pa.field(c.name, ARROW_TYPES[c.dtype], nullable=c.nullable) for c in self.columns]
@@ -102,8 +127,10 @@ class Table:
         problems = []
         for col in self.columns:
             idx = schema.get_field_index(col.name)
-            if idx < 0:
+            if idx < 0 and not col.optional:
                 problems.append(f"{self.name}.{col.name}: missing column{where}")
+            elif idx < 0:
+                continue
             elif not col.accepts(schema.field(idx).type):
                 problems.append(
                     f"{self.name}.{col.name}: expected {col.dtype}, "
@@ -130,25 +157,30 @@ SUBSCRIPTION_EVENTS = (
 CARE_CATEGORIES = ("network", "billing", "package", "port_out_inquiry", "device", "other")
 CAMPAIGN_GROUPS = ("treatment", "control")
 
+
+def _optional(name: str, dtype: str, description: str, **kw) -> Column:
+    """A column an extract may leave out (read as all null) or leave null."""
+    return Column(name, dtype, description, nullable=True, optional=True, **kw)
+
+
 SUBSCRIBERS = Table(
     name="subscribers",
     grain="one row per subscriber",
     key=("subscriber_id",),
+    notes="Only subscriber_id and activation_date are required (a recharge log with the first "
+    "top-up as activation is enough); the other columns are optional and nullable, and the "
+    "features read from them are then null. A null contract_type counts as prepaid.",
     columns=(
         SUBSCRIBER_ID,
         Column("activation_date", "date", "First activation of the SIM", "local date"),
-        Column("contract_type", "string", "Payment model", allowed=CONTRACT_TYPES),
-        Column(
-            "tariff_plan",
-            "string",
-            "Tariff plan at activation (later changes are plan_change events)",
-        ),
-        Column("province", "string", "Home province (one of 63)"),
-        Column("region", "string", "Home region", allowed=REGIONS),
-        Column("customer_type", "string", "Individual or business line", allowed=CUSTOMER_TYPES),
-        Column("device_type", "string", "Handset class (feature, smartphone_low, ...)"),
-        Column("age_band", "string", "Declared age band of the holder"),
-        Column("acquisition_channel", "string", "Where the SIM was sold"),
+        _optional("contract_type", "string", "Payment model", allowed=CONTRACT_TYPES),
+        _optional("tariff_plan", "string", "Tariff plan at activation (then plan_change events)"),
+        _optional("province", "string", "Home province (one of 63)"),
+        _optional("region", "string", "Home region", allowed=REGIONS),
+        _optional("customer_type", "string", "Individual or business line", allowed=CUSTOMER_TYPES),
+        _optional("device_type", "string", "Handset class (feature, smartphone_low, ...)"),
+        _optional("age_band", "string", "Declared age band of the holder"),
+        _optional("acquisition_channel", "string", "Where the SIM was sold"),
     ),
 )
 
@@ -176,14 +208,19 @@ USAGE_DAILY = Table(
 RECHARGES = Table(
     name="recharges",
     grain="one row per top-up",
-    key=("subscriber_id", "ts"),
+    # Several top-ups at one time are legal (a log of dates has many): only a row identical
+    # in every column is a duplicate; `topup_id` keeps genuine repeats of one amount apart.
+    key=("subscriber_id", "ts", "amount_vnd", "channel", "topup_id"),
     time_column="ts",
-    notes="A recharge (transaction) log alone is enough for RFM features and value labels.",
+    notes="A recharge (transaction) log alone is enough for RFM features and value labels. "
+    "Only rows identical in every column are duplicates: give `topup_id` (a transaction id or "
+    "a sequence) when a subscriber can top up one amount twice at one time.",
     columns=(
         SUBSCRIBER_ID,
         Column("ts", "timestamp", "Top-up time", "local time"),
         Column("amount_vnd", "int64", "Top-up amount", "VND"),
-        Column("channel", "string", "scratch_card, e_wallet, bank_app, airtime_loan, ..."),
+        _optional("channel", "string", "scratch_card, e_wallet, bank_app, airtime_loan, ..."),
+        _optional("topup_id", "string", "Transaction id, or a sequence, of the top-up"),
     ),
 )
 

@@ -110,15 +110,26 @@ def read_table(root: Path, name: str, columns: list[str] | None = None) -> pd.Da
     files = table_files(root, name)
     if not files:
         raise SchemaError(f"{name}: no {Path(root)}/{name}/*.parquet")
+    present: set[str] = set()
     for f in files:
-        table.check(pq.read_schema(f), source=str(f))
-    return pq.ParquetDataset(files).read(columns=columns or table.names).to_pandas()
+        schema = pq.read_schema(f)
+        table.check(schema, source=str(f))
+        present.update(schema.names)
+    wanted = columns or table.names
+    frame = pq.ParquetDataset(files).read(columns=[c for c in wanted if c in present]).to_pandas()
+    for c in wanted:  # an absent optional column reads as null
+        if c not in frame.columns:
+            frame[c] = pd.Series(None, index=frame.index, dtype=object)
+    return frame[wanted]
 
 
 def write_table(frame: pd.DataFrame, table: Table, path: Path) -> Path:
-    """Write `frame` as one Parquet part of `table`, cast to the contract's types, atomically."""
-    arrow = pa.Table.from_pandas(frame[table.names], preserve_index=False)
-    arrow = arrow.cast(table.arrow_schema())
+    """Write `frame` as one Parquet part of `table`, cast to the contract's types, atomically;
+    optional columns the frame does not hold are left out (readers see them as null)."""
+    names = [c.name for c in table.columns if c.name in frame.columns or not c.optional]
+    arrow = pa.Table.from_pandas(frame[names], preserve_index=False)
+    schema = table.arrow_schema()
+    arrow = arrow.cast(pa.schema([schema.field(n) for n in names]))
     return write_parquet_atomic(arrow, path)
 
 

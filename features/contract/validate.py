@@ -164,6 +164,7 @@ def _check_columns(
     and the readable files."""
     missing: dict[str, list[str]] = {}
     mistyped: dict[str, list[str]] = {}
+    absent: set[str] = set()  # optional columns some file leaves out: not checked
     readable = []
     for f in files:
         try:
@@ -174,7 +175,9 @@ def _check_columns(
         readable.append(f)
         for col in table.columns:
             i = schema.get_field_index(col.name)
-            if i < 0:
+            if i < 0 and col.optional:
+                absent.add(col.name)
+            elif i < 0:
                 missing.setdefault(col.name, []).append(f.name)
             elif not col.accepts(schema.field(i).type):
                 mistyped.setdefault(col.name, []).append(f"{f.name}: {schema.field(i).type}")
@@ -187,7 +190,8 @@ def _check_columns(
         expected = table.column(col).dtype
         problems.append(Problem(table.name, col, "wrong_type", f"expected {expected}", len(where),
                                 tuple(where[:5])))  # fmt: skip
-    return [c for c in table.names if c not in missing and c not in mistyped], readable
+    bad = set(missing) | set(mistyped) | absent
+    return [c for c in table.names if c not in bad], readable
 
 
 @dataclass
@@ -223,7 +227,7 @@ def _check_values(ctx: _Context, table: Table, data_end: date | None) -> None:
         source = activation_join(name) if rule.joins_activation else None
         ctx.rows(name, rule.column, rule.check, rule.message, rule.where, rule.show, source)
     key = tuple(c for c in table.key if ctx.has(name, c))
-    if len(key) == len(table.key):
+    if all(c in key or table.column(c).optional for c in table.key):
         cols = ", ".join(f'"{c}"' for c in key)
         dup = f"(SELECT {cols}, count(*) AS copies FROM {name} GROUP BY {cols} HAVING count(*) > 1)"
         ctx.rows(name, "", "duplicate_key", f"key ({', '.join(key)}) not unique", "true",

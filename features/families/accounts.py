@@ -88,6 +88,26 @@ def recharge_features() -> list[Feature]:
             f"Share of top-ups of at most {SMALL_TOP_UP_VND:,} VND, 90 days (null without)",
             fill=None,
         ),
+        # Whole-history RFM (the inputs of BTYD models: repeat days, recency, age, spend)
+        aggregate(
+            "recharge_days_count_all",
+            RECHARGES,
+            "count(DISTINCT CAST(ts AS DATE))",
+            "Days with a top-up in the whole history before as_of",
+        ),
+        aggregate(
+            "recharge_vnd_sum_all",
+            RECHARGES,
+            "sum(amount_vnd)",
+            "Top-up amount in the whole history before as_of, VND",
+        ),
+        derived(
+            "days_since_first_recharge",
+            RECHARGES,
+            "{days:_first_recharge_ts}",
+            "Days since the first top-up (null if none ever)",
+            fill=None,
+        ),
         aggregate(
             "airtime_loan_count_90d",
             RECHARGES,
@@ -170,6 +190,7 @@ def invoice_features() -> list[Feature]:
 def intermediates() -> list[Feature]:
     return [
         hidden("_last_recharge_ts", RECHARGES, "max(ts)", kind="date"),
+        hidden("_first_recharge_ts", RECHARGES, "min(ts)", kind="date"),
         hidden(
             "_invoice_vnd_last_90d",
             INVOICES,

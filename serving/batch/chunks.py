@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.drift import DriftThresholds
+from features.labels import trailing_revenue_vnd_90d
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
 from serving.batch.outputs import atomic_parquet_writer, sole_writer, sweep_temporaries
@@ -112,7 +113,7 @@ def _score_chunks(
                 tally.add_scored(
                     answer["subscriber_id"],
                     answer["value_tier"],
-                    valid["revenue_vnd_sum_90d"].to_numpy(dtype=np.float32),
+                    trailing_revenue_vnd_90d(valid).astype(np.float32),
                     answer["predicted_value_vnd"],
                     answer[OFFER_GAINS],
                     answer["as_of"][0],

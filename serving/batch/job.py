@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from features.contract.clean import require_valid
 from features.contract.guard import OutputRefused, check_as_of, check_output
 from features.contract.schema import SchemaError
 from features.settings import Settings
-from features.snapshot import write_snapshot
+from features.snapshot import SnapshotConfig, write_snapshot
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
 from serving.batch.outputs import FolderBusy, is_output, sole_writer
 from serving.batch.reconcile import BatchResult
@@ -57,6 +57,9 @@ class ScoreJob:
     control_share: float = 0.1
     validate: bool = True
     allow_future: bool = False  # an as_of after the data's end (never before its start)
+    # The snapshot as the models were trained (their stored configuration), unless overridden
+    eligibility_days: int | None = None
+    lookback_days: int | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -108,8 +111,12 @@ def run(
             vectors = job.vectors
             if vectors is None:
                 vectors = job.out / "vectors.parquet"
-                rows = write_snapshot(job.raw, job.as_of, vectors)
-                notes.append(f"snapshot {job.as_of}: {rows:,} eligible subscribers -> {vectors}")
+                snap = snapshot_config(models, job)
+                rows = write_snapshot(job.raw, job.as_of, vectors, snap)
+                notes.append(
+                    f"snapshot {job.as_of} (active in the last {snap.eligibility_days} days): "
+                    f"{rows:,} eligible subscribers -> {vectors}"
+                )
             result = _score(vectors, models, job, config, progress)
             store_uri = job.online_store or ServingConfig.from_env(settings).online_store
             if job.materialise and store_uri and result.rows_scored == 0:
@@ -149,6 +156,22 @@ def vector_dates(path: Path) -> set[date]:
     return {d.as_py() if hasattr(d, "as_py") else d for d in pc.unique(column)}
 
 
+def snapshot_config(models: Models, job: ScoreJob) -> SnapshotConfig:
+    """The models' stored snapshot configuration with the job's overrides."""
+    changes = {
+        k: v
+        for k, v in (
+            ("eligibility_days", job.eligibility_days),
+            ("lookback_days", job.lookback_days),
+        )
+        if v is not None
+    }
+    try:
+        return replace(models.snapshot, **changes)
+    except ValueError as e:
+        raise JobError(str(e)) from e
+
+
 def _score(vectors: Path, models: Models, job: ScoreJob, config: BatchConfig, progress):
     if job.engine == "spark":
         from serving.batch.spark import score_parquet_spark
@@ -184,6 +207,18 @@ def _materialise(store_uri: str, vectors: Path, job: ScoreJob, models: Models) -
     return f"online store -> {store_uri}"
 
 
+def _pareto_line(revenue: float, predicted: float) -> str:
+    """The 20/80 line; a share of nothing (no revenue at all) is said, not printed as nan."""
+
+    def pct(x: float) -> str:
+        return "no revenue" if x != x else f"{x:.0%}"
+
+    return (
+        f"  top 20% of subscribers bring {pct(revenue)} of the last 90 days' revenue "
+        f"({pct(predicted)} of predicted value)"
+    )
+
+
 def summary(run: ScoreRun) -> list[str]:
     """The lines `retain score` prints after a run: models against their baselines, the
     reconciliation, the Pareto view, the tiers, the campaign and where everything went."""
@@ -199,8 +234,7 @@ def summary(run: ScoreRun) -> list[str]:
         f"trailing-revenue baseline {m['value_gini_baseline']:.3f}",
         f"  rows in {result.rows_in:,} = scored {result.rows_scored:,} + "
         f"rejected {result.rows_rejected:,}",
-        f"  top 20% of subscribers bring {result.revenue_top20_share:.0%} of the last "
-        f"90 days' revenue ({result.predicted_value_top20_share:.0%} of predicted value)",
+        _pareto_line(result.revenue_top20_share, result.predicted_value_top20_share),
         f"  value tiers: {result.tier_counts}",
     ]
     c = result.campaign

@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from features.artefacts.calibration import Calibration
 from features.artefacts.uplift import UpliftModel, UpliftSpec
+from features.labels import trailing_revenue_vnd_90d
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
 from serving.batch.chunks import BatchConfig
@@ -143,8 +144,8 @@ def _score_partitions(packed, catalogue, config: BatchConfig, schema: pa.Schema)
                 t = to_arrow(answer)
                 t = t.append_column("reject_reason", pa.nulls(len(t), pa.string()))
                 t = t.append_column(
-                    "revenue_vnd_sum_90d",
-                    pa.array(valid["revenue_vnd_sum_90d"].to_numpy(dtype=float)),
+                    "revenue_vnd_sum_90d",  # trailing revenue as the local job reads it
+                    pa.array(trailing_revenue_vnd_90d(valid).astype(float)),
                 )
                 t = t.append_column(_ROW, pa.array(rows[valid.index]))
                 gains = np.asarray(answer[OFFER_GAINS], dtype=float).reshape(len(t), offers)

@@ -51,10 +51,10 @@ def test_missing_required_table(tmp_path):
 def test_missing_column(tmp_path):
     root = folder(tmp_path)
     path = root / "recharges" / "part-00000.parquet"
-    pq.write_table(pq.read_table(path).drop(["channel"]), path)
+    pq.write_table(pq.read_table(path).drop(["amount_vnd"]), path)
     p = only(validate_raw(root, END), "missing_column")
     assert (p.table, p.column, p.count, p.examples) == (
-        "recharges", "channel", 1, ("part-00000.parquet",))  # fmt: skip
+        "recharges", "amount_vnd", 1, ("part-00000.parquet",))  # fmt: skip
 
 
 def test_mistyped_column(tmp_path):
@@ -84,7 +84,8 @@ def test_null_in_a_non_nullable_column(tmp_path):
     )
     p = only(validate_raw(root, END), "null")
     assert (p.column, p.count, p.examples) == (
-        "amount_vnd", 1, ("subscriber_id=1, ts=2025-02-05 10:00:00",))  # fmt: skip
+        "amount_vnd", 1, ("subscriber_id=1, ts=2025-02-05 10:00:00, amount_vnd=None, "
+                          "channel=e_wallet, topup_id=None",))  # fmt: skip
 
 
 def test_value_outside_the_allowed_set(tmp_path):
@@ -98,7 +99,9 @@ def test_duplicate_keys(tmp_path):
     root = folder(tmp_path, recharges=RECHARGES + RECHARGES[:1])
     p = only(validate_raw(root, END), "duplicate_key")
     assert (p.table, p.count) == ("recharges", 1)
-    assert p.examples == ("subscriber_id=1, ts=2025-01-05 10:00:00, copies=2",)
+    # a recharge's key is the whole row: only identical rows are copies
+    assert p.examples == ("subscriber_id=1, ts=2025-01-05 10:00:00, amount_vnd=20000, "
+                          "channel=scratch_card, topup_id=None, copies=2",)  # fmt: skip
 
 
 def test_negative_amounts(tmp_path):

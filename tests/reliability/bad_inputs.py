@@ -71,7 +71,7 @@ def _file(change: Callable[[Path], None]) -> Callable[[Path], Path]:
 
 def _drop_column(root: Path) -> None:
     path = root / "recharges" / "part-00000.parquet"
-    pq.write_table(pq.read_table(path).drop(["channel"]), path)
+    pq.write_table(pq.read_table(path).drop(["amount_vnd"]), path)
 
 
 def _string_amounts(root: Path) -> None:
@@ -136,7 +136,7 @@ def _usage_floats(column: str, value: float) -> Callable[[Path], None]:
 CATALOGUE: tuple[BadInput, ...] = (
     BadInput("missing required table", "fatal", r"recharges: required table missing",
              _file(lambda root: [f.unlink() for f in (root / "recharges").iterdir()])),
-    BadInput("missing column", "fatal", r"recharges\.channel: column missing in .*part-00000",
+    BadInput("missing column", "fatal", r"recharges\.amount_vnd: column missing in .*part-00000",
              _file(_drop_column)),
     BadInput("wrong column type (Parquet)", "fatal",
              r"recharges\.amount_vnd: .*part-00000\.parquet holds string, the contract needs "
@@ -157,7 +157,7 @@ CATALOGUE: tuple[BadInput, ...] = (
              _rows("recharges", lambda rows: rows.append(dict(rows[0])))),
     BadInput("duplicate key, copies disagree", "rejected",
              "duplicate_key: 2 rows with this key disagree",
-             _rows("recharges", lambda rows: rows.append(dict(rows[0], amount_vnd=99_000))),
+             _rows("usage_daily", lambda rows: rows.append(dict(rows[0], revenue_vnd=99_000))),
              rejected=2),
     BadInput("negative amount", "rejected", "amount_vnd: negative",
              _rows("recharges", _set(1, amount_vnd=-50_000))),
