@@ -124,14 +124,17 @@ def _fetch(
 def _missing(client: MlflowClient, name: str, alias: str, kind: str, e: MlflowException) -> str:
     """Why `name@alias` is missing and what to do: a refused challenger is named with the
     checks it failed and the command that forces it."""
+    generic = (
+        f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+        "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
+    )
     try:
         mv = client.get_model_version_by_alias(name, "challenger")
     except MlflowException:
-        return (
-            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
-            "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
-        )
-    why = mv.tags.get(PROMOTION_CHECK_TAG, "the promotion rule refused it")
+        return generic
+    why = mv.tags.get(PROMOTION_CHECK_TAG, "")
+    if ": refuse:" not in why:  # the challenger was promoted (another alias is missing)
+        return generic
     return (
         f"model {name}@{alias} not found: training registered version {mv.version} as "
         f"@challenger but did not promote it ({why}); to score with it anyway: retain promote "
