@@ -178,15 +178,24 @@ def two_arm(data: pd.DataFrame, outcome: str) -> dict:
             per_split.setdefault(name, []).append(metrics(y[te], u, t[te]))
         log.info("%s split %d: retain %s", outcome, s, per_split["retain"][-1])
     summary = {
-        name: {
-            m: float(np.mean([r[m] for r in runs])) for m in ("qini_auc", "uplift_at_30")
+        name: {m: float(np.mean([r[m] for r in runs])) for m in ("qini_auc", "uplift_at_30")}
+        | {
+            f"{m}_sd": float(np.std([r[m] for r in runs], ddof=1))
+            for m in ("qini_auc", "uplift_at_30")
         }
-        | {f"{m}_sd": float(np.std([r[m] for r in runs], ddof=1)) for m in ("qini_auc", "uplift_at_30")}
         | {"per_split": runs}
         for name, runs in per_split.items()
     }
     retain = summary.pop("retain")
     return {"rows": len(rows), "retain": retain, "references": summary}
+
+
+def ipw_value(chosen: np.ndarray, arm: np.ndarray, y: np.ndarray) -> float:
+    """Outcome per customer of sending each row `chosen`, by inverse propensity (each arm's
+    share of the rows: the arms are randomised)."""
+    share = {a: float((arm == a).mean()) for a in set(arm)}
+    hit = chosen == arm
+    return float(np.sum(y[hit] / np.array([share[a] for a in arm[hit]])) / len(y))
 
 
 def three_arm(data: pd.DataFrame) -> dict:
@@ -203,12 +212,6 @@ def three_arm(data: pd.DataFrame) -> dict:
         arm = test["segment"].to_numpy(dtype=object)
         arm = np.array([NO_OFFER if a == CONTROL else offer_id(a) for a in arm], dtype=object)
         y = test["visit"].to_numpy(dtype=float)
-        share = {a: float((arm == a).mean()) for a in set(arm)}
-
-        def value(chosen: np.ndarray) -> float:
-            hit = chosen == arm
-            return float(np.sum(y[hit] / np.array([share[a] for a in arm[hit]])) / len(y))
-
         n = len(test)
         policies = {
             "retain": model.plan(test, {}),
@@ -218,7 +221,7 @@ def three_arm(data: pd.DataFrame) -> dict:
             "no_email": np.full(n, NO_OFFER, dtype=object),
         }
         for name, chosen in policies.items():
-            per.setdefault(name, []).append(value(chosen))
+            per.setdefault(name, []).append(ipw_value(chosen, arm, y))
     out = {name: float(np.mean(v)) for name, v in per.items()}
     return out | {
         "per_split": per,
@@ -254,8 +257,11 @@ def main() -> None:
             "acceptance": checks,
             "seconds": round(seconds, 1),
         },
-        code=("bench/uplift_hillstrom.py", "training/uplift/table.py",
-              "features/artefacts/uplift.py"),  # fmt: skip
+        code=(
+            "bench/uplift_hillstrom.py",
+            "training/uplift/table.py",
+            "features/artefacts/uplift.py",
+        ),  # fmt: skip
         settings={"lightgbm": LGB, "retain": RETAIN.__dict__, "test_size": 0.5},
     )
     print(f"wrote {path}")

@@ -37,6 +37,8 @@ from features.artefacts.uplift import (
     UpliftSpec,
     table_frame,
 )
+from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
+from features.vector import model_frame
 
 REVENUE = "revenue"
 
@@ -121,8 +123,11 @@ def prepare_campaign(frame: pd.DataFrame, spec: CampaignTableSpec) -> CampaignTa
         for c in features
         if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
     )
-    X = table_frame(frame.astype({c: float for c in features if frame[c].dtype == bool}),
-                    features, categorical)
+    frame = frame.astype({c: float for c in features if frame[c].dtype == bool})
+    if set(features) == set(FEATURE_NAMES):  # Retain's own vector: served like the others
+        X, categorical = model_frame(frame), tuple(c for c in FEATURE_NAMES if c in CATEGORICAL)
+    else:
+        X = table_frame(frame, features, categorical)
     return CampaignTable(X.reset_index(drop=True), arm, y, binary, cost, categorical, spec)
 
 
@@ -196,8 +201,8 @@ class TableUplift:
             offers,
             table_schema(table),
             outcome=table.outcome_kind,
-            features=tuple(table.X.columns),
-            categorical=table.categorical,
+            features=() if is_retain_vector(table) else tuple(table.X.columns),
+            categorical=() if is_retain_vector(table) else table.categorical,
         )
         self.model_ = UpliftModel(spec, boosters)
         self.oof_ = pd.DataFrame(sign * oof, columns=arms)
@@ -241,8 +246,15 @@ def policy_values(table: CampaignTable, uplift: pd.DataFrame) -> dict[str, float
     return out | {"personalised": value(best_arm(uplift, table.cost))}
 
 
+def is_retain_vector(table: CampaignTable) -> bool:
+    return list(table.X.columns) == list(FEATURE_NAMES)
+
+
 def table_schema(table: CampaignTable) -> str:
-    """The schema tag of a table model: its own inputs, so that serving (which checks the
-    tag against Retain's feature schema) refuses a model whose inputs it cannot build."""
+    """The schema tag of a table model: Retain's feature schema when its inputs are Retain's
+    feature vector, else a digest of its own inputs, so that serving (which checks the tag
+    against Retain's feature schema) refuses a model whose inputs it cannot build."""
+    if is_retain_vector(table):
+        return feature_schema_version()
     text = "|".join(table.X.columns) + "#" + "|".join(table.categorical)
     return f"table-{sha256(text.encode()).hexdigest()[:16]}"
