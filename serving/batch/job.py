@@ -17,9 +17,11 @@ from features.contract.clean import require_valid
 from features.contract.schema import SchemaError
 from features.settings import Settings
 from features.snapshot import write_snapshot
+from serving.batch.campaign_measure import measure_past, measured_gain_line
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
 from serving.batch.outputs import FolderBusy
 from serving.batch.reconcile import BatchResult
+from serving.campaign_gain import PastCampaigns
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, materialise, open_store
@@ -71,6 +73,7 @@ class ScoreRun:
     settings: Settings
     policy: DecisionPolicy
     notes: list[str] = field(default_factory=list)
+    past: PastCampaigns | None = None  # past campaigns measured from their control groups
 
 
 def run(
@@ -88,10 +91,12 @@ def run(
         models = load_models(settings)
     except ModelLoadError as e:
         raise JobError(str(e)) from e
+    past = measure_past(job.raw, job.out, job.as_of, job.control_share)
     policy = DecisionPolicy(
         budget_vnd=job.budget_vnd,
         control_share=job.control_share,
         campaign_id=f"RET-{job.as_of:%Y%m%d}",
+        min_control=past.min_control if past else 1,
     )
     config = BatchConfig(
         chunk_rows=job.chunk_rows,
@@ -112,7 +117,7 @@ def run(
     store_uri = job.online_store or ServingConfig.from_env(settings).online_store
     if job.materialise and store_uri:
         notes.append(_materialise(store_uri, vectors, job, models))
-    return ScoreRun(job, result, models, settings, policy, notes)
+    return ScoreRun(job, result, models, settings, policy, notes, past)
 
 
 def _score(vectors: Path, models: Models, job: ScoreJob, config: BatchConfig, progress):
@@ -179,6 +184,7 @@ def summary(run: ScoreRun) -> list[str]:
         )
     else:
         lines.append("  campaign: no uplift model registered (retain train-uplift), no offers")
+    lines += measured_gain_line(run.past)
     out = result.scores_path.parent
     lines += [
         f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "

@@ -91,3 +91,25 @@ def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_pa
     page = (tmp_path / "report.html").read_text()
     assert all(f"<h2>{t}</h2>" in page for t in SECTIONS) and "subscribers to contact" in page
     assert "No training reference" not in page and "columns breach" in page
+
+
+def test_retain_score_keeps_a_control_and_shows_the_measured_gain(
+    models, tiny_trained, tiny_raw, tmp_path
+):
+    """`retain score`'s sequence: the campaign holds out a control group however small it
+    is, and the summary and the report show the last past campaign's measured gain."""
+    from serving.batch.job import ScoreJob, run, summary
+    from serving.campaign_gain import MEASURED_FILE
+
+    settings = tiny_trained[0]  # `models` registered the uplift model under its alias
+    job = ScoreJob(
+        as_of=TINY_SCORE_AS_OF, raw=tiny_raw, out=tmp_path, materialise=False, budget_vnd=300_000
+    )
+    done = run(job, settings)
+    plan = pd.read_parquet(tmp_path / "campaign.parquet")
+    assert (plan.group == "treatment").any() and (plan.group == "control").any()
+    assert done.policy.min_control == done.past.min_control >= 1
+    text = "\n".join(summary(done))
+    assert "measured gain of campaign RET-" in text and "95% CI" in text
+    assert (tmp_path / MEASURED_FILE).exists()
+    assert "Measured gain of past campaigns" in (tmp_path / "report.html").read_text()
