@@ -55,6 +55,13 @@ def score(
     control_share: Annotated[
         float, typer.Option(min=0, max=0.9, help="Share of the campaign held out as control")
     ] = 0.1,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(
+            help="Exploration playbook (TOML: tier x relationship state -> offers) used when no "
+            "uplift model is registered; default: the one shipped with Retain"
+        ),
+    ] = None,
     validate: Annotated[
         bool,
         typer.Option(
@@ -82,6 +89,7 @@ def score(
             budget_vnd=budget_vnd,
             control_share=control_share,
             validate=validate,
+            playbook=playbook,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],

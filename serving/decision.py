@@ -36,6 +36,7 @@ class DecisionPolicy:
     campaign_id: str = "campaign"
     min_gain_vnd: float = 0.0
     min_control: int = 1  # at least this many selected rows held out (when control_share > 0)
+    exploration: object | None = None  # serving.exploration.Exploration: used without uplift
 
 
 def gains_matrix(

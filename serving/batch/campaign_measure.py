@@ -11,7 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract.sources import replacing
+from features.settings import Settings
 from serving.campaign_gain import MEASURED_FILE, PastCampaigns, past_campaigns
+from serving.catalogue import Catalogue
+from serving.exploration import Exploration, Playbook
+from serving.registry import Models
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,16 @@ def measure_past(raw: Path, out: Path, as_of: date, control_share: float) -> Pas
     with replacing(out / MEASURED_FILE) as tmp:
         past.table.to_csv(tmp, index=False)
     return past
+
+
+def cold_start(
+    models: Models, settings: Settings, vectors: Path, playbook: Path | None
+) -> Exploration | None:
+    """The exploration campaign's inputs when no uplift model is pinned, else None."""
+    if models.uplift is not None:
+        return None
+    catalogue = Catalogue.from_toml(settings.offers)
+    return Exploration(catalogue, Playbook.from_toml(playbook, catalogue), vectors)
 
 
 def measured_gain_line(past: PastCampaigns | None) -> list[str]:

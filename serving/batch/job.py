@@ -17,7 +17,7 @@ from features.contract.clean import require_valid
 from features.contract.schema import SchemaError
 from features.settings import Settings
 from features.snapshot import write_snapshot
-from serving.batch.campaign_measure import measure_past, measured_gain_line
+from serving.batch.campaign_measure import cold_start, measure_past, measured_gain_line
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
 from serving.batch.outputs import FolderBusy
 from serving.batch.reconcile import BatchResult
@@ -57,6 +57,7 @@ class ScoreJob:
     budget_vnd: float = 50_000_000
     control_share: float = 0.1
     validate: bool = True
+    playbook: Path | None = None  # exploration playbook; None = the one shipped with Retain
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -97,6 +98,9 @@ def run(
         control_share=job.control_share,
         campaign_id=f"RET-{job.as_of:%Y%m%d}",
         min_control=past.min_control if past else 1,
+        exploration=cold_start(
+            models, settings, job.vectors or job.out / "vectors.parquet", job.playbook
+        ),
     )
     config = BatchConfig(
         chunk_rows=job.chunk_rows,
@@ -177,7 +181,13 @@ def summary(run: ScoreRun) -> list[str]:
     c = result.campaign
     if c:
         lines.append(
-            f"  campaign {run.policy.campaign_id}: contact {c['contacted']:,} "
+            f"  campaign {run.policy.campaign_id}"
+            + (
+                " (EXPLORATION: randomised offers, no uplift model yet)"
+                if c["purpose"] == "exploration"
+                else ""
+            )
+            + f": contact {c['contacted']:,} "
             f"(+{c['control']:,} control) for {c['cost_vnd']:,.0f} VND of "
             f"{job.budget_vnd:,.0f}; expected net gain {c['expected_gain_vnd']:,.0f} VND; "
             f"offers {c['offers']}"

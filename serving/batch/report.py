@@ -140,6 +140,12 @@ def render(inputs: ReportInputs) -> str:
             .reset_index()
         )
         treated = c[c["group"] == "treatment"]
+        if "purpose" in c and (c["purpose"] == "exploration").any():
+            parts.append(
+                "<p><strong>Exploration campaign</strong>: no uplift model is registered yet, "
+                "so offers are randomised among the playbook's segments; its control group "
+                "lets the next cycle learn and measure uplift.</p>"
+            )
         parts += [
             f"<p>{len(treated):,} subscribers to contact, {len(c) - len(treated):,} held out "
             f"as control; cost {treated['cost_vnd'].sum():,.0f} VND, expected net gain "

@@ -113,3 +113,24 @@ def test_retain_score_keeps_a_control_and_shows_the_measured_gain(
     assert "measured gain of campaign RET-" in text and "95% CI" in text
     assert (tmp_path / MEASURED_FILE).exists()
     assert "Measured gain of past campaigns" in (tmp_path / "report.html").read_text()
+
+
+def test_without_an_uplift_model_the_batch_plans_an_exploration(models, tiny_raw, tmp_path):
+    from dataclasses import replace
+
+    from serving.batch.chunks import BatchConfig, score_frame
+    from serving.catalogue import Catalogue
+    from serving.decision import DecisionPolicy
+    from serving.exploration import Exploration, Playbook
+
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    vectors.to_parquet(tmp_path / "v.parquet")
+    cat = Catalogue.from_toml()
+    explore = Exploration(cat, Playbook.from_toml(None, cat), tmp_path / "v.parquet")
+    policy = DecisionPolicy(budget_vnd=200_000, campaign_id="RET-x", exploration=explore)
+    cold = replace(models, uplift=None, catalogue=None)
+    result = score_frame(vectors, cold, tmp_path / "out", replace(BatchConfig(), policy=policy))
+    plan = pd.read_parquet(tmp_path / "out" / "campaign.parquet")
+    assert set(plan.purpose) == {"exploration"} and result.campaign["purpose"] == "exploration"
+    assert (plan.group == "control").any() and 0 < result.campaign["cost_vnd"] <= 200_000
+    assert "Exploration campaign" in (tmp_path / "out" / "report.html").read_text()
