@@ -18,6 +18,7 @@ _API = {
     "score_frame": "serving.batch.chunks",
     "score_parquet": "serving.batch.chunks",
     "BatchResult": "serving.batch.reconcile",
+    "measure_past": "serving.batch.campaign_measure",
 }
 __all__ = sorted(_API)
 
