@@ -62,6 +62,13 @@ def score(
     allow_future: Annotated[
         bool, typer.Option(help="Allow an AS_OF after the data's end (refused otherwise)")
     ] = False,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(
+            help="Exploration playbook (TOML: tier x relationship state -> offers) used when no "
+            "uplift model is registered; default: the one shipped with Retain"
+        ),
+    ] = None,
     validate: Annotated[
         bool,
         typer.Option(
@@ -117,6 +124,7 @@ def score(
             allow_future=allow_future,
             eligibility_days=eligibility_days,
             lookback_days=lookback_days,
+            playbook=playbook,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],

@@ -9,86 +9,24 @@ and cost is the offer's cost plus its channel's contact cost (VND).
 - `plan_campaign`: at most one offer per subscriber, maximising the total expected gain
   under a budget and per-channel and per-offer capacities (a Lagrangian price on the budget
   found by bisection, then capacity trimming and a greedy refill), with a random control
-  group held out and flagged so the next cycle can learn uplift from it.
+  group held out and flagged so the next cycle can learn uplift from it and measure what
+  the campaign earned.
 
 Control membership is a hash of (subscriber, campaign): the same in batch and online,
-and the same on every re-run.
+and the same on every re-run. A campaign never goes out without a control group: when the
+hash leaves fewer selected rows in control than `control_share` of the campaign (or than
+`min_control`, the size a power calculation asks for; at most half the campaign), the
+selected rows with the smallest hashes join it, and the budget they free is refilled.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class Offer:
-    offer_id: str
-    description: str
-    cost_vnd: int
-    channel: str
-    contract_types: tuple[str, ...] = ()
-    tiers: tuple[str, ...] = ()
-    capacity: int = 0  # per campaign; 0 = no cap
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    offers: tuple[Offer, ...]
-    contact_cost_vnd: dict[str, int]
-    channel_capacity: dict[str, int]
-
-    def offer(self, offer_id: str) -> Offer:
-        for o in self.offers:
-            if o.offer_id == offer_id:
-                return o
-        raise KeyError(f"offer_id: '{offer_id}' is not in the catalogue")
-
-    def total_cost(self, offer_id: str) -> int:
-        o = self.offer(offer_id)
-        return o.cost_vnd + self.contact_cost_vnd.get(o.channel, 0)
-
-    @classmethod
-    def from_toml(cls, path: Path | None = None) -> Catalogue:
-        """Read a catalogue; without a path, the default shipped with Retain."""
-        text = (
-            Path(path).read_text() if path else files("serving").joinpath("offers.toml").read_text()
-        )
-        where = str(path or "serving/offers.toml")
-        data = tomllib.loads(text)
-        offers = []
-        for i, d in enumerate(data.get("offer", [])):
-            for key in ("offer_id", "cost_vnd", "channel"):
-                if key not in d:
-                    raise ValueError(f"{where}: offer[{i}].{key} is missing")
-            if int(d["cost_vnd"]) < 0:
-                raise ValueError(f"{where}: offer[{i}].cost_vnd must not be negative")
-            offers.append(
-                Offer(
-                    offer_id=str(d["offer_id"]),
-                    description=str(d.get("description", "")),
-                    cost_vnd=int(d["cost_vnd"]),
-                    channel=str(d["channel"]),
-                    contract_types=tuple(d.get("contract_types", ())),
-                    tiers=tuple(d.get("tiers", ())),
-                    capacity=int(d.get("capacity", 0)),
-                )
-            )
-        if not offers:
-            raise ValueError(f"{where}: no [[offer]] entries")
-        ids = [o.offer_id for o in offers]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{where}: offer_id values must be unique")
-        return cls(
-            tuple(offers),
-            {k: int(v) for k, v in data.get("contact_cost_vnd", {}).items()},
-            {k: int(v) for k, v in data.get("channel_capacity", {}).items()},
-        )
+from serving.catalogue import Catalogue, Offer  # noqa: F401  (Offer: callers import it here)
 
 
 @dataclass(frozen=True)
@@ -97,6 +35,8 @@ class DecisionPolicy:
     control_share: float = 0.1
     campaign_id: str = "campaign"
     min_gain_vnd: float = 0.0
+    min_control: int = 1  # at least this many selected rows held out (when control_share > 0)
+    exploration: object | None = None  # serving.exploration.Exploration: used without uplift
 
 
 def gains_matrix(
@@ -175,6 +115,11 @@ def best_offers(gains: pd.DataFrame, min_gain_vnd: float = 0.0) -> pd.DataFrame:
 
 def in_control(subscriber_id, campaign_id: str, share: float) -> np.ndarray:
     """Deterministic pseudo-random control membership per (subscriber, campaign)."""
+    return control_draw(subscriber_id, campaign_id) < share
+
+
+def control_draw(subscriber_id, campaign_id: str) -> np.ndarray:
+    """A uniform draw in [0, 1) per (subscriber, campaign), from a hash (splitmix64)."""
     salt = np.uint64(int.from_bytes(campaign_id.encode()[:8].ljust(8, b"\0"), "little"))
     x = np.asarray(subscriber_id, dtype=np.uint64) ^ salt
     with np.errstate(over="ignore"):  # splitmix64: wrapping arithmetic is the point
@@ -182,7 +127,7 @@ def in_control(subscriber_id, campaign_id: str, share: float) -> np.ndarray:
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) / float(2**53) < share
+    return (x >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
 def _choose(G: np.ndarray, cost: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +152,8 @@ def plan_campaign(
     channel = np.array([catalogue.offer(o).channel for o in offers], dtype=object)
     G = gains.to_numpy(dtype=float)
     G = np.where(np.isnan(G) | np.less_equal(G, policy.min_gain_vnd), -np.inf, G)
-    control = in_control(ids, policy.campaign_id, policy.control_share)
+    draw = control_draw(ids, policy.campaign_id)
+    control = draw < policy.control_share
     budget = float(policy.budget_vnd)
 
     def spend(k: np.ndarray) -> float:
@@ -229,6 +175,9 @@ def plan_campaign(
         k, adj = _choose(G, cost, lam)
     k = _trim_capacities(k, adj, control, offers, channel, catalogue)
     k = _refill(k, G, cost, control, offers, channel, catalogue, budget - spend(k))
+    if policy.control_share > 0:
+        control = _enough_control(k, control, draw, policy)
+        k = _refill(k, G, cost, control, offers, channel, catalogue, budget - spend(k))
     sel = np.flatnonzero(k >= 0)
     kk = k[sel]
     treated = ~control[sel]
@@ -242,6 +191,22 @@ def plan_campaign(
             "group": np.where(treated, "treatment", "control"),
         }
     ).reset_index(drop=True)
+
+
+def _enough_control(k, control, draw, policy: DecisionPolicy) -> np.ndarray:
+    """Move the selected treatment rows with the smallest draws into the control until it
+    holds `control_share` of the selected rows and at least `min_control` of them, but
+    never more than half (an equal split is the most a control can usefully take)."""
+    sel = k >= 0
+    n = int(sel.sum())
+    need = min(n // 2, max(int(np.ceil(policy.control_share * n)), policy.min_control))
+    have = int((sel & control).sum())
+    if have >= need:
+        return control
+    rows = np.flatnonzero(sel & ~control)
+    control = control.copy()
+    control[rows[np.argsort(draw[rows], kind="stable")[: need - have]]] = True
+    return control
 
 
 def _caps(catalogue: Catalogue, offers: list[str], channel: np.ndarray):

@@ -15,9 +15,16 @@ evaluated with the one-hot columns of the offer being scored.
   one acceptance booster pooled over offers and w the share of an accepter's churn risk
   that the offer removes, estimated on the randomised campaign rows.
 
+- table S-learner (`retain train-uplift --table`): the mean over cross-fitting folds of
+  booster_k(x, offer) - booster_k(x, no offer); a term's `arm` pins the one-hot inputs of a
+  pooled booster to one arm ("" = no offer, the control) whatever offer is scored.
+
 Uplift is the reduction of the 30-day churn probability caused by sending the offer
-(positive is good; a "sleeping dog" has negative uplift). The spec is `uplift.json` beside
-the boosters' native model files; serving loads it without importing training.
+(positive is good; a "sleeping dog" has negative uplift); a model learnt from a campaign
+table the user brings says its own outcome (`outcome`: e.g. `revenue` in the table's
+currency, or a binary outcome's probability) and its own input columns (`features`,
+`categorical`; empty = Retain's feature vector). The spec is `uplift.json` beside the
+boosters' native model files; serving loads it without importing training.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ import pandas as pd
 from features.vector import model_frame
 
 FILE_NAME = "uplift.json"
-
+CHURN_REDUCTION = "churn_reduction"  # the outcome of models learnt from raw tables
+NO_OFFER = ""  # a term's arm: the control, every one-hot offer input 0
 
 OFFER_PREFIX = "offer_is_"  # one-hot offer inputs of boosters pooled over offers
 
@@ -48,11 +56,30 @@ def pooled(booster: lgb.Booster) -> list[str]:
     return [n[len(OFFER_PREFIX) :] for n in booster.feature_name() if n.startswith(OFFER_PREFIX)]
 
 
+def table_frame(frame: pd.DataFrame, features, categorical) -> pd.DataFrame:
+    """A table model's inputs in `features` order: `categorical` columns as category (of
+    strings), the others as float; the same when fitting and when predicting."""
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise KeyError(f"uplift inputs: missing columns {missing}")
+    cat = set(categorical)
+    return pd.DataFrame(
+        {
+            c: frame[c].astype("string").astype("category")
+            if c in cat
+            else pd.to_numeric(frame[c], errors="raise").astype("float64")
+            for c in features
+        },
+        index=frame.index,
+    )
+
+
 @dataclass(frozen=True)
 class Term:
     booster: str  # file name of a native LightGBM model beside uplift.json
     weight: float
     times: tuple[str, ...] = ()  # further boosters whose outputs multiply this term
+    arm: str | None = None  # pooled boosters run with this arm (None: the offer scored)
 
     @property
     def boosters(self) -> tuple[str, ...]:
@@ -61,11 +88,23 @@ class Term:
 
 @dataclass(frozen=True)
 class UpliftSpec:
-    learner: str  # "t" or "x"
+    learner: str  # "s" pooled save-rate, "t", "x", or "table" (S-learner, cross-fitted)
     offers: dict[str, tuple[Term, ...]]
     feature_schema_version: str
+    outcome: str = CHURN_REDUCTION
+    features: tuple[str, ...] = ()  # a table model's inputs; empty: Retain's feature vector
+    categorical: tuple[str, ...] = ()
 
     def to_json(self) -> str:
+        extra = {  # written only when set: specs of raw-table models keep their bytes
+            k: v
+            for k, v in (
+                ("outcome", self.outcome if self.outcome != CHURN_REDUCTION else None),
+                ("features", list(self.features) or None),
+                ("categorical", list(self.categorical) or None),
+            )
+            if v is not None
+        }
         return json.dumps(
             {
                 "learner": self.learner,
@@ -74,11 +113,13 @@ class UpliftSpec:
                     o: [
                         {"booster": t.booster, "weight": t.weight}
                         | ({"times": list(t.times)} if t.times else {})
+                        | ({"arm": t.arm} if t.arm is not None else {})
                         for t in terms
                     ]
                     for o, terms in self.offers.items()
                 },
-            },
+            }
+            | extra,
             indent=2,
             sort_keys=True,
         )
@@ -91,11 +132,19 @@ class UpliftSpec:
                 raise ValueError(f"uplift.json: missing '{key}'")
         offers = {
             o: tuple(
-                Term(t["booster"], float(t["weight"]), tuple(t.get("times", ()))) for t in terms
+                Term(t["booster"], float(t["weight"]), tuple(t.get("times", ())), t.get("arm"))
+                for t in terms
             )
             for o, terms in d["offers"].items()
         }
-        return cls(d["learner"], offers, d["feature_schema_version"])
+        return cls(
+            d["learner"],
+            offers,
+            d["feature_schema_version"],
+            d.get("outcome", CHURN_REDUCTION),
+            tuple(d.get("features", ())),
+            tuple(d.get("categorical", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,8 +159,9 @@ class UpliftModel:
         return sorted(self.spec.offers)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """One column per offer: predicted reduction of the 30-day churn probability."""
-        X = model_frame(frame)
+        """One column per offer: the predicted uplift of the spec's outcome (the reduction
+        of the 30-day churn probability for models learnt from raw tables)."""
+        X = self.input_frame(frame)
         out = pd.DataFrame(index=frame.index)
         for offer in self.offers:
             out[offer] = self.terms_sum(offer, lambda name, o: self._run(name, o, X))
@@ -123,10 +173,18 @@ class UpliftModel:
         total: np.ndarray | float = 0.0
         for term in self.spec.offers[offer]:
             part: np.ndarray | float = term.weight
+            arm = offer if term.arm is None else term.arm
             for name in term.boosters:
-                part = part * run(name, offer if pooled(self.boosters[name]) else None)
+                part = part * run(name, arm if pooled(self.boosters[name]) else None)
             total = total + part
         return np.asarray(total, dtype=float)
+
+    def input_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The boosters' inputs: Retain's feature vector, or a table model's own columns
+        (numerics as float, `categorical` as category, as when it was fitted)."""
+        if not self.spec.features:
+            return model_frame(frame)
+        return table_frame(frame, self.spec.features, self.spec.categorical)
 
     def _run(self, name: str, offer: str | None, X: pd.DataFrame) -> np.ndarray:
         booster = self.boosters[name]

@@ -21,5 +21,6 @@ __all__, __getattr__ = lazy_api(
         "score_parquet": "serving.batch.chunks",
         "BatchResult": "serving.batch.reconcile",
         "score_table": "serving.batch.table",
+        "measure_past": "serving.batch.campaign_measure",
     },
 )

@@ -1,5 +1,7 @@
 """The batch job's campaign list: planned over the whole scored base, written as Parquet and
-CSV beside the scores (subscriber, offer, channel, expected gain, cost, group, reasons)."""
+CSV beside the scores (subscriber, offer, channel, expected gain, cost, group, reasons and
+purpose: `uplift`, planned on the uplift model's gains, or `exploration`, randomised by the
+playbook when no uplift model is pinned, see `serving.exploration`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pyarrow.parquet as pq
 from features.contract.sources import replacing
 from serving.batch.outputs import atomic_parquet_writer
 from serving.decision import DecisionPolicy, plan_campaign
+from serving.exploration import EXPLORATION, UPLIFT, Exploration, explore
 from serving.registry import Models
 
 CAMPAIGN_COLUMNS = (
@@ -23,6 +26,7 @@ CAMPAIGN_COLUMNS = (
     "cost_vnd",
     "group",
     "reasons",
+    "purpose",
 )
 
 
@@ -36,13 +40,21 @@ def write_campaign(
 ) -> pd.DataFrame | None:
     """Plan the budgeted campaign over the whole scored base; write it as Parquet and CSV
     (reasons joined from the scores at `scores_path`, a file or a folder of parts, by default
-    OUT/scores.parquet). None when no uplift model is pinned."""
+    OUT/scores.parquet). Without a pinned uplift model, the exploration campaign when the
+    policy carries one, else None."""
     if models.uplift is None or models.catalogue is None:
-        return None
-    offers = [o.offer_id for o in models.catalogue.offers]
-    all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-    matrix = np.vstack(gains) if gains else np.empty((0, len(offers)))
-    plan = plan_campaign(all_ids, pd.DataFrame(matrix, columns=offers), models.catalogue, policy)
+        if policy.exploration is None:
+            return None
+        plan = explore(_segments(out, policy.exploration), policy.exploration, policy)
+        purpose = EXPLORATION
+    else:
+        offers = [o.offer_id for o in models.catalogue.offers]
+        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+        matrix = np.vstack(gains) if gains else np.empty((0, len(offers)))
+        gains_frame = pd.DataFrame(matrix, columns=offers)
+        plan = plan_campaign(all_ids, gains_frame, models.catalogue, policy)
+        purpose = UPLIFT
+    plan = plan.assign(purpose=purpose)
     reasons = (
         pq.read_table(
             scores_path or out / "scores.parquet",
@@ -74,6 +86,15 @@ def write_campaign(
     return plan
 
 
+def _segments(out: Path, exploration: Exploration) -> pd.DataFrame:
+    """Scored subscribers with their tier, relationship state and contract type."""
+    scores = pq.read_table(
+        out / "scores.parquet", columns=["subscriber_id", "value_tier", "relationship_state"]
+    ).to_pandas()
+    contract = pq.read_table(exploration.vectors, columns=["subscriber_id", "contract_type"])
+    return scores.merge(contract.to_pandas(), on="subscriber_id", how="left")
+
+
 def campaign_summary(plan: pd.DataFrame | None) -> dict:
     """Contacts, control, cost, expected gain and offers of a plan's treatment rows."""
     if plan is None:
@@ -85,4 +106,5 @@ def campaign_summary(plan: pd.DataFrame | None) -> dict:
         "cost_vnd": float(t["cost_vnd"].sum()),
         "expected_gain_vnd": float(t["expected_gain_vnd"].sum()),
         "offers": {k: int(v) for k, v in t["offer_id"].value_counts().sort_index().items()},
+        "purpose": str(plan["purpose"].iloc[0]) if len(plan) else UPLIFT,
     }

@@ -18,9 +18,11 @@ from features.contract.guard import OutputRefused, check_as_of, check_output
 from features.contract.schema import SchemaError
 from features.settings import Settings
 from features.snapshot import SnapshotConfig, write_snapshot
+from serving.batch.campaign_measure import cold_start, measure_past, measured_gain_line
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
 from serving.batch.outputs import FolderBusy, is_output, sole_writer
 from serving.batch.reconcile import BatchResult
+from serving.campaign_gain import PastCampaigns
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
 from serving.online_store import StoreError, materialise, open_store
@@ -60,6 +62,7 @@ class ScoreJob:
     # The snapshot as the models were trained (their stored configuration), unless overridden
     eligibility_days: int | None = None
     lookback_days: int | None = None
+    playbook: Path | None = None  # exploration playbook; None = the one shipped with Retain
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -76,6 +79,7 @@ class ScoreRun:
     settings: Settings
     policy: DecisionPolicy
     notes: list[str] = field(default_factory=list)
+    past: PastCampaigns | None = None  # past campaigns measured from their control groups
 
 
 def run(
@@ -94,20 +98,25 @@ def run(
         models = load_models(settings)
     except ModelLoadError as e:
         raise JobError(str(e)) from e
-    policy = DecisionPolicy(
-        budget_vnd=job.budget_vnd,
-        control_share=job.control_share,
-        campaign_id=f"RET-{job.as_of:%Y%m%d}",
-    )
-    config = BatchConfig(
-        chunk_rows=job.chunk_rows,
-        reasons=job.reasons,
-        policy=policy,
-        reference=training_reference(settings, models),
-    )
-    notes: list[str] = []
     try:
         with sole_writer(job.out):  # before the first byte: a second job never overwrites
+            past = measure_past(job.raw, job.out, job.as_of, job.control_share)
+            policy = DecisionPolicy(
+                budget_vnd=job.budget_vnd,
+                control_share=job.control_share,
+                campaign_id=f"RET-{job.as_of:%Y%m%d}",
+                min_control=past.min_control if past else 1,
+                exploration=cold_start(
+                    models, settings, job.vectors or job.out / "vectors.parquet", job.playbook
+                ),
+            )
+            config = BatchConfig(
+                chunk_rows=job.chunk_rows,
+                reasons=job.reasons,
+                policy=policy,
+                reference=training_reference(settings, models),
+            )
+            notes: list[str] = []
             vectors = job.vectors
             if vectors is None:
                 vectors = job.out / "vectors.parquet"
@@ -125,7 +134,7 @@ def run(
                 notes.append(_materialise(store_uri, vectors, job, models))
     except FolderBusy as e:
         raise JobError(str(e)) from e
-    return ScoreRun(job, result, models, settings, policy, notes)
+    return ScoreRun(job, result, models, settings, policy, notes, past)
 
 
 def _check_inputs(job: ScoreJob) -> None:
@@ -240,13 +249,20 @@ def summary(run: ScoreRun) -> list[str]:
     c = result.campaign
     if c:
         lines.append(
-            f"  campaign {run.policy.campaign_id}: contact {c['contacted']:,} "
+            f"  campaign {run.policy.campaign_id}"
+            + (
+                " (EXPLORATION: randomised offers, no uplift model yet)"
+                if c["purpose"] == "exploration"
+                else ""
+            )
+            + f": contact {c['contacted']:,} "
             f"(+{c['control']:,} control) for {c['cost_vnd']:,.0f} VND of "
             f"{job.budget_vnd:,.0f}; expected net gain {c['expected_gain_vnd']:,.0f} VND; "
             f"offers {c['offers']}"
         )
     else:
         lines.append("  campaign: no uplift model registered (retain train-uplift), no offers")
+    lines += measured_gain_line(run.past)
     out = result.scores_path.parent
     lines += [
         f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "

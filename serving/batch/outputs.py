@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.contract.sources import replacing
+from serving.campaign_gain import MEASURED_FILE
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ OUTPUT_NAMES = (
     "report.html",
     "reconciliation.json",
     "vectors.parquet",  # the snapshot `retain score` writes when given no --vectors
+    MEASURED_FILE,  # past campaigns measured from their control groups
+    "scores",  # the Spark job's folders of parts
+    "rejects",
+    ".spark.tmp",  # the Spark job's staging folder
 )
 # The names `features.contract.sources.replacing` gives (mkstemp's eight random characters),
 # and the fixed `.{name}.tmp` earlier versions used.

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract.sources import write_text_atomic
+from serving.campaign_gain import ALL_OFFERS, MEASURED_FILE
 from serving.registry import Models
 
 SECTIONS = (
@@ -39,6 +40,7 @@ class ReportInputs:
     trailing_revenue: pd.Series | None = None  # revenue of the last 90 days per scored row
     campaign: pd.DataFrame | None = None  # the campaign list, when one was planned
     drift: pd.DataFrame | None = None  # column, psi, status
+    measured: pd.DataFrame | None = None  # past campaigns measured (`serving.campaign_gain`)
 
 
 def _png(fig) -> str:
@@ -138,12 +140,19 @@ def render(inputs: ReportInputs) -> str:
             .reset_index()
         )
         treated = c[c["group"] == "treatment"]
+        if "purpose" in c and (c["purpose"] == "exploration").any():
+            parts.append(
+                "<p><strong>Exploration campaign</strong>: no uplift model is registered yet, "
+                "so offers are randomised among the playbook's segments; its control group "
+                "lets the next cycle learn and measure uplift.</p>"
+            )
         parts += [
             f"<p>{len(treated):,} subscribers to contact, {len(c) - len(treated):,} held out "
             f"as control; cost {treated['cost_vnd'].sum():,.0f} VND, expected net gain "
             f"{treated['expected_gain_vnd'].sum():,.0f} VND.</p>",
             _table(summary),
         ]
+    parts += _measured(inputs.measured)
 
     parts.append(f"<h2>{SECTIONS[4]}</h2>")
     d = inputs.drift
@@ -176,6 +185,27 @@ def render(inputs: ReportInputs) -> str:
     )
 
 
+def _measured(m: pd.DataFrame | None) -> list[str]:
+    """Past campaigns' gain measured from their control groups, overall per campaign."""
+    if m is None or m.empty:
+        return ["<p>No past campaign with a control group has a complete outcome window.</p>"]
+    rows = m[m["offer_id"] == ALL_OFFERS].set_index("campaign_id")
+    last = rows.iloc[-1]
+    cols = [
+        *("sent_day", "treated", "control"),
+        *("retention_uplift", "retention_uplift_low", "retention_uplift_high"),
+        *("net_gain_vnd", "net_gain_low_vnd", "net_gain_high_vnd"),
+    ]
+    return [
+        "<h3>Measured gain of past campaigns (treatment against control, 95% intervals)</h3>",
+        f"<p>Last campaign {html.escape(str(rows.index[-1]))}: retention "
+        f"{last['retention_uplift']:+.3f} ({last['retention_uplift_low']:+.3f} to "
+        f"{last['retention_uplift_high']:+.3f}), net gain {last['net_gain_vnd']:,.0f} VND "
+        f"({last['net_gain_low_vnd']:,.0f} to {last['net_gain_high_vnd']:,.0f}).</p>",
+        _table(rows[cols]),
+    ]
+
+
 DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
 
 
@@ -204,5 +234,9 @@ def write_report(
         "value_model": models.value.ref,
         "uplift_model": models.uplift.ref if models.uplift else "none",
     }
-    page = render(ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift))
+    measured = out / MEASURED_FILE  # written by the batch job before scoring
+    past = pd.read_csv(measured) if measured.exists() and measured.stat().st_size else None
+    page = render(
+        ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift, past)
+    )
     return write_text_atomic(page, out / "report.html")

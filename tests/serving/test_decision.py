@@ -144,3 +144,26 @@ def test_control_membership_is_deterministic_and_campaign_specific():
     c = in_control(ids, "2026-02", 0.1)
     assert (a == b).all() and (a != c).any()
     assert abs(a.mean() - 0.1) < 0.005
+
+
+@pytest.mark.parametrize("n, min_control", [(18, 1), (18, 5), (3, 1), (40, 30)])
+def test_a_small_campaign_keeps_a_control_group(n, min_control):
+    rng = np.random.default_rng(4)
+    policy = DecisionPolicy(budget_vnd=1e12, control_share=0.1, campaign_id="c3")
+    plan = plan_campaign(
+        np.arange(n),
+        random_gains(n, rng).abs() + 1_000_000,
+        CAT,
+        replace(policy, min_control=min_control),
+    )
+    control = int((plan.group == "control").sum())
+    need = min(n // 2, max(int(np.ceil(0.1 * n)), min_control))
+    hashed = int(in_control(np.arange(n), "c3", 0.1).sum())  # the hash's own draw
+    assert len(plan) == n and control == max(need, hashed) and control > 0
+    again = plan_campaign(
+        np.arange(n),
+        random_gains(n, np.random.default_rng(4)).abs() + 1_000_000,
+        CAT,
+        replace(policy, min_control=min_control),
+    )
+    assert again.equals(plan)

@@ -91,3 +91,46 @@ def test_batch_writes_campaign_within_budget_and_report(models, tiny_raw, tmp_pa
     page = (tmp_path / "report.html").read_text()
     assert all(f"<h2>{t}</h2>" in page for t in SECTIONS) and "subscribers to contact" in page
     assert "No training reference" not in page and "columns breach" in page
+
+
+def test_retain_score_keeps_a_control_and_shows_the_measured_gain(
+    models, tiny_trained, tiny_raw, tmp_path
+):
+    """`retain score`'s sequence: the campaign holds out a control group however small it
+    is, and the summary and the report show the last past campaign's measured gain."""
+    from serving.batch.job import ScoreJob, run, summary
+    from serving.campaign_gain import MEASURED_FILE
+
+    settings = tiny_trained[0]  # `models` registered the uplift model under its alias
+    job = ScoreJob(
+        as_of=TINY_SCORE_AS_OF, raw=tiny_raw, out=tmp_path, materialise=False, budget_vnd=300_000
+    )
+    done = run(job, settings)
+    plan = pd.read_parquet(tmp_path / "campaign.parquet")
+    assert (plan.group == "treatment").any() and (plan.group == "control").any()
+    assert done.policy.min_control == done.past.min_control >= 1
+    text = "\n".join(summary(done))
+    assert "measured gain of campaign RET-" in text and "95% CI" in text
+    assert (tmp_path / MEASURED_FILE).exists()
+    assert "Measured gain of past campaigns" in (tmp_path / "report.html").read_text()
+
+
+def test_without_an_uplift_model_the_batch_plans_an_exploration(models, tiny_raw, tmp_path):
+    from dataclasses import replace
+
+    from serving.batch.chunks import BatchConfig, score_frame
+    from serving.catalogue import Catalogue
+    from serving.decision import DecisionPolicy
+    from serving.exploration import Exploration, Playbook
+
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    vectors.to_parquet(tmp_path / "v.parquet")
+    cat = Catalogue.from_toml()
+    explore = Exploration(cat, Playbook.from_toml(None, cat), tmp_path / "v.parquet")
+    policy = DecisionPolicy(budget_vnd=200_000, campaign_id="RET-x", exploration=explore)
+    cold = replace(models, uplift=None, catalogue=None)
+    result = score_frame(vectors, cold, tmp_path / "out", replace(BatchConfig(), policy=policy))
+    plan = pd.read_parquet(tmp_path / "out" / "campaign.parquet")
+    assert set(plan.purpose) == {"exploration"} and result.campaign["purpose"] == "exploration"
+    assert (plan.group == "control").any() and 0 < result.campaign["cost_vnd"] <= 200_000
+    assert "Exploration campaign" in (tmp_path / "out" / "report.html").read_text()

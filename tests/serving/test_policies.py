@@ -48,7 +48,11 @@ def test_rank_policy_stops_at_budget():
     assert plan.subscriber_id.tolist() == [2, 3] and plan.cost_vnd.sum() <= 2_500
 
 
-def test_oracle_is_best_and_retain_with_true_gains_matches_it():
+def test_oracle_bounds_retain_and_retain_gets_closer_as_its_estimates_improve():
+    """Retain plans on estimated gains (the truth plus noise), the oracle on the truth: the
+    oracle is the best plan, Retain with estimates beats random targeting, and less noise
+    earns a larger share of the oracle (the same planner on the same gains would give 1.0
+    by construction and prove nothing)."""
     rng = np.random.default_rng(0)
     n = 400
     rows = []
@@ -74,7 +78,15 @@ def test_oracle_is_best_and_retain_with_true_gains_matches_it():
         }
     )
     perfect = true_gains(truth).reindex(np.arange(n)).reset_index(drop=True)
-    table = compare_policies(scored, perfect, truth, CAT, budget_vnd=100_000, default_offer="A")
-    assert table.loc["oracle", "net_gain_vnd"] >= table.drop("oracle")["net_gain_vnd"].max() - 1e-6
-    assert table.loc["retain", "share_of_oracle"] == pytest.approx(1.0)
-    assert table.loc["random", "net_gain_vnd"] < table.loc["oracle", "net_gain_vnd"]
+    spread = perfect.to_numpy().std()
+    shares = []
+    for noise in (2.0, 0.5):
+        estimate = perfect + rng.normal(0, noise * spread, perfect.shape)
+        table = compare_policies(
+            scored, estimate, truth, CAT, budget_vnd=100_000, default_offer="A"
+        )
+        oracle = table.loc["oracle", "net_gain_vnd"]
+        assert oracle > table.drop("oracle")["net_gain_vnd"].max()
+        assert table.loc["retain", "net_gain_vnd"] > table.loc["random", "net_gain_vnd"]
+        shares.append(table.loc["retain", "share_of_oracle"])
+    assert 0 < shares[0] < shares[1] < 1

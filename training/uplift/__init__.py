@@ -1,6 +1,7 @@
 """Offer uplift learnt from randomised campaigns: the learners (`learners`, `pooled`), the
 campaign rows (`data`), Qini and AUUC (`metrics`), training and registration
-(`pipeline`) and `retain train-uplift` (`cli`).
+(`pipeline`), a campaign table the user brings (`table`, `table_run`) and
+`retain train-uplift` (`cli`).
 
 The names below load lazily (PEP 562): importing the package runs no submodule.
 """
@@ -20,5 +21,10 @@ __all__, __getattr__ = lazy_api(
         "qini_coefficient": "training.uplift.metrics",
         "expected_qini": "training.uplift.metrics",
         "auuc": "training.uplift.metrics",
+        "CampaignTableSpec": "training.uplift.table",
+        "TableUplift": "training.uplift.table",
+        "TableUpliftConfig": "training.uplift.table",
+        "prepare_campaign": "training.uplift.table",
+        "train_uplift_table": "training.uplift.table_run",
     },
 )

@@ -79,10 +79,11 @@ def pooled_score(frame: pd.DataFrame, per_offer: pd.DataFrame) -> np.ndarray:
 
 
 def beats_random(table: pd.DataFrame) -> bool:
-    """The promotion rule: the pooled Qini on the later campaigns is positive and above
-    the random ranking's mean."""
+    """The promotion rule: the pooled Qini on the later campaigns is positive and beats
+    random rankings, i.e. exceeds their mean by two standard deviations (about 97.5% of
+    them; above their mean alone, a random score would pass half the time)."""
     row = table.loc[POOLED]
-    return bool(row["qini"] > max(0.0, row["qini_random"]))
+    return bool(row["qini"] > max(0.0, row["qini_random"] + 2.0 * row["qini_random_sd"]))
 
 
 def fit_learner(

@@ -1,0 +1,64 @@
+"""The batch job's view of past campaigns: measured from their control groups before the
+new campaign is planned (its control group is sized from them), written beside the scores
+(`campaign_gain.csv`, shown by the report) and summarised in one line."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from features.contract.sources import replacing
+from features.settings import Settings
+from serving.campaign_gain import MEASURED_FILE, PastCampaigns, past_campaigns
+from serving.catalogue import Catalogue
+from serving.exploration import Exploration, Playbook
+from serving.registry import Models
+
+log = logging.getLogger(__name__)
+
+
+def measure_past(raw: Path, out: Path, as_of: date, control_share: float) -> PastCampaigns | None:
+    """Past campaigns of the raw tables measured as of `as_of`, written to `out`; None when
+    there are no raw tables to read them from."""
+    if not Path(raw).is_dir():
+        return None
+    past = past_campaigns(raw, as_of, control_share)
+    out.mkdir(parents=True, exist_ok=True)
+    with replacing(out / MEASURED_FILE) as tmp:
+        past.table.to_csv(tmp, index=False)
+    return past
+
+
+def cold_start(
+    models: Models, settings: Settings, vectors: Path, playbook: Path | None
+) -> Exploration | None:
+    """The exploration campaign's inputs when no uplift model is pinned, else None."""
+    if models.uplift is not None:
+        return None
+    catalogue = Catalogue.from_toml(settings.offers)
+    return Exploration(catalogue, Playbook.from_toml(playbook, catalogue), vectors)
+
+
+def measured_gain_line(past: PastCampaigns | None) -> list[str]:
+    """The summary's lines on the last measured campaign and the control it asks for."""
+    last = None if past is None else past.last
+    if last is None:
+        return ["  measured gain: no past campaign with a control group and a complete window"]
+    day = pd.Timestamp(last["sent_day"]).date()
+    size = (
+        f"; seeing an effect that size needs a campaign of {past.campaign_size_needed:,}"
+        if past.campaign_size_needed
+        else ""
+    )
+    return [
+        f"  measured gain of campaign {last['campaign_id']} ({day}, {int(last['treated']):,} "
+        f"treated, {int(last['control']):,} control): retention "
+        f"{last['retention_uplift']:+.3f} (95% CI {last['retention_uplift_low']:+.3f} to "
+        f"{last['retention_uplift_high']:+.3f}); net gain {last['net_gain_vnd']:,.0f} VND "
+        f"(95% CI {last['net_gain_low_vnd']:,.0f} to {last['net_gain_high_vnd']:,.0f})",
+        f"  control group of this campaign: at least {past.min_control:,} (power 0.8 at the "
+        f"last effect; at most half the campaign){size}",
+    ]

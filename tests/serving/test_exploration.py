@@ -1,0 +1,51 @@
+"""Cold start: the exploration campaign randomises the playbook's offers within the budget,
+respects each offer's limits, and keeps a control group."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from serving.catalogue import Catalogue
+from serving.decision import DecisionPolicy
+from serving.exploration import Exploration, Playbook, explore
+
+CAT = Catalogue.from_toml()
+
+
+def scores(n=2_000, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "subscriber_id": np.arange(n),
+            "value_tier": rng.choice(["super", "medium", "small", "inactive"], n),
+            "relationship_state": rng.choice(["needs care", "growing", "loyal"], n),
+            "contract_type": rng.choice(["prepaid", "postpaid"], n),
+        }
+    )
+
+
+def test_exploration_is_random_within_budget_and_limits(tmp_path):
+    s = scores()
+    book = Playbook.from_toml(None, CAT)
+    policy = DecisionPolicy(budget_vnd=5_000_000, control_share=0.1, campaign_id="X1")
+    plan = explore(s, Exploration(CAT, book, tmp_path / "unused"), policy)
+    t = plan[plan.group == "treatment"]
+    assert 0 < t.cost_vnd.sum() <= 5_000_000 and plan.subscriber_id.is_unique
+    assert (plan.group == "control").sum() >= np.ceil(0.1 * len(t))
+    rows = s.set_index("subscriber_id").loc[plan.subscriber_id]
+    keys = set(zip(rows.value_tier, rows.relationship_state, strict=True))
+    assert keys <= set(book.segments) and "loyal" not in set(rows.relationship_state)
+    postpaid = rows.contract_type.to_numpy() == "postpaid"
+    assert not (plan.offer_id.to_numpy()[postpaid] == "RECHARGE_BONUS").any()  # prepaid only
+    assert len(set(t.offer_id)) == 3  # every candidate offer is tried
+    assert plan.equals(explore(s, Exploration(CAT, book, tmp_path / "unused"), policy))
+
+
+def test_bad_playbook_is_refused(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[[segment]]\ntiers = ["gold"]\nstates = ["loyal"]\noffers = ["DATA_BONUS"]\n')
+    with pytest.raises(ValueError, match=r"segment\[0\].tiers: unknown \['gold'\]"):
+        Playbook.from_toml(path, CAT)
+    path.write_text('[[segment]]\ntiers = ["super"]\nstates = ["loyal"]\noffers = ["NOPE"]\n')
+    with pytest.raises(ValueError, match="not in the catalogue"):
+        Playbook.from_toml(path, CAT)

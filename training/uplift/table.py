@@ -1,0 +1,260 @@
+"""Bring your own campaign table: offer uplift from a randomised campaign a team already has.
+
+One row per customer of the campaign: the arm they were randomised to (one or more offers
+and a control value), an outcome measured after it (binary, such as a visit, a conversion
+or churn; or an amount, such as spend or revenue), optionally the cost of the contact, and
+features as in `retain train-table` (numerics as float, anything else categorical).
+
+The learner is an S-learner on LightGBM, bagged over cross-fitting folds: fold k's booster
+is fitted on the other folds with the arm as one-hot inputs, and the model's uplift is the
+mean over folds of booster_k(x, arm) - booster_k(x, control). Why: one model of the
+outcome with the arm as an input shares every row between arms (the uplift of a campaign
+is small next to the outcome's variance, and two separate models each see half the rows),
+and averaging the fold models removes much of the variance a single S-learner's uplift
+difference carries; each row's out-of-fold prediction comes from a booster that never saw
+it, so the training rows also evaluate the model honestly. The fitted model is an
+`UpliftModel` (`features.artefacts.uplift`), planned and served as those learnt from raw
+tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from hashlib import sha256
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from features.artefacts.uplift import (
+    CHURN_REDUCTION,
+    NO_OFFER,
+    OFFER_PREFIX,
+    Term,
+    UpliftModel,
+    UpliftSpec,
+    table_frame,
+)
+from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
+from features.vector import model_frame
+
+REVENUE = "revenue"
+
+
+@dataclass(frozen=True)
+class CampaignTableSpec:
+    treatment: str  # the arm column
+    outcome: str
+    control: str = "control"  # the arm column's value for the control group
+    cost: str | None = None  # per-row contact cost of treated rows (same unit as a revenue)
+    id_column: str | None = None
+    ignore: tuple[str, ...] = ()  # columns that are neither features nor used (other outcomes)
+    churn_outcome: bool = False  # a binary outcome where 1 is churn: uplift is its reduction
+
+
+@dataclass(frozen=True)
+class CampaignTable:
+    X: pd.DataFrame  # features as `table_frame` gives them
+    arm: np.ndarray  # arm name per row; NO_OFFER for the control
+    y: np.ndarray
+    binary: bool
+    cost: dict[str, float]  # mean cost of a treated row per arm (0 without a cost column)
+    categorical: tuple[str, ...]
+    spec: CampaignTableSpec
+
+    @property
+    def arms(self) -> list[str]:
+        return sorted(set(self.arm) - {NO_OFFER})
+
+    @property
+    def outcome_kind(self) -> str:
+        if self.spec.churn_outcome:
+            return CHURN_REDUCTION
+        return f"{self.spec.outcome}_probability" if self.binary else REVENUE
+
+
+def prepare_campaign(frame: pd.DataFrame, spec: CampaignTableSpec) -> CampaignTable:
+    """Check and split a campaign table; every error names the column and the problem."""
+    named = [spec.treatment, spec.outcome, spec.cost, spec.id_column, *spec.ignore]
+    for c in (c for c in named if c is not None):
+        if c not in frame.columns:
+            raise ValueError(f"{c}: no such column (columns: {', '.join(map(str, frame.columns))})")
+    if frame.empty:
+        raise ValueError("table: no rows")
+    raw_arm = frame[spec.treatment]
+    if raw_arm.isna().any():
+        raise ValueError(f"{spec.treatment}: {int(raw_arm.isna().sum())} rows have no arm")
+    arm = raw_arm.astype(str).to_numpy(dtype=object)
+    if spec.control not in set(arm):
+        raise ValueError(f"{spec.treatment}: no row has the control value '{spec.control}'")
+    if "" in set(arm):
+        raise ValueError(f"{spec.treatment}: an empty arm name is not allowed")
+    names = {a: offer_id(a) for a in set(arm) - {spec.control}}
+    if len(set(names.values())) < len(names):
+        raise ValueError(f"{spec.treatment}: arm names {sorted(names)} collide as offer ids")
+    arm = np.array([NO_OFFER if a == spec.control else names[a] for a in arm], dtype=object)
+    if (arm == NO_OFFER).all():
+        raise ValueError(f"{spec.treatment}: every row is in the control; need a treated arm")
+    y = pd.to_numeric(frame[spec.outcome].replace({True: 1, False: 0}), errors="coerce")
+    if y.isna().any():
+        raise ValueError(
+            f"{spec.outcome}: {int(y.isna().sum())} rows are missing or not numbers "
+            f"(first row {int(np.flatnonzero(y.isna().to_numpy())[0])})"
+        )
+    y = y.to_numpy(dtype=float)
+    binary = bool(np.isin(y, (0.0, 1.0)).all())
+    if spec.churn_outcome and not binary:
+        raise ValueError(f"{spec.outcome}: a churn outcome must be 0/1")
+    cost = {a: 0.0 for a in sorted(set(arm) - {NO_OFFER})}
+    if spec.cost:
+        c = pd.to_numeric(frame[spec.cost], errors="coerce").to_numpy(dtype=float)
+        treated = arm != NO_OFFER
+        if np.isnan(c[treated]).any() or (c[treated] < 0).any():
+            raise ValueError(f"{spec.cost}: treated rows need a cost that is a number >= 0")
+        cost = {a: float(c[arm == a].mean()) for a in cost}
+    used = {c for c in named if c is not None}
+    features = [c for c in frame.columns if c not in used]
+    if not features:
+        raise ValueError("table: no feature columns left")
+    categorical = tuple(
+        c
+        for c in features
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    )
+    frame = frame.astype({c: float for c in features if frame[c].dtype == bool})
+    if set(features) == set(FEATURE_NAMES):  # Retain's own vector: served like the others
+        X, categorical = model_frame(frame), tuple(c for c in FEATURE_NAMES if c in CATEGORICAL)
+    else:
+        X = table_frame(frame, features, categorical)
+    return CampaignTable(X.reset_index(drop=True), arm, y, binary, cost, categorical, spec)
+
+
+def offer_id(arm: str) -> str:
+    """An arm's offer id: LightGBM keeps only letters, digits, '_' and '-' of an input's
+    name, and the one-hot inputs are named after the offer."""
+    return re.sub(r"[^0-9A-Za-z_-]+", "_", str(arm))
+
+
+@dataclass(frozen=True)
+class TableUpliftConfig:
+    folds: int = 5
+    rounds: int = 200
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_child_samples: int = 100
+    seed: int = 7
+    threads: int = 2
+
+
+def with_arms(X: pd.DataFrame, arm, arms: list[str]) -> pd.DataFrame:
+    a = np.asarray(arm, dtype=object)
+    return X.assign(**{f"{OFFER_PREFIX}{o}": (a == o).astype(float) for o in arms})
+
+
+class TableUplift:
+    """`fit(table)`: `model_` (an `UpliftModel`, one column per arm), `oof_` (each training
+    row's out-of-fold uplift per arm) and `blanket_` (see `fit`)."""
+
+    def __init__(self, *, config: TableUpliftConfig = TableUpliftConfig()):
+        self.config = config
+
+    def _params(self, binary: bool) -> dict:
+        cfg = self.config
+        return {
+            "objective": "binary" if binary else "regression",
+            "num_leaves": cfg.num_leaves,
+            "learning_rate": cfg.learning_rate,
+            "min_child_samples": cfg.min_child_samples,
+            "seed": cfg.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": cfg.threads,
+            "verbosity": -1,
+        }
+
+    def fit(self, table: CampaignTable) -> TableUplift:
+        cfg, arms = self.config, table.arms
+        strata = pd.Series(table.arm).astype(str) + "|" + pd.Series(table.y > 0).astype(str)
+        folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
+        oof = np.zeros((len(table.y), len(arms)))
+        boosters: dict[str, lgb.Booster] = {}
+        for k, (tr, te) in enumerate(folds.split(table.X, strata)):
+            b = lgb.train(
+                self._params(table.binary),
+                lgb.Dataset(with_arms(table.X.iloc[tr], table.arm[tr], arms), label=table.y[tr]),
+                num_boost_round=cfg.rounds,
+            )
+            boosters[f"s_fold{k}.lgb"] = b
+            base = b.predict(with_arms(table.X.iloc[te], NO_OFFER, arms))
+            for j, a in enumerate(arms):
+                oof[te, j] = b.predict(with_arms(table.X.iloc[te], a, arms)) - base
+        sign = -1.0 if table.spec.churn_outcome else 1.0  # churn: uplift is its reduction
+        w = sign / len(boosters)
+        offers = {
+            a: tuple(t for n in boosters for t in (Term(n, w), Term(n, -w, arm=NO_OFFER)))
+            for a in arms
+        }
+        spec = UpliftSpec(
+            "table",
+            offers,
+            table_schema(table),
+            outcome=table.outcome_kind,
+            features=() if is_retain_vector(table) else tuple(table.X.columns),
+            categorical=() if is_retain_vector(table) else table.categorical,
+        )
+        self.model_ = UpliftModel(spec, boosters)
+        self.oof_ = pd.DataFrame(sign * oof, columns=arms)
+        values = policy_values(table, self.oof_)
+        personal = values.pop("personalised")
+        best = max(values, key=values.get)
+        # The personalised plan is used only where, on the training rows' out-of-fold
+        # estimates, it beats sending everyone the same thing: with little data a noisy
+        # per-customer plan loses to the best blanket arm.
+        self.blanket_ = None if personal > values[best] else best
+        self.policy_values_ = values | {"personalised": personal}
+        return self
+
+    def plan(self, frame: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
+        """The arm for each row of `frame` (NO_OFFER: nothing), net of `cost`."""
+        if self.blanket_ is not None:
+            return np.full(len(frame), self.blanket_, dtype=object)
+        return best_arm(self.model_.predict(frame), cost)
+
+
+def best_arm(uplift: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
+    """Per row, the arm with the largest uplift net of its cost, or NO_OFFER when none pays."""
+    net = uplift.to_numpy(dtype=float) - np.array([cost.get(a, 0.0) for a in uplift.columns])
+    k = net.argmax(axis=1)
+    pays = net[np.arange(len(net)), k] > 0
+    return np.where(pays, np.asarray(uplift.columns, dtype=object)[k], NO_OFFER)
+
+
+def policy_values(table: CampaignTable, uplift: pd.DataFrame) -> dict[str, float]:
+    """Inverse-propensity estimates (arm shares as propensities: randomised) of the outcome
+    per customer, net of cost, of sending everyone one arm, nothing, or `best_arm`."""
+    sign = -1.0 if table.spec.churn_outcome else 1.0
+    gain = sign * table.y - np.array([table.cost.get(a, 0.0) for a in table.arm])
+    share = {a: float((table.arm == a).mean()) for a in set(table.arm)}
+
+    def value(chosen: np.ndarray) -> float:
+        hit = chosen == table.arm
+        return float(np.sum(gain[hit] / np.array([share[a] for a in table.arm[hit]])) / len(gain))
+
+    out = {a or "no_offer": value(np.full(len(gain), a, dtype=object)) for a in share}
+    return out | {"personalised": value(best_arm(uplift, table.cost))}
+
+
+def is_retain_vector(table: CampaignTable) -> bool:
+    return list(table.X.columns) == list(FEATURE_NAMES)
+
+
+def table_schema(table: CampaignTable) -> str:
+    """The schema tag of a table model: Retain's feature schema when its inputs are Retain's
+    feature vector, else a digest of its own inputs, so that serving (which checks the tag
+    against Retain's feature schema) refuses a model whose inputs it cannot build."""
+    if is_retain_vector(table):
+        return feature_schema_version()
+    text = "|".join(table.X.columns) + "#" + "|".join(table.categorical)
+    return f"table-{sha256(text.encode()).hexdigest()[:16]}"
