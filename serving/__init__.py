@@ -26,6 +26,11 @@ _API = {
     "StoreError": "serving.online_store",
     "ServingConfig": "serving.config",
     "start_up": "serving.startup",
+    "language": "serving.language",
+    "negotiate": "serving.language",
+    "LANGUAGES": "serving.language",
+    "top_reasons": "serving.reasons",
+    "DRIVERS": "serving.drivers",
 }
 __all__ = sorted(_API)
 

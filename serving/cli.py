@@ -63,6 +63,13 @@ def score(
             "output, whose checks already ran)",
         ),
     ] = True,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            help="Language of the reasons, report and summary: en or vi (default RETAIN_LANG, "
+            "else en)"
+        ),
+    ] = None,
 ) -> None:
     """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
@@ -82,6 +89,7 @@ def score(
             budget_vnd=budget_vnd,
             control_share=control_share,
             validate=validate,
+            language=lang,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from features.definitions import FEATURE_NAMES
 from features.settings import Settings
 from serving.config import ServingConfig
+from serving.language import LanguageError, check, negotiate
 from serving.scoring import score_columns, to_records
 from serving.server.auth import ApiKeyMiddleware
 from serving.server.coalesce import Coalescer
@@ -46,6 +47,7 @@ from serving.startup import start_up
 _COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
 ANSWER_FIELDS = tuple(Answer.model_fields)  # every batch column, `status` after the id
 MAX_SUBSCRIBERS = 1000  # per request; the batch job is for more
+LANGUAGE = "_language"  # a record's answer language, beside its features (never a feature)
 
 
 def to_columns(records: list[dict]) -> dict[str, list]:
@@ -97,8 +99,15 @@ class RetentionService:
             "churn_model_version": self.models.churn.ref,
             "value_model_version": self.models.value.ref,
         }
+        self.language = check(settings.language)  # the default: RETAIN_LANG
         self.coalesce = Coalescer(
-            lambda records: to_records(score_columns(to_columns(records), self.models))
+            lambda records: to_records(
+                score_columns(
+                    to_columns(records),
+                    self.models,
+                    language=[r.get(LANGUAGE, self.language) for r in records],
+                )
+            )
         )
         set_nodelay_on_listeners()
         cancel_timers_on_answer()
@@ -112,10 +121,13 @@ class RetentionService:
         self,
         subscribers: list[SubscriberFeatures] = [],  # type: ignore[valid-type]  # noqa: B006
         subscriber_ids: list[SubscriberId] = [],  # type: ignore[valid-type]  # noqa: B006
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
     ) -> list[Answer]:
         """Answer per subscriber: first for each of `subscriber_ids` (features from the online
         store; an unknown id gets status `unknown_subscriber`), then for each full record in
-        `subscribers`, in request order."""
+        `subscribers`, in request order. Reasons and display names are in the language of
+        `?lang=` (en, vi), else the best match of `Accept-Language`, else RETAIN_LANG."""
+        lang = self._language(ctx)
         if len(subscribers) + len(subscriber_ids) > MAX_SUBSCRIBERS:
             raise InvalidArgument(
                 f"subscribers: at most {MAX_SUBSCRIBERS} per request, got "
@@ -138,6 +150,8 @@ class RetentionService:
                 raise InvalidArgument(f"subscribers[{i}].subscriber_id: duplicate")
             seen.add(r["subscriber_id"])
         records += given
+        if lang != self.language:  # each record carries its language through the coalescer
+            records = [r | {LANGUAGE: lang} for r in records]
         answers = await self.coalesce(records) if records else []
         if len(found) < len(set(subscriber_ids)):
             it = iter(answers)
@@ -146,6 +160,17 @@ class RetentionService:
                 next(it) if i in found else {"subscriber_id": i} | unknown for i in subscriber_ids
             ] + list(it)
         return Response(answer_json(answers), media_type="application/json")  # type: ignore[return-value]
+
+    def _language(self, ctx) -> str:
+        if ctx is None:
+            return self.language
+        asked = ctx.request.query_params.get("lang")
+        if asked is not None:
+            try:
+                return check(asked)
+            except LanguageError as e:
+                raise InvalidArgument(f"lang: {e}") from None
+        return negotiate(ctx.request.headers.get("accept-language"), self.language)
 
 
 RetentionService.add_asgi_middleware(ApiKeyMiddleware)
