@@ -60,6 +60,7 @@ DRIVERS: dict[str, Driver] = {
             NN_("{n} airtime loan in the last 90 days", "{n} airtime loans in the last 90 days"),
             "airtime_loan_count_90d",
             N_("airtime loans"),
+            none=N_("no airtime loan in the last 90 days"),
         ),
     ),
     "recency": Driver(("days_since_last_billable",), recency),
@@ -90,6 +91,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "roaming_days_90d",
             N_("roaming"),
+            none=N_("no roaming in the last 90 days"),
         ),
     ),
     "bills": Driver(("invoice_count", "invoice_vnd"), bills),
@@ -106,6 +108,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_unresolved_count_90d",
             N_("care contacts"),
+            none=N_("no unresolved care contact in the last 90 days"),
         ),
     ),
     "network complaints": Driver(
@@ -117,6 +120,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_network_count_90d",
             N_("care contacts"),
+            none=N_("no complaint about network quality in the last 90 days"),
         ),
     ),
     "billing complaints": Driver(
@@ -128,6 +132,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_billing_count_90d",
             N_("care contacts"),
+            none=N_("no call to care about billing in the last 90 days"),
         ),
     ),
     "package questions": Driver(
@@ -139,6 +144,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_package_count_90d",
             N_("care contacts"),
+            none=N_("no call to care about packages in the last 90 days"),
         ),
     ),
     "device questions": Driver(
@@ -150,6 +156,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_device_count_90d",
             N_("care contacts"),
+            none=N_("no call to care about the handset in the last 90 days"),
         ),
     ),
     "port-out inquiries": Driver(
@@ -161,6 +168,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "care_port_out_inquiry_count_90d",
             N_("care contacts"),
+            none=N_("no port-out inquiry in the last 90 days"),
         ),
     ),
     "plan changes": Driver(
@@ -172,6 +180,13 @@ DRIVERS: dict[str, Driver] = {
             ),
             "plan_changes_count_90d",
             N_("plan changes"),
+            none=N_("never changed tariff plan"),
+            since=(
+                "days_since_last_plan_change",
+                NN_(
+                    "last changed tariff plan {n} day ago", "last changed tariff plan {n} days ago"
+                ),
+            ),
         ),
     ),
     "packages": Driver(
@@ -182,6 +197,11 @@ DRIVERS: dict[str, Driver] = {
             ),
             "package_purchases_count_30d",
             N_("package purchases"),
+            none=N_("never bought a package"),
+            since=(
+                "days_since_last_package_purchase",
+                NN_("last bought a package {n} day ago", "last bought a package {n} days ago"),
+            ),
         ),
     ),
     "suspensions": Driver(
@@ -193,6 +213,7 @@ DRIVERS: dict[str, Driver] = {
             ),
             "suspensions_count_90d",
             N_("suspensions"),
+            none=N_("no suspension in the last 90 days"),
         ),
     ),
     "offers": Driver(

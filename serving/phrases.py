@@ -47,13 +47,26 @@ def trend(what: str, last30: str, sum90: str) -> Callable[[Language, Row], str]:
     return say
 
 
-def count(forms: tuple[str, str], column: str, what: str) -> Callable[[Language, Row], str]:
-    """A count over its window: "{n} ..." (null: the table was not provided)."""
+def count(
+    forms: tuple[str, str],
+    column: str,
+    what: str,
+    none: str | None = None,
+    since: tuple[str, tuple[str, str]] | None = None,
+) -> Callable[[Language, Row], str]:
+    """A count over its window: "{n} ..." (null: the table was not provided). When the count
+    is zero, `since` (a days-since column and its sentence) says when it last happened, and
+    `none` that it did not happen in the window, rather than "0 times"."""
 
     def say(lang: Language, row: Row) -> str:
         v = row(column)
         if _missing(v):
             return lang.gettext("{what} not recorded").format(what=lang.gettext(what))
+        if _n(v) == 0 and since is not None and not _missing(row(since[0])):
+            days = _n(row(since[0]))
+            return lang.ngettext(*since[1], days).format(n=lang.number(days))
+        if _n(v) == 0 and none is not None:
+            return lang.gettext(none)
         return lang.ngettext(*forms, _n(v)).format(n=lang.number(_n(v)))
 
     return say
@@ -76,6 +89,8 @@ def dropped_calls(lang: Language, row: Row) -> str:
     if _n(week) > 0:
         msg = lang.ngettext("{n} dropped call this week", "{n} dropped calls this week", _n(week))
         return msg.format(n=lang.number(_n(week)))
+    if _n(month) == 0:
+        return lang.gettext("no dropped call in the last 30 days")
     msg = lang.ngettext(
         "{n} dropped call in the last 30 days", "{n} dropped calls in the last 30 days", _n(month)
     )
@@ -126,6 +141,8 @@ def payments(lang: Language, row: Row) -> str:
     if _n(unpaid) > 0:
         msg = lang.ngettext("{n} unpaid bill", "{n} unpaid bills", _n(unpaid))
         return msg.format(n=lang.number(_n(unpaid)))
+    if _n(late) == 0:
+        return lang.gettext("every bill of the last 90 days paid on time")
     msg = lang.ngettext(
         "{n} bill paid late in the last 90 days",
         "{n} bills paid late in the last 90 days",
@@ -145,6 +162,8 @@ def care_contacts(lang: Language, row: Row) -> str:
             _n(month),
         )
         return msg.format(n=lang.number(_n(month)))
+    if _n(quarter) == 0:
+        return lang.gettext("no contact with customer care in the last 90 days")
     msg = lang.ngettext(
         "{n} contact with customer care in the last 90 days",
         "{n} contacts with customer care in the last 90 days",
