@@ -5,6 +5,17 @@ PSI = sum over bins of (a - e) * ln(a / e), with e and a the reference and curre
 Numeric columns use the reference's deciles as bin edges (missing values are a bin of their
 own); categorical columns use their categories. Usual reading: below 0.1 stable, 0.1-0.25 a
 moderate shift worth a look, above 0.25 a shift that breaks the model's assumptions.
+
+Like is compared with like for features that move with the calendar. "Days since the last
+top-up / care contact / offer (null if none ever)" counts back to the first event the
+operator recorded: on a reference taken from the first months of its history those days are
+short and often null, a year later they are long, although the subscribers behave the same.
+Such features are compared censored at the lookback window (`CALENDAR_RELATIVE`): the days
+when the event fell within the last 90 days, and one bin "not in the last 90 days" for
+everything older or never. That transformation does not drift with the length of the history
+(every snapshot of the reference and of scoring has at least 90 days behind it), while a
+broken feed still moves it: a unit error moves the recent days, and a feed that stops empties
+them into the last bin.
 """
 
 from __future__ import annotations
@@ -14,7 +25,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.definitions import FEATURE_NAMES, LOOKBACK_DAYS
+
 EPSILON = 1e-4  # floor on a bin's share, so empty bins do not give infinite PSI
+
+# Recency features counted over the whole history -> the window they are compared within.
+CALENDAR_RELATIVE: dict[str, int] = {
+    name: LOOKBACK_DAYS for name in FEATURE_NAMES if name.startswith("days_since_last_")
+}
+
+
+def comparable(column: str, values: pd.Series) -> pd.Series:
+    """The values of `column` as drift compares them: calendar-relative recency censored at
+    its window (older or never -> the window), everything else unchanged."""
+    window = CALENDAR_RELATIVE.get(column)
+    if window is None:
+        return values
+    days = pd.to_numeric(values, errors="coerce")
+    return days.where(days < window, float(window)).fillna(float(window))
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,7 @@ def drift_table(
             reference[c]
         )
         value = (
-            psi_numeric(reference[c], current[c])
+            psi_numeric(comparable(c, reference[c]), comparable(c, current[c]))
             if numeric
             else psi_categorical(reference[c], current[c])
         )

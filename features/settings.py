@@ -21,6 +21,7 @@ class Settings:
     uplift_model: str = UPLIFT_MODEL
     alias: str = "champion"
     offers: Path | None = None  # offer catalogue TOML; None = the one shipped with Retain
+    language: str = "en"  # what reports, reasons and answers are written in (en, vi)
 
     @property
     def artifact_root(self) -> Path:
@@ -29,7 +30,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """RETAIN_HOME (default ./.retain), MLFLOW_TRACKING_URI (default a sqlite file there),
-        RETAIN_EXPERIMENT, RETAIN_MODEL_ALIAS, RETAIN_OFFERS (offer catalogue TOML)."""
+        RETAIN_EXPERIMENT, RETAIN_MODEL_ALIAS, RETAIN_OFFERS (offer catalogue TOML), RETAIN_LANG
+        (the default language of reasons, answers and reports: en or vi)."""
         env = dict(os.environ if env is None else env)
         home = Path(env.get("RETAIN_HOME", ".retain")).resolve()
         uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
@@ -39,4 +41,5 @@ class Settings:
             experiment=env.get("RETAIN_EXPERIMENT", "retain"),
             alias=env.get("RETAIN_MODEL_ALIAS", "champion"),
             offers=Path(env["RETAIN_OFFERS"]).resolve() if env.get("RETAIN_OFFERS") else None,
+            language=env.get("RETAIN_LANG") or "en",
         )

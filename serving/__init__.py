@@ -34,5 +34,10 @@ __all__, __getattr__ = lazy_api(
         "Exploration": "serving.exploration",
         "Playbook": "serving.exploration",
         "explore": "serving.exploration",
+        "language": "serving.language",
+        "negotiate": "serving.language",
+        "LANGUAGES": "serving.language",
+        "top_reasons": "serving.reasons",
+        "DRIVERS": "serving.drivers",
     },
 )

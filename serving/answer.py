@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from features.tiers import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
+from serving.language import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,14 @@ FIELDS: tuple[AnswerField, ...] = (
     ),
     AnswerField("best_offer_gain_vnd", pa.float64(), "Expected net gain of the best offer, VND"),
     AnswerField("reasons", pa.list_(pa.string()), "Top churn drivers in plain words"),
+    # For people, in the answer's language; the codes above stay language-independent.
+    AnswerField("language", pa.string(), "Language of the text fields (en, vi)", LANGUAGES),
+    AnswerField("risk_band_name", pa.string(), "The risk band, in the answer's language"),
+    AnswerField("value_tier_name", pa.string(), "The value tier, in the answer's language"),
+    AnswerField(
+        "relationship_state_name", pa.string(), "The relationship state, in the answer's language"
+    ),
+    AnswerField("best_offer_description", pa.string(), "The best offer, in the answer's language"),
     AnswerField("churn_model_version", pa.string(), "The churn model, name/version"),
     AnswerField("value_model_version", pa.string(), "The value model, name/version"),
 )

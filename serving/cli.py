@@ -89,6 +89,13 @@ def score(
         int | None,
         typer.Option(min=90, help="History read before AS_OF [default: as the models']"),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            help="Language of the reasons, report and summary: en or vi (default RETAIN_LANG, "
+            "else en)"
+        ),
+    ] = None,
 ) -> None:
     """Score every subscriber eligible at AS_OF with the champion models, in bounded-memory
     chunks; write scores, rejects, the reconciliation (rows in = scored + rejected) and the
@@ -125,6 +132,7 @@ def score(
             eligibility_days=eligibility_days,
             lookback_days=lookback_days,
             playbook=playbook,
+            language=lang,
         )
         with Progress(
             *Progress.get_default_columns()[:-1],

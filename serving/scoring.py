@@ -14,7 +14,7 @@ millisecond and gives the batch job the same numbers bit for bit.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -26,6 +26,8 @@ from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
 from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
 from serving.decision import best_of, gains_matrix
+from serving.language import DEFAULT_LANGUAGE
+from serving.names import display_names
 from serving.reasons import top_reasons
 from serving.registry import Models
 from serving.segments import (
@@ -96,11 +98,13 @@ def score_columns(
     models: Models,
     config: SegmentConfig = SegmentConfig(),
     reasons: bool = True,
+    language: str | Sequence[str] = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
     """The answer columns for validated feature vectors (see the module docstring).
 
     `reasons=False` leaves `reasons` null: they cost a SHAP pass over every tree, so a batch
-    over the whole base may compute them only for its campaign list.
+    over the whole base may compute them only for its campaign list. `language` (one code,
+    or one per row) is the language of the text fields; codes and numbers do not depend on it.
     """
     n = len(columns["subscriber_id"])
     X = encode(columns, models.churn.booster)
@@ -119,7 +123,13 @@ def score_columns(
     offers = _offer_ids(models)
     best, best_gain = best_of(gains, offers) if offers else ([None] * n, np.full(n, np.nan))
     if reasons:
-        why = top_reasons(models.churn.booster, X, list(_encoder(models.churn.booster)[0]), columns)
+        why = top_reasons(
+            models.churn.booster,
+            X,
+            list(_encoder(models.churn.booster)[0]),
+            columns,
+            languages=language,
+        )
     else:
         why = [None] * n
     return {
@@ -136,6 +146,7 @@ def score_columns(
         "best_offer": best,
         "best_offer_gain_vnd": best_gain,
         "reasons": why,
+        **display_names(language, n, band, tier, state, best, models.catalogue),
         "churn_model_version": [models.churn.ref] * n,
         "value_model_version": [models.value.ref] * n,
         OFFER_GAINS: gains,  # outside the answer schema: what campaign planning needs
@@ -207,16 +218,17 @@ def score(
     models: Models,
     config: SegmentConfig = SegmentConfig(),
     reasons: bool = True,
+    language: str = DEFAULT_LANGUAGE,
 ) -> pd.DataFrame:
     """`score_columns` on a DataFrame of validated vectors, as a DataFrame in answer order."""
     cols = {c: frame[c].to_numpy() for c in frame.columns}
-    out = score_columns(cols, models, config, reasons=reasons)
+    out = score_columns(cols, models, config, reasons=reasons, language=language)
     return pd.DataFrame(
         {c: pd.Series(out[c], dtype=object if c in _OBJECT else None) for c in ANSWER_COLUMNS}
     )
 
 
-_OBJECT = frozenset({"as_of", "best_offer", "reasons"})
+_OBJECT = frozenset({"as_of", "best_offer", "reasons", "best_offer_description"})
 
 
 _NULL_IF_NAN = frozenset({"best_offer_gain_vnd"})  # no offer: null, not NaN

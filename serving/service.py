@@ -40,12 +40,13 @@ from starlette.responses import Response
 
 from features.settings import Settings
 from serving.config import ServingConfig
+from serving.language import LanguageError, check, negotiate
 from serving.online_store import StoreError
 from serving.server.auth import ApiKeyMiddleware
 from serving.server.errors import error_body, log_refusal
 from serving.server.gate import MAX_SUBSCRIBERS
 from serving.server.limits import BodyLimitMiddleware
-from serving.server.live import Live, to_columns
+from serving.server.live import LANGUAGE, Live, to_columns
 from serving.server.nodelay import set_nodelay_on_listeners
 from serving.server.schemas import Answer, SubscriberFeatures, SubscriberId
 from serving.server.traffic import cancel_timers_on_answer
@@ -100,6 +101,7 @@ class RetentionService:
     def __init__(self) -> None:
         settings = Settings.from_env()
         self.live = Live(settings, ServingConfig.from_env(settings))  # fails fast on models
+        self.language = check(settings.language)  # the default: RETAIN_LANG
         set_nodelay_on_listeners()
         cancel_timers_on_answer()
         _one_thread_for_lightgbm()
@@ -124,6 +126,7 @@ class RetentionService:
         self,
         subscribers: list[SubscriberFeatures] = [],  # type: ignore[valid-type]  # noqa: B006
         subscriber_ids: list[SubscriberId] = [],  # type: ignore[valid-type]  # noqa: B006
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
     ) -> list[Answer]:
         """Answer per subscriber: first for each of `subscriber_ids` (features from the online
         store; an unknown id gets status `unknown_subscriber`), then for each full record in
@@ -136,7 +139,13 @@ class RetentionService:
         is not a request (unknown or missing fields, more than 1,000 subscribers, a record
         failing the schema or out of its plausible range, a duplicate id), 401 for a missing
         or wrong API key, 413 for a body over the limit, 415 for a body not JSON, 503 with
-        Retry-After while the online store cannot be read."""
+        Retry-After while the online store cannot be read.
+
+        Reasons and display names are in the language of `?lang=` (en, vi), else the best
+        match of `Accept-Language`, else RETAIN_LANG."""
+        lang = self._language(ctx)
+        if isinstance(lang, Response):
+            return lang  # type: ignore[return-value]
         served = self.live.current()  # one set and one snapshot for the whole answer
         records: list[dict] = []
         found: dict[int, dict] = {}
@@ -153,6 +162,7 @@ class RetentionService:
                 return _unavailable(str(e))  # type: ignore[return-value]
             records += [found[i] for i in subscriber_ids if i in found]
         records += [s.model_dump() for s in subscribers]
+        records = [r | {LANGUAGE: lang} for r in records]  # through the coalescer
         answers = await served.coalesce(records) if records else []
         if len(found) < len(set(subscriber_ids)):
             it = iter(answers)
@@ -163,6 +173,19 @@ class RetentionService:
         headers = {"x-retain-model-set": served.model_set,
                    "x-retain-store": served.store_generation}  # fmt: skip
         return Response(answer_json(answers), media_type="application/json", headers=headers)  # type: ignore[return-value]
+
+    def _language(self, ctx) -> str | Response:
+        if ctx is None:
+            return self.language
+        asked = ctx.request.query_params.get("lang")
+        if asked is not None:
+            try:
+                return check(asked)
+            except LanguageError as e:
+                log_refusal("POST", "/predict", 400, f"lang: {e}", None)
+                return Response(error_body(f"lang: {e}"), status_code=400,
+                                media_type="application/json")  # fmt: skip
+        return negotiate(ctx.request.headers.get("accept-language"), self.language)
 
 
 RetentionService.add_asgi_middleware(ApiKeyMiddleware)

@@ -31,7 +31,7 @@ from serving.batch.reconcile import (
     reject_duplicates,
     rejects_table,
 )
-from serving.batch.tally import Tally, finish
+from serving.batch.tally import REPORT_ATTRIBUTES, Tally, finish
 from serving.decision import DecisionPolicy
 from serving.registry import Models
 from serving.scoring import OFFER_GAINS, score_columns, to_arrow
@@ -48,6 +48,7 @@ class BatchConfig:
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)  # the campaign's budget
     reference: pd.DataFrame | None = field(default=None, compare=False)  # training vectors
     drift: DriftThresholds = field(default_factory=DriftThresholds)
+    language: str = "en"  # of the reasons, display names and report (serving.language)
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
@@ -108,7 +109,9 @@ def _score_chunks(
                 seen.update(int(i) for i in chunk["subscriber_id"].dropna() if i in duplicated_ids)
             if len(valid):
                 cols = {c: valid[c].to_numpy() for c in valid.columns}
-                answer = score_columns(cols, models, config.segments, reasons=config.reasons)
+                answer = score_columns(
+                    cols, models, config.segments, reasons=config.reasons, language=config.language
+                )
                 scores_w.write_table(to_arrow(answer))
                 tally.add_scored(
                     answer["subscriber_id"],
@@ -118,6 +121,7 @@ def _score_chunks(
                     answer[OFFER_GAINS],
                     answer["as_of"][0],
                     valid if config.reference is not None else None,
+                    valid[list(REPORT_ATTRIBUTES)],
                 )
             if len(rejects):
                 rejects_w.write_table(rejects_table(rejects))

@@ -25,6 +25,7 @@ from serving.batch.reconcile import BatchResult
 from serving.campaign_gain import PastCampaigns
 from serving.config import ServingConfig
 from serving.decision import DecisionPolicy
+from serving.language import LanguageError, check, language
 from serving.online_store import StoreError, materialise, open_store
 from serving.registry import (
     ModelLoadError,
@@ -63,10 +64,16 @@ class ScoreJob:
     eligibility_days: int | None = None
     lookback_days: int | None = None
     playbook: Path | None = None  # exploration playbook; None = the one shipped with Retain
+    language: str | None = None  # of reasons, report and summary; default RETAIN_LANG
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise JobError(f"--engine: '{self.engine}' is not one of {', '.join(ENGINES)}")
+        if self.language is not None:
+            try:
+                check(self.language)
+            except LanguageError as e:
+                raise JobError(f"--lang: {e}") from e
 
 
 @dataclass
@@ -78,6 +85,7 @@ class ScoreRun:
     models: Models
     settings: Settings
     policy: DecisionPolicy
+    language: str = "en"
     notes: list[str] = field(default_factory=list)
     past: PastCampaigns | None = None  # past campaigns measured from their control groups
 
@@ -89,6 +97,11 @@ def run(
 ) -> ScoreRun:
     """Run the job; `progress(done, total)` is called as rows are scored (local engine)."""
     _check_inputs(job)
+    lang = job.language or settings.language
+    try:
+        check(lang)
+    except LanguageError as e:
+        raise JobError(f"RETAIN_LANG: {e}") from e
     if job.vectors is None and job.validate:
         try:
             require_valid(job.raw)
@@ -115,6 +128,7 @@ def run(
                 reasons=job.reasons,
                 policy=policy,
                 reference=training_reference(settings, models),
+                language=lang,
             )
             notes: list[str] = []
             vectors = job.vectors
@@ -134,7 +148,7 @@ def run(
                 notes.append(_materialise(store_uri, vectors, job, models))
     except FolderBusy as e:
         raise JobError(str(e)) from e
-    return ScoreRun(job, result, models, settings, policy, notes, past)
+    return ScoreRun(job, result, models, settings, policy, lang, notes, past)
 
 
 def _check_inputs(job: ScoreJob) -> None:
@@ -216,52 +230,88 @@ def _materialise(store_uri: str, vectors: Path, job: ScoreJob, models: Models) -
     return f"online store -> {store_uri}"
 
 
-def _pareto_line(revenue: float, predicted: float) -> str:
-    """The 20/80 line; a share of nothing (no revenue at all) is said, not printed as nan."""
-
-    def pct(x: float) -> str:
-        return "no revenue" if x != x else f"{x:.0%}"
-
-    return (
-        f"  top 20% of subscribers bring {pct(revenue)} of the last 90 days' revenue "
-        f"({pct(predicted)} of predicted value)"
-    )
+def _share(lang, x: float) -> str:
+    """A Pareto share; a share of nothing (no revenue at all) is said, not printed as nan."""
+    return lang.gettext("no revenue") if x != x else lang.percent(x)
 
 
 def summary(run: ScoreRun) -> list[str]:
-    """The lines `retain score` prints after a run: models against their baselines, the
-    reconciliation, the Pareto view, the tiers, the campaign and where everything went."""
+    """The lines `retain score` prints after a run, in the run's language: models against
+    their baselines, the reconciliation, the Pareto view, the tiers, the campaign and where
+    everything went."""
     result, models, settings, job = run.result, run.models, run.settings, run.job
+    lang = language(run.language)
+    _, num = lang.gettext, lang.number
     m = champion_metrics(settings, models)
+    tiers = ", ".join(f"{lang.value_tier(k)} {num(v)}" for k, v in result.tier_counts.items())
     lines = [
         "",
-        f"Retain summary, scores as of {job.as_of:%Y-%m-%d}",
-        f"  churn model {models.churn.ref}: test ROC-AUC {m['churn_auc']:.3f} vs "
-        f"recency baseline {m['churn_auc_baseline']:.3f}; top-decile lift "
-        f"{m['churn_lift']:.2f} vs {m['churn_lift_baseline']:.2f}",
-        f"  value model {models.value.ref}: test normalized Gini {m['value_gini']:.3f} vs "
-        f"trailing-revenue baseline {m['value_gini_baseline']:.3f}",
-        f"  rows in {result.rows_in:,} = scored {result.rows_scored:,} + "
-        f"rejected {result.rows_rejected:,}",
-        _pareto_line(result.revenue_top20_share, result.predicted_value_top20_share),
-        f"  value tiers: {result.tier_counts}",
+        _("Retain summary, scores as of {day}").format(day=lang.date(job.as_of)),
+        "  "
+        + _(
+            "churn model {model}: test ROC-AUC {auc} vs recency baseline {base}; "
+            "top-decile lift {lift} vs {lift_base}"
+        ).format(
+            model=models.churn.ref,
+            auc=num(m["churn_auc"], 3),
+            base=num(m["churn_auc_baseline"], 3),
+            lift=num(m["churn_lift"], 2),
+            lift_base=num(m["churn_lift_baseline"], 2),
+        ),
+        "  "
+        + _(
+            "value model {model}: test normalized Gini {gini} vs trailing-revenue baseline {base}"
+        ).format(
+            model=models.value.ref,
+            gini=num(m["value_gini"], 3),
+            base=num(m["value_gini_baseline"], 3),
+        ),
+        "  "
+        + _("rows in {rows_in} = scored {scored} + rejected {rejected}").format(
+            rows_in=num(result.rows_in),
+            scored=num(result.rows_scored),
+            rejected=num(result.rows_rejected),
+        ),
+        "  "
+        + _(
+            "top 20% of subscribers bring {revenue} of the last 90 days' revenue "
+            "({predicted} of predicted value)"
+        ).format(
+            revenue=_share(lang, result.revenue_top20_share),
+            predicted=_share(lang, result.predicted_value_top20_share),
+        ),
+        "  " + _("value tiers: {tiers}").format(tiers=tiers),
     ]
     c = result.campaign
     if c:
+        offers = ", ".join(f"{k} {num(v)}" for k, v in c["offers"].items())
         lines.append(
-            f"  campaign {run.policy.campaign_id}"
-            + (
-                " (EXPLORATION: randomised offers, no uplift model yet)"
-                if c["purpose"] == "exploration"
-                else ""
+            "  "
+            + _(
+                "campaign {campaign}: contact {contacted} (+{control} control) for {cost} of "
+                "{budget}; expected net gain {gain}; offers {offers}"
+            ).format(
+                campaign=run.policy.campaign_id,
+                contacted=num(c["contacted"]),
+                control=num(c["control"]),
+                cost=lang.vnd(c["cost_vnd"]),
+                budget=lang.vnd(job.budget_vnd),
+                gain=lang.vnd(c["expected_gain_vnd"]),
+                offers=offers,
             )
-            + f": contact {c['contacted']:,} "
-            f"(+{c['control']:,} control) for {c['cost_vnd']:,.0f} VND of "
-            f"{job.budget_vnd:,.0f}; expected net gain {c['expected_gain_vnd']:,.0f} VND; "
-            f"offers {c['offers']}"
         )
+        if c.get("purpose") == "exploration":
+            lines.append(
+                "  "
+                + _(
+                    "EXPLORATION: no uplift model yet, so the offers are randomised among the "
+                    "playbook's segments to learn from"
+                )
+            )
     else:
-        lines.append("  campaign: no uplift model registered (retain train-uplift), no offers")
+        lines.append(
+            "  " + _("campaign: no uplift model registered (retain train-uplift), no offers")
+        )
     lines += measured_gain_line(run.past)
     out = result.scores_path.parent
     lines += [

@@ -1,17 +1,17 @@
-"""The scoring report: one self-contained HTML page beside every batch run's scores.
+"""The scoring report: one self-contained HTML page beside every batch run's scores, in the
+run's language (`serving.language`), readable on screen and on paper.
 
-Sections: counts and reconciliation, the churn-risk distribution, value tiers and
-relationship states with the Pareto view, the campaign summary, and drift against the
-model's training reference. Plots are PNGs embedded as data URIs, so the page can be
-mailed or archived as one file. The page holds no clock reading: the same run gives the
-same bytes.
+Sections, each one function: counts and reconciliation; churn risk; value tiers and
+relationship states with the Pareto view; the operator's other classifications (customer
+type, region); the campaign and its control group; the top of the campaign list with its
+reasons; drift against the model's training reference. Money is whole VND with the locale's
+separators. Plots are PNGs embedded as data URIs, so the page can be mailed or archived as
+one file. The page holds no clock reading: the same run gives the same bytes.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +20,27 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract.sources import write_text_atomic
+from serving.batch.html import figure, page, png, section, table
+from serving.batch.report_segments import business_segments, segments
 from serving.campaign_gain import ALL_OFFERS, MEASURED_FILE
+from serving.language import DEFAULT_LANGUAGE, N_, Language, language
+from serving.names import offer_description
 from serving.registry import Models
 
 SECTIONS = (
-    "Counts and reconciliation",
-    "Churn risk",
-    "Segments and the Pareto view",
-    "Campaign",
-    "Drift against the training reference",
+    N_("Counts and reconciliation"),
+    N_("Churn risk"),
+    N_("Segments and the Pareto view"),
+    N_("Customer type and region"),
+    N_("Campaign"),
+    N_("Top of the campaign list"),
+    N_("Drift against the training reference"),
+)
+TOP_ROWS = 20  # campaign rows shown with their reasons
+NO_CAMPAIGN = N_("No campaign was planned in this run.")
+CALENDAR_NOTE = N_(
+    "Days since an event counted over the whole history are compared within the last 90 "
+    "days, so that a longer history is not read as drift."
 )
 
 
@@ -40,170 +52,235 @@ class ReportInputs:
     trailing_revenue: pd.Series | None = None  # revenue of the last 90 days per scored row
     campaign: pd.DataFrame | None = None  # the campaign list, when one was planned
     drift: pd.DataFrame | None = None  # column, psi, status
+    language: str = DEFAULT_LANGUAGE
+    attributes: pd.DataFrame | None = None  # subscriber_id, customer_type, region
+    models: Models | None = None  # for offer descriptions
     measured: pd.DataFrame | None = None  # past campaigns measured (`serving.campaign_gain`)
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+def counts(inputs: ReportInputs, lang: Language) -> str:
+    _, rec = lang.gettext, inputs.reconciliation
+    ok = rec.get("rows_in") == rec.get("rows_scored", 0) + rec.get("rows_rejected", 0)
+    labels = {
+        "rows_in": N_("rows in"),
+        "rows_scored": N_("rows scored"),
+        "rows_rejected": N_("rows rejected"),
+        "churn_model": N_("churn model"),
+        "value_model": N_("value model"),
+        "uplift_model": N_("uplift model"),
+    }
+    rows = [
+        (_(labels.get(k, k)), lang.number(v) if isinstance(v, int | float) else str(v))
+        for k, v in rec.items()
+        if not isinstance(v, dict)
+    ]
+    verdict = _("holds") if ok else _("FAILS")
+    return section(
+        _(SECTIONS[0]),
+        "<p>" + _("Rows in = scored + rejected:") + f" <b>{verdict}</b></p>",
+        table((_("item"), _("value")), rows, {1}),
+    )
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(border=0, classes="t", float_format=lambda v: f"{v:,.3f}", escape=True)
+def risk(inputs: ReportInputs, lang: Language) -> str:
+    _, s = lang.gettext, inputs.scores
+    fig, ax = figure()
+    ax.hist(s["churn_probability"], bins=50, color="#2b6cb0")
+    ax.set_xlabel(_("calibrated churn probability (30 days)"))
+    ax.set_ylabel(_("subscribers"))
+    text = _("Mean churn probability {mean}; expected churners {churners} of {total}.").format(
+        mean=lang.percent(s["churn_probability"].mean()) if len(s) else "-",
+        churners=lang.number(s["churn_probability"].sum()),
+        total=lang.number(len(s)),
+    )
+    bands = s["risk_band"].value_counts() if "risk_band" in s else pd.Series(dtype=int)
+    rows = [
+        (lang.risk_band(b), lang.number(bands[b]), lang.percent(bands[b] / max(len(s), 1)))
+        for b in ("high", "medium", "low")
+        if b in bands
+    ]
+    return section(
+        _(SECTIONS[1]),
+        f"<p>{text}</p>",
+        png(fig, _("churn probability histogram")),
+        table((_("risk band"), _("subscribers"), _("share")), rows, {1, 2}),
+    )
 
 
-def _figure(width: float = 6.0, height: float = 3.2):
-    """A figure that needs no GUI backend (drawn on Agg whatever pyplot is set to)."""
-    from matplotlib.figure import Figure
+def campaign(inputs: ReportInputs, lang: Language) -> str:
+    _, c = lang.gettext, inputs.campaign
+    if c is None or c.empty:
+        return section(_(SECTIONS[4]), "<p>" + _(NO_CAMPAIGN) + "</p>")
+    treated, control = c[c["group"] == "treatment"], c[c["group"] == "control"]
+    text = _(
+        "{treated} subscribers to contact, {control} held out as control; cost {cost}, "
+        "expected net gain {gain}."
+    ).format(
+        treated=lang.number(len(treated)),
+        control=lang.number(len(control)),
+        cost=lang.vnd(treated["cost_vnd"].sum()),
+        gain=lang.vnd(treated["expected_gain_vnd"].sum()),
+    )
+    held = _(
+        "The control group ({share} of the list) is chosen at random and gets no offer: next "
+        "month, the churn of the contacted subscribers against theirs measures what the "
+        "campaign really saved."
+    ).format(share=lang.percent(len(control) / max(len(c), 1)))
+    if "purpose" in c and (c["purpose"] == "exploration").any():
+        held += " " + _(
+            "This is an exploration campaign: no uplift model is registered yet, so offers are "
+            "randomised among the playbook's segments; its control group lets the next cycle "
+            "learn and measure uplift."
+        )
+    summary = (
+        c.groupby(["offer_id", "group"], sort=True)
+        .agg(
+            n=("subscriber_id", "size"), cost=("cost_vnd", "sum"), gain=("expected_gain_vnd", "sum")
+        )
+        .reset_index()
+    )
+    rows = [
+        (
+            _describe(r.offer_id, inputs.models, lang),
+            _("treatment") if r.group == "treatment" else _("control"),
+            lang.number(r.n),
+            lang.vnd(r.cost),
+            lang.vnd(r.gain),
+        )
+        for r in summary.itertuples()
+    ]
+    header = (_("offer"), _("group"), _("subscribers"), _("cost"), _("expected net gain"))
+    return section(
+        _(SECTIONS[4]),
+        f"<p>{text}</p>",
+        f"<p class='note'>{held}</p>",
+        table(header, rows, {2, 3, 4}),
+    )
 
-    fig = Figure(figsize=(width, height))
-    return fig, fig.subplots()
+
+def measured(inputs: ReportInputs, lang: Language) -> str:
+    """Past campaigns' gain measured from their control groups, overall per campaign."""
+    _, m = lang.gettext, inputs.measured
+    title = _("Measured gain of past campaigns")
+    if m is None or m.empty:
+        return section(
+            title,
+            "<p>"
+            + _("No past campaign with a control group has a complete outcome window.")
+            + "</p>",  # fmt: skip
+        )
+    rows = m[m["offer_id"] == ALL_OFFERS].set_index("campaign_id")
+    last = rows.iloc[-1]
+
+    def signed(x: float) -> str:
+        return ("+" if x >= 0 else "") + lang.number(x, 3)
+
+    text = _(
+        "Last campaign {campaign}: retention {uplift} ({low} to {high}), net gain {gain} "
+        "({gain_low} to {gain_high}); treatment against control, 95% intervals."
+    ).format(
+        campaign=html.escape(str(rows.index[-1])),
+        uplift=signed(last["retention_uplift"]),
+        low=signed(last["retention_uplift_low"]),
+        high=signed(last["retention_uplift_high"]),
+        gain=lang.vnd(last["net_gain_vnd"]),
+        gain_low=lang.vnd(last["net_gain_low_vnd"]),
+        gain_high=lang.vnd(last["net_gain_high_vnd"]),
+    )
+    table_rows = [
+        (
+            html.escape(str(cid)),
+            str(r["sent_day"]),
+            lang.number(r["treated"]),
+            lang.number(r["control"]),
+            signed(r["retention_uplift"]),
+            lang.vnd(r["net_gain_vnd"]),
+        )
+        for cid, r in rows.iterrows()
+    ]
+    header = (_("campaign"), _("sent"), _("treated"), _("control"), _("retention uplift"),
+              _("net gain"))  # fmt: skip
+    return section(title, f"<p>{text}</p>", table(header, table_rows, {2, 3, 4, 5}))
 
 
-def _lorenz(values: np.ndarray, label: str, ax) -> float:
-    v = np.sort(np.asarray(values, dtype=float))[::-1]
-    total = v.sum()
-    cum = np.cumsum(v) / total if total > 0 else np.zeros_like(v)
-    x = np.arange(1, len(v) + 1) / max(len(v), 1)
-    ax.plot(x, cum, label=label)
-    k = max(1, int(round(len(v) * 0.2)))
-    return float(v[:k].sum() / total) if total > 0 else float("nan")
+def top_of_list(inputs: ReportInputs, lang: Language) -> str:
+    _, c = lang.gettext, inputs.campaign
+    if c is None or c.empty:
+        return section(_(SECTIONS[5]), "<p>" + _(NO_CAMPAIGN) + "</p>")
+    top = c[c["group"] == "treatment"].head(TOP_ROWS)
+    rows = [
+        (
+            str(r.subscriber_id),
+            _describe(r.offer_id, inputs.models, lang),
+            lang.vnd(r.expected_gain_vnd),
+            "; ".join(r.reasons) if isinstance(r.reasons, list | np.ndarray) else "",
+        )
+        for r in top.itertuples()
+    ]
+    header = (_("subscriber"), _("offer"), _("expected net gain"), _("why"))
+    note = _("The {n} contacts with the highest expected gain, and why each may leave.").format(
+        n=lang.number(len(top))
+    )
+    return section(_(SECTIONS[5]), f"<p>{note}</p>", table(header, rows, {0, 2}))
+
+
+def drift(inputs: ReportInputs, lang: Language) -> str:
+    _, d = lang.gettext, inputs.drift
+    if d is None or d.empty:
+        text = _("No training reference was available for this model.")
+        return section(_(SECTIONS[6]), f"<p>{text}</p>")
+    top = d.head(15)
+    fig, ax = figure(6.0, 0.25 * len(top) + 1)
+    colours = top["status"].map({"ok": "#2f855a", "warn": "#d69e2e", "breach": "#c53030"})
+    ax.barh(top["column"][::-1], top["psi"][::-1], color=colours[::-1])
+    ax.set_xlabel(_("population stability index"))
+    n = d["status"].value_counts().reindex(["ok", "warn", "breach"], fill_value=0)
+    text = _("{breach} columns breach, {warn} warn, {ok} stable.").format(
+        breach=lang.number(n["breach"]), warn=lang.number(n["warn"]), ok=lang.number(n["ok"])
+    )
+    status = {"ok": _("stable"), "warn": _("warn"), "breach": _("breach")}
+    rows = [(r.column, lang.number(r.psi, 3), status[r.status]) for r in top.itertuples()]
+    return section(
+        _(SECTIONS[6]),
+        f"<p>{text}</p>",
+        f"<p class='note'>{_(CALENDAR_NOTE)}</p>",
+        png(fig, _("drift by column")),
+        table((_("column"), "PSI", _("status")), rows, {1}),
+    )
+
+
+def _describe(offer_id: str, models: Models | None, lang: Language) -> str:
+    if models is not None and models.catalogue is not None:
+        try:
+            return offer_description(models.catalogue.offer(offer_id), lang)
+        except KeyError:
+            pass
+    return offer_id
 
 
 def render(inputs: ReportInputs) -> str:
-    """The report as one HTML string."""
-    s = inputs.scores
-    parts = [f"<h1>Retain scoring report, as of {html.escape(inputs.as_of)}</h1>"]
-
-    rec = pd.DataFrame(
-        {"value": {k: v for k, v in inputs.reconciliation.items() if not isinstance(v, dict)}}
-    )
-    ok = inputs.reconciliation.get("rows_in") == (
-        inputs.reconciliation.get("rows_scored", 0) + inputs.reconciliation.get("rows_rejected", 0)
-    )
-    parts += [
-        f"<h2>{SECTIONS[0]}</h2>",
-        f"<p>Rows in = scored + rejected: <b>{'holds' if ok else 'FAILS'}</b></p>",
-        _table(rec),
+    """The report as one HTML string, in `inputs.language`."""
+    lang = language(inputs.language)
+    title = lang.gettext("Retain scoring report, as of {day}").format(day=_day(inputs.as_of, lang))
+    body = [
+        f"<h1>{title}</h1>",
+        counts(inputs, lang),
+        risk(inputs, lang),
+        segments(inputs, lang, lang.gettext(SECTIONS[2])),
+        business_segments(inputs, lang, lang.gettext(SECTIONS[3])),
+        campaign(inputs, lang),
+        measured(inputs, lang),
+        top_of_list(inputs, lang),
+        drift(inputs, lang),
     ]
-
-    fig, ax = _figure()
-    ax.hist(s["churn_probability"], bins=50, color="#2b6cb0")
-    ax.set_xlabel("calibrated churn probability (30 days)")
-    ax.set_ylabel("subscribers")
-    bands = (
-        s["risk_band"].value_counts().rename("subscribers").to_frame()
-        if "risk_band" in s
-        else pd.DataFrame()
-    )
-    parts += [
-        f"<h2>{SECTIONS[1]}</h2>",
-        f"<p>Mean churn probability {s['churn_probability'].mean():.3%}; expected churners "
-        f"{s['churn_probability'].sum():,.0f} of {len(s):,}.</p>",
-        _png(fig),
-        _table(bands),
-    ]
-
-    tiers = s.groupby("value_tier")["predicted_value_vnd"].agg(["size", "sum"])
-    tiers.columns = ["subscribers", "predicted_value_vnd"]
-    tiers["value_share"] = tiers["predicted_value_vnd"] / max(tiers["predicted_value_vnd"].sum(), 1)
-    seg = [_table(tiers)]
-    if "relationship_state" in s:
-        states = pd.crosstab(s["value_tier"], s["relationship_state"])
-        seg.append(_table(states))
-    fig, ax = _figure(4.5, 4.0)
-    pareto = {"predicted value": _lorenz(s["predicted_value_vnd"], "predicted value", ax)}
-    if inputs.trailing_revenue is not None:
-        pareto["last 90 days' revenue"] = _lorenz(inputs.trailing_revenue, "last 90 days", ax)
-    ax.plot([0, 1], [0, 1], ls="--", color="grey")
-    ax.axvline(0.2, color="grey", lw=0.5)
-    ax.set_xlabel("share of subscribers")
-    ax.set_ylabel("share of revenue")
-    ax.legend()
-    text = "; ".join(f"top 20% bring {v:.0%} of {k}" for k, v in pareto.items())
-    parts += [f"<h2>{SECTIONS[2]}</h2>", f"<p>{text}.</p>", *seg, _png(fig)]
-
-    parts.append(f"<h2>{SECTIONS[3]}</h2>")
-    c = inputs.campaign
-    if c is None or c.empty:
-        parts.append("<p>No campaign was planned in this run.</p>")
-    else:
-        summary = (
-            c.groupby(["offer_id", "group"])
-            .agg(
-                subscribers=("subscriber_id", "size"),
-                cost_vnd=("cost_vnd", "sum"),
-                expected_gain_vnd=("expected_gain_vnd", "sum"),
-            )
-            .reset_index()
-        )
-        treated = c[c["group"] == "treatment"]
-        if "purpose" in c and (c["purpose"] == "exploration").any():
-            parts.append(
-                "<p><strong>Exploration campaign</strong>: no uplift model is registered yet, "
-                "so offers are randomised among the playbook's segments; its control group "
-                "lets the next cycle learn and measure uplift.</p>"
-            )
-        parts += [
-            f"<p>{len(treated):,} subscribers to contact, {len(c) - len(treated):,} held out "
-            f"as control; cost {treated['cost_vnd'].sum():,.0f} VND, expected net gain "
-            f"{treated['expected_gain_vnd'].sum():,.0f} VND.</p>",
-            _table(summary),
-        ]
-    parts += _measured(inputs.measured)
-
-    parts.append(f"<h2>{SECTIONS[4]}</h2>")
-    d = inputs.drift
-    if d is None or d.empty:
-        parts.append("<p>No training reference was available for this model.</p>")
-    else:
-        top = d.head(15)
-        fig, ax = _figure(6.0, 0.25 * len(top) + 1)
-        colours = top["status"].map({"ok": "#2f855a", "warn": "#d69e2e", "breach": "#c53030"})
-        ax.barh(top["column"][::-1], top["psi"][::-1], color=colours[::-1])
-        ax.set_xlabel("population stability index")
-        counts = d["status"].value_counts().reindex(["ok", "warn", "breach"], fill_value=0)
-        parts += [
-            f"<p>{counts['breach']} columns breach, {counts['warn']} warn, "
-            f"{counts['ok']} stable.</p>",
-            _png(fig),
-            _table(top.set_index("column")),
-        ]
-
-    style = (
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#1a202c}"
-        "table.t{border-collapse:collapse;margin:1em 0}"
-        "table.t td,table.t th{padding:.2em .8em;border-bottom:1px solid #e2e8f0;text-align:right}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Retain scoring report "
-        f"{html.escape(inputs.as_of)}</title><style>{style}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>\n"
-    )
+    return page(title, lang.code, body)
 
 
-def _measured(m: pd.DataFrame | None) -> list[str]:
-    """Past campaigns' gain measured from their control groups, overall per campaign."""
-    if m is None or m.empty:
-        return ["<p>No past campaign with a control group has a complete outcome window.</p>"]
-    rows = m[m["offer_id"] == ALL_OFFERS].set_index("campaign_id")
-    last = rows.iloc[-1]
-    cols = [
-        *("sent_day", "treated", "control"),
-        *("retention_uplift", "retention_uplift_low", "retention_uplift_high"),
-        *("net_gain_vnd", "net_gain_low_vnd", "net_gain_high_vnd"),
-    ]
-    return [
-        "<h3>Measured gain of past campaigns (treatment against control, 95% intervals)</h3>",
-        f"<p>Last campaign {html.escape(str(rows.index[-1]))}: retention "
-        f"{last['retention_uplift']:+.3f} ({last['retention_uplift_low']:+.3f} to "
-        f"{last['retention_uplift_high']:+.3f}), net gain {last['net_gain_vnd']:,.0f} VND "
-        f"({last['net_gain_low_vnd']:,.0f} to {last['net_gain_high_vnd']:,.0f}).</p>",
-        _table(rows[cols]),
-    ]
+def _day(as_of: str, lang: Language) -> str:
+    try:
+        return lang.date(pd.Timestamp(as_of).date())
+    except ValueError:
+        return as_of
 
 
 DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
@@ -218,12 +295,17 @@ def write_report(
     campaign: pd.DataFrame | None,
     drift: pd.DataFrame | None = None,
     scores_path: Path | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    attributes: pd.DataFrame | None = None,
 ) -> Path:
     """The HTML scoring report beside the scores; `counts` has rows_in, rows_scored and
-    rows_rejected (a `BatchResult.as_dict()`)."""
+    rows_rejected (a `BatchResult.as_dict()`); `attributes` the customer type and region of
+    the scored rows (by subscriber_id)."""
     cols = [
+        "subscriber_id",
         "churn_probability",
         "predicted_value_vnd",
+        "value_at_risk_vnd",
         "value_tier",
         "relationship_state",
         "risk_band",
@@ -234,9 +316,22 @@ def write_report(
         "value_model": models.value.ref,
         "uplift_model": models.uplift.ref if models.uplift else "none",
     }
-    measured = out / MEASURED_FILE  # written by the batch job before scoring
-    past = pd.read_csv(measured) if measured.exists() and measured.stat().st_size else None
-    page = render(
-        ReportInputs(as_of, scores, rec, pd.Series(trailing_revenue), campaign, drift, past)
+    measured_file = out / MEASURED_FILE  # written by the batch job before scoring
+    past = (
+        pd.read_csv(measured_file)
+        if measured_file.exists() and measured_file.stat().st_size
+        else None
     )
-    return write_text_atomic(page, out / "report.html")
+    inputs = ReportInputs(
+        as_of,
+        scores,
+        rec,
+        pd.Series(trailing_revenue),
+        campaign,
+        drift,
+        language,
+        attributes,
+        models,
+        past,
+    )
+    return write_text_atomic(render(inputs), out / "report.html")

@@ -38,7 +38,7 @@ from serving.batch.chunks import BatchConfig
 from serving.batch.outputs import sole_writer, sweep_temporaries
 from serving.batch.reconcile import BatchResult, reject_duplicates
 from serving.batch.report import DRIFT_SAMPLE_ROWS
-from serving.batch.tally import Tally, finish
+from serving.batch.tally import REPORT_ATTRIBUTES, Tally, finish
 from serving.registry import Models, PinnedModel, PinnedUplift
 from serving.scoring import OFFER_GAINS, score_columns, to_arrow
 
@@ -140,7 +140,9 @@ def _score_partitions(packed, catalogue, config: BatchConfig, schema: pa.Schema)
             valid, rejects = reject_duplicates(valid, rejects, dup[valid.index])
             if len(valid):
                 cols = {c: valid[c].to_numpy() for c in valid.columns}
-                answer = score_columns(cols, models, config.segments, config.reasons)
+                answer = score_columns(
+                    cols, models, config.segments, config.reasons, language=config.language
+                )
                 t = to_arrow(answer)
                 t = t.append_column("reject_reason", pa.nulls(len(t), pa.string()))
                 t = t.append_column(
@@ -232,7 +234,8 @@ def _collect(df, ok, bad, offers: list[str], config: BatchConfig) -> Tally:
     tally = Tally(rows_in=df.count())
     gains = [f"{_GAIN}{i}" for i in range(len(offers))]
     cols = ["subscriber_id", "value_tier", "revenue_vnd_sum_90d", "predicted_value_vnd", "as_of"]
-    rows = ok.select(_ROW, *cols, *gains).orderBy(_ROW).toPandas()
+    attributes = df.select(_ROW, *REPORT_ATTRIBUTES)  # the vectors' columns, for the report
+    rows = ok.select(_ROW, *cols, *gains).join(attributes, _ROW).orderBy(_ROW).toPandas()
     vectors = None
     if config.reference is not None:
         first = rows[_ROW].head(DRIFT_SAMPLE_ROWS).tolist()
@@ -245,6 +248,7 @@ def _collect(df, ok, bad, offers: list[str], config: BatchConfig) -> Tally:
         rows[gains].to_numpy(dtype=float).reshape(len(rows), len(offers)),
         rows["as_of"].iloc[0] if len(rows) else None,
         vectors,
+        rows[list(REPORT_ATTRIBUTES)],
     )
     tally.add_rejected(r["reject_reason"] for r in bad.select("reject_reason").collect())
     return tally

@@ -26,6 +26,7 @@ from serving.registry import Models
 from serving.segments import top_share
 
 log = logging.getLogger(__name__)
+REPORT_ATTRIBUTES = ("customer_type", "region")  # the operator's other classifications
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Tally:
     ids: list = field(default_factory=list)
     gains: list = field(default_factory=list)  # rows x catalogue offers
     drift_sample: list = field(default_factory=list)  # the first scored vectors
+    attributes: list = field(default_factory=list)  # customer type and region, for the report
     as_of: str | None = None
 
     @property
@@ -57,8 +59,10 @@ class Tally:
         gains: np.ndarray,
         as_of,
         vectors: pd.DataFrame | None = None,
+        attributes: pd.DataFrame | None = None,
     ) -> None:
-        """One chunk of scored rows; `vectors` (their feature vectors) feed the drift sample."""
+        """One chunk of scored rows; `vectors` (their feature vectors) feed the drift sample;
+        `attributes` (their customer_type and region) the report's business segments."""
         self.rows_scored += len(ids)
         self.tiers.update(list(tiers))
         self.revenue.append(np.asarray(revenue_90d, dtype=np.float32))
@@ -67,6 +71,12 @@ class Tally:
         self.gains.append(np.asarray(gains, dtype=float))
         if len(ids):
             self.as_of = self.as_of or str(as_of)
+        if attributes is not None:
+            self.attributes.append(
+                pd.DataFrame({c: pd.Categorical(attributes[c]) for c in REPORT_ATTRIBUTES}).assign(
+                    subscriber_id=np.asarray(ids, dtype=np.int64)
+                )
+            )
         if vectors is not None and self.sampled < DRIFT_SAMPLE_ROWS:
             self.drift_sample.append(vectors.head(DRIFT_SAMPLE_ROWS - self.sampled))
 
@@ -108,8 +118,18 @@ def finish(
         current = pd.concat(tally.drift_sample, ignore_index=True)
         cols = [c for c in FEATURE_NAMES if c in config.reference.columns]
         drift = drift_table(config.reference, current, cols, config.drift)
+    attributes = pd.concat(tally.attributes, ignore_index=True) if tally.attributes else None
     write_report(
-        out, tally.as_of or "-", result.as_dict(), models, rev, campaign, drift, scores_path
+        out,
+        tally.as_of or "-",
+        result.as_dict(),
+        models,
+        rev,
+        campaign,
+        drift,
+        scores_path,
+        language=config.language,
+        attributes=attributes,
     )
     log.info(
         "rows in %d = scored %d + rejected %d",

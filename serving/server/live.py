@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from features.definitions import FEATURE_NAMES
 from features.settings import Settings
 from serving.config import ServingConfig
+from serving.language import DEFAULT_LANGUAGE
 from serving.online_store import OnlineStore, StoreError, open_store
 from serving.registry import ModelLoadError, Models
 from serving.scoring import score_columns, to_records
@@ -33,6 +34,7 @@ from serving.startup import check_store, pinned_versions, pins_path, start_up
 
 log = logging.getLogger(__name__)
 _COLUMNS = ("subscriber_id", "as_of", *FEATURE_NAMES)
+LANGUAGE = "_language"  # a record's answer language, beside its features (never a feature)
 
 
 @dataclass
@@ -47,7 +49,13 @@ class Served:
     def __post_init__(self) -> None:
         models = self.models
         self.coalesce = Coalescer(
-            lambda records: to_records(score_columns(to_columns(records), models))
+            lambda records: to_records(
+                score_columns(
+                    to_columns(records),
+                    models,
+                    language=[r.get(LANGUAGE, DEFAULT_LANGUAGE) for r in records],
+                )
+            )
         )
 
     @property

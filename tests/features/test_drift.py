@@ -93,3 +93,52 @@ def test_command_exit_codes(snapshots, tmp_path):
 def test_missing_column_is_named():
     with pytest.raises(KeyError, match="columns missing from reference or current: \\['x'\\]"):
         drift_table(pd.DataFrame({"y": [1]}), pd.DataFrame({"y": [1]}), ["x"])
+
+
+def test_recency_over_the_whole_history_is_compared_within_the_lookback():
+    """Days since the last care contact (null if none ever) grow with the operator's history:
+    April and September of the tiny operator differ on the raw values, not once censored at
+    90 days. A unit error (hours for days) and a feed that stops still breach."""
+    from features.drift import CALENDAR_RELATIVE, comparable
+
+    assert "days_since_last_care_contact" in CALENDAR_RELATIVE
+    assert "days_since_last_offer" in CALENDAR_RELATIVE
+    assert comparable("days_since_last_offer", pd.Series([1.0, 89.0, 400.0, None])).tolist() == [
+        1.0,
+        89.0,
+        90.0,
+        90.0,
+    ]
+    assert comparable("tenure_days", pd.Series([400.0])).tolist() == [400.0]
+
+
+@pytest.fixture(scope="module")
+def early_and_late(tiny_raw):
+    return build_snapshot(tiny_raw, date(2025, 4, 1)), build_snapshot(tiny_raw, date(2025, 10, 1))
+
+
+def test_calendar_relative_features_are_quiet_on_a_longer_history(early_and_late):
+    early, late = early_and_late
+    cols = sorted(CALENDAR_RELATIVE_COLUMNS)
+    raw = {c: psi_numeric(early[c], late[c]) for c in cols}
+    table = drift_table(early, late, cols)
+    assert max(raw.values()) > 0.25, raw  # the raw values do move with the calendar
+    assert (table.status != "breach").all(), table
+
+
+def test_calendar_relative_features_still_catch_a_broken_feed(early_and_late):
+    early, late = early_and_late
+    hours = late.assign(days_since_last_recharge=late["days_since_last_recharge"] * 24)
+    stopped = late.assign(days_since_last_billable=np.nan)
+    assert drift_table(early, hours, ["days_since_last_recharge"]).status.tolist() == ["breach"]
+    assert drift_table(early, stopped, ["days_since_last_billable"]).status.tolist() == ["breach"]
+
+
+CALENDAR_RELATIVE_COLUMNS = (
+    "days_since_last_recharge",
+    "days_since_last_billable",
+    "days_since_last_care_contact",
+    "days_since_last_plan_change",
+    "days_since_last_package_purchase",
+    "days_since_last_offer",
+)

@@ -55,7 +55,9 @@ def test_rerun_is_identical_and_chunking_does_not_change_rows(tiny_models, tiny_
     assert set(scores.value_tier) <= set(VALUE_TIERS)
     assert set(scores.risk_band) <= set(RISK_BANDS)
     assert set(scores.relationship_state) <= set(RELATIONSHIP_STATES)
-    assert scores.reasons.map(len).between(1, 3).all()
+    # Only drivers that raise risk are reasons, context never: a safe subscriber may have none.
+    assert scores.reasons.map(len).between(0, 3).all()
+    assert scores.reasons.map(len).gt(0).mean() > 0.9
     assert scores.best_offer.isna().all()
     assert not list(tmp_path.rglob("*.tmp"))
 

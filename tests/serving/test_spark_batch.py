@@ -64,7 +64,7 @@ def test_spark_rows_equal_local_rows(spark, tiny_models, vectors_path, tmp_path)
     spark_scores = by_id(pq.read_table(on_spark.scores_path))
     assert len(local_scores) == on_spark.rows_scored == local.rows_scored
     assert spark_scores == local_scores
-    assert all(1 <= len(r["reasons"]) <= 3 for r in spark_scores)
+    assert all(len(r["reasons"]) <= 3 for r in spark_scores)  # none when nothing raises risk
 
     spark_rejects = by_id(pq.read_table(on_spark.rejects_path))
     assert spark_rejects == by_id(pq.read_table(local.rejects_path))
