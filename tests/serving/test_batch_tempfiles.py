@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from serving.batch.chunks import BatchConfig, score_frame
-from serving.batch.outputs import FolderBusy, sole_writer, sweep_temporaries
+from serving.batch.outputs import FolderBusy, sweep_temporaries
 
 STALE = (
     ".scores.parquet.k2j4_8az.tmp",  # mkstemp's eight random characters
@@ -74,11 +74,25 @@ def test_a_run_failing_midway_leaves_neither_output_nor_temporary(
 def test_a_second_job_into_a_folder_being_written_is_refused_and_sweeps_nothing(
     tiny_models, tiny_vectors, tmp_path
 ):
+    """The live job is another process holding the folder's lock (within one process the
+    lock is re-entrant: `retain score` takes it before its snapshot, scoring takes it again)."""
+    import subprocess
+    import sys
+
     out = tmp_path / "scores"
     _plant(out, STALE[:1])  # the live job's temporary
-    with (
-        sole_writer(out),
-        pytest.raises(FolderBusy, match=r"scores: another batch job is writing there"),
-    ):
-        score_frame(tiny_vectors.head(50), tiny_models, out, BatchConfig(chunk_rows=20))
+    hold = (
+        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(120)"
+    )
+    live = subprocess.Popen(
+        [sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert live.stdout.readline().strip() == "locked"
+        with pytest.raises(FolderBusy, match=r"scores: another batch job is writing there"):
+            score_frame(tiny_vectors.head(50), tiny_models, out, BatchConfig(chunk_rows=20))
+    finally:
+        live.kill()
+        live.wait()
     assert [p.name for p in out.iterdir()] == [STALE[0]]
