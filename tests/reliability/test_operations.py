@@ -85,8 +85,10 @@ def test_probe_2d_clean_out_holding_other_files_is_refused(micro_raw, tmp_path):
     assert again.exit_code == 0, again.output
 
 
-@pytest.mark.parametrize(("as_of", "what"), [("2030-01-01", "after the data's end"),
-                                            ("2009-01-01", "not after the data's first day")])  # fmt: skip
+OUTSIDE = [("2030-01-01", "after the data's end"), ("2009-01-01", "not after the data's first day")]
+
+
+@pytest.mark.parametrize(("as_of", "what"), OUTSIDE)
 def test_probe_3_score_as_of_outside_the_data_is_refused_and_the_store_kept(
     tiny_trained, tiny_raw, tmp_path, as_of, what
 ):
