@@ -104,7 +104,9 @@ def run(
     )
     notes: list[str] = []
     try:
-        with sole_writer(job.out):  # before the first byte: a second job never overwrites
+        with sole_writer(
+            job.out, nested=True
+        ):  # before the first byte: a second job never overwrites
             vectors = job.vectors
             if vectors is None:
                 vectors = job.out / "vectors.parquet"
