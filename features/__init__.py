@@ -28,6 +28,7 @@ _API = {
     "build_training_set": "features.training_set",
     "model_frame": "features.vector",
     "split_valid": "features.vector",
+    "RANGES": "features.vector",
     "SegmentConfig": "features.tiers",
     "value_tier": "features.tiers",
     "VALUE_TIERS": "features.tiers",

@@ -26,6 +26,8 @@ _API = {
     "StoreError": "serving.online_store",
     "ServingConfig": "serving.config",
     "start_up": "serving.startup",
+    "pin_models": "serving.startup",
+    "StoreBusy": "serving.online_store",
 }
 __all__ = sorted(_API)
 
