@@ -1,12 +1,16 @@
-"""Reliability and security: hostile input, faults and load, with nothing lost.
+"""Reliability and security: hostile input, faults, load and operators' mistakes, with
+nothing lost.
 
     python -m bench.reliability
 
 Runs the reliability tests at bench scale (1,000 fuzzing examples, 60 s of wrk at
 concurrency 32) together with the start-up refusal tests of tests/serving, so every row of
-the table is a test of the suite that passed or failed in this very run. The tests report
-their figures through RETAIN_RELIABILITY_RESULTS; pass/fail comes from pytest's JUnit XML.
-Writes bench/results/reliability.json.
+the table is a test of the suite that passed or failed in this very run: each row reads the
+outcome of the test that measured it (pytest's JUnit XML), never a text of its own. The
+tests report their figures through RETAIN_RELIABILITY_RESULTS, each with its test's id.
+`probes` has one row per probe of issue 15 (and its sub-cases), `amplification` the sizes
+of the answer to, and the log of, a 3 KB body of 1,000 empty records. Writes
+bench/results/reliability.json (through `bench.fingerprint.write_result`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "results" / "reliability.json"
+# the code the table measures: the service's edges, the batch job, the contract's commands
+CODE = ("serving", "features/contract", "features/vector.py", "features/snapshot.py",
+        "features/cli.py", "bench/reliability.py", "tests/reliability")  # fmt: skip
 TESTS = [
     "tests/reliability",
     "tests/serving/test_auth.py",
@@ -46,6 +52,42 @@ FAULTS = (
      "test_batch_killed_midway"),
     ("training on data failing validation", "a negative top-up in the tiny operator",
      "test_training_on_invalid_data_registers_nothing"),
+)  # fmt: skip
+
+
+# (probe of issue 15, test id fragment): every test whose id holds the fragment must pass
+PROBES = (
+    ("1a 1,000 empty records (3 KB): answer and log bounded, memory flat",
+     "test_probe_1a_"),
+    ("1b 20,000 empty records (60 KB): refused on the count, before any check", "test_probe_1b_"),
+    ("1c a body just under the limit: answer and log bounded", "test_probe_1c_"),
+    ("2a clean --out the parent of --raw: refused, raw intact", "test_probe_2a_"),
+    ("2b clean --out equal to --raw: refused, raw intact", "test_probe_2b_"),
+    ("2c clean --out inside --raw: refused", "test_probe_2c_"),
+    ("2d clean --out holding other files: refused, files intact", "test_probe_2d_"),
+    ("3a score --as-of after the data's end: refused with the range, store kept",
+     "test_probe_3_score_as_of_outside_the_data_is_refused_and_the_store_kept[2030"),
+    ("3b score --as-of before the data's start: refused with the range, store kept",
+     "test_probe_3_score_as_of_outside_the_data_is_refused_and_the_store_kept[2009"),
+    ("4a a second score on a busy --out: refused before writing", "test_probe_4_a_second"),
+    ("4b score --out holding other files, or containing --raw: refused", "test_probe_4b_"),
+    ("5 promotion and re-materialisation under load, workers killed: never mixed",
+     "test_probe_5_"),
+    ("6 Content-Length with chunked: the bytes received are counted", "test_probe_6_"),
+    ("7a timezone-aware Parquet cleaned as local time", "test_probe_7a_"),
+    ("7b validate and snapshot read it the same way, no pytz", "test_probe_7b_"),
+    ("7c CSV offsets converted, plain times kept", "test_probe_7c_"),
+    ("8a a locked store: 503 + Retry-After at once, not ready", "test_probe_8a_"),
+    ("8b a deleted store: not ready, restarted worker stays up", "test_probe_8b_"),
+    ("9a {}, an empty body, a misspelled field, empty lists, a non-object: 400",
+     "test_probe_9a_"),
+    ("9b absurd feature values: 400 naming the field", "test_probe_9b_"),
+    ("9c one error shape for 400, 401, 413, 415 and 503", "test_probe_9c_"),
+    ("9d a client error: one WARNING line without the input", "test_probe_9d_"),
+    ("9e validate accepts the CSV folder clean accepts", "test_probe_9e_"),
+    ("9f unwritable output, missing --vectors: one message", "test_probe_9f_"),
+    ("9g serve --port 99999: refused", "test_probe_9g_"),
+    ("20 a refused phone number: logged, masked", "test_probe_20_"),
 )  # fmt: skip
 
 
@@ -89,6 +131,11 @@ VULNERABILITY_CHECK = (
 )
 
 
+def _test_of(row: dict) -> str:
+    """The fragment naming the test that recorded `row` (its id, parameters included)."""
+    return row.get("test", "").split("::", 1)[-1] or "?"
+
+
 def build(outcomes: dict[str, str], recorded: list[dict]) -> dict:
     from tests.reliability.bad_inputs import CATALOGUE
 
@@ -96,13 +143,14 @@ def build(outcomes: dict[str, str], recorded: list[dict]) -> dict:
     bad = []
     for case in CATALOGUE:
         rows = by.get(("rows", case.name), {})
-        bad.append({
-            "input": case.name,
-            "handled": case.handled,
-            "rows_in": rows.get("rows_in"),
-            "rows_lost": rows.get("rows_lost"),
-            "test": outcome(outcomes, f"[{case.name}]"),
-        })  # fmt: skip
+        test = outcome(outcomes, f"[{case.name}]")
+        seen = {"stopped": "fatal", "rejected": "rejected"}.get(rows.get("outcome"))
+        if test == "passed" and seen == case.outcome:
+            handled = case.handled
+        else:
+            handled = f"{test}: {rows.get('outcome', 'nothing recorded')}"
+        bad.append({"input": case.name, "handled": handled, "rows_in": rows.get("rows_in"),
+                    "rows_lost": rows.get("rows_lost"), "test": test})  # fmt: skip
     bad.append({"input": "out-of-order timestamps", "handled": "same snapshot (floats to 1e-9)",
                 "rows_in": None, "rows_lost": 0,
                 "test": outcome(outcomes, "test_out_of_order_timestamps")})  # fmt: skip
@@ -110,9 +158,13 @@ def build(outcomes: dict[str, str], recorded: list[dict]) -> dict:
                 "rows_in": None, "rows_lost": 0,
                 "test": outcome(outcomes, "test_utf8_csv_reads_like_parquet")})  # fmt: skip
     fuzz = next((r for r in recorded if r["kind"] == "fuzz"), {})
-    http = [{"check": r["name"], "handled": r["handled"]} for r in recorded if r["kind"] == "http"]
+    http = [{"check": r["name"], "handled": r["handled"], "test": outcome(outcomes, _test_of(r))}
+            for r in recorded if r["kind"] == "http"]  # fmt: skip
     load = next((r for r in recorded if r["kind"] == "load"), {})
     faults = [{"fault": f, "injected": how, "test": outcome(outcomes, t)} for f, how, t in FAULTS]
+    probes = [{"name": name, "passed": outcome(outcomes, fragment) == "passed"}
+              for name, fragment in PROBES]  # fmt: skip
+    amp = next((r for r in recorded if r["kind"] == "amplification"), {})
     all_rows = by.get(("rows", "every kind at once"), {})
     lost = sum(r.get("rows_lost") or 0 for r in recorded if r["kind"] == "rows")
     return {
@@ -121,6 +173,10 @@ def build(outcomes: dict[str, str], recorded: list[dict]) -> dict:
         "http": http,
         "load": load | {"test": outcome(outcomes, "test_bounded_load")},
         "faults": faults,
+        "probes": probes,
+        "amplification": {k: amp.get(k) for k in ("request_bytes", "response_bytes",
+                                                  "log_bytes", "worker_rss_growth_mb")}
+        | {"test": outcome(outcomes, "test_probe_1a_")},
         "rows_lost": lost,
         "rows_checked": sum(r.get("rows_in") or 0 for r in recorded if r["kind"] == "rows"),
         "every_kind_at_once": all_rows,
@@ -144,7 +200,7 @@ def render(d: dict) -> str:
     text = f"{f.get('examples', 0):,} examples, {f.get('server_errors', '?')} 5xx (must be 0)"
     lines.append(f"{'http: schemathesis fuzzing of /docs.json':{w}s} {text:58s} {f['test']}")
     for h in d["http"]:
-        lines.append(f"{'http: ' + h['check']:{w}s} {h['handled'][:58]:58s} passed")
+        lines.append(f"{'http: ' + h['check']:{w}s} {h['handled'][:58]:58s} {h['test']}")
     ld = d["load"]
     if ld:
         text = (f"{ld['requests']:,} requests, {ld['errors']} errors, p99 {ld['p99_ms']} ms, "
@@ -153,6 +209,14 @@ def render(d: dict) -> str:
     for x in d["faults"]:
         lines.append(f"{'fault: ' + x['fault']:{w}s} {'survived: ' + x['injected']:58.58s} "
                      f"{x['test']}")  # fmt: skip
+    for p in d["probes"]:
+        lines.append(f"{'probe ' + p['name'][:w + 52]:{w + 59}s} "
+                     f"{'passed' if p['passed'] else 'FAILED'}")  # fmt: skip
+    a = d["amplification"]
+    if a.get("response_bytes") is not None:
+        text = (f"{a['request_bytes']:,} B in: {a['response_bytes']:,} B out, {a['log_bytes']:,} B "
+                f"logged, RSS +{a['worker_rss_growth_mb']} MB")  # fmt: skip
+        lines.append(f"{'amplification: 1,000 empty records':{w}s} {text[:58]:58s} {a['test']}")
     s = d["supply_chain"]
     lines.append(f"{'supply chain: pickle on the model path':{w}s} "
                  f"{'none loaded' if not s['pickle_loaded'] else 'LOADED':58s} "
@@ -174,15 +238,17 @@ def outcome_text(d: dict) -> str:
 
 
 def main() -> int:
+    from bench.fingerprint import write_result
+
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         outcomes, recorded = run_tests(Path(tmp))
     d = build(outcomes, recorded)
     print(render(d))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(d, indent=2, sort_keys=True) + "\n")
-    print(f"results -> {OUT.relative_to(ROOT)}")
-    return 0 if d["tests"]["failed"] == 0 and d["rows_lost"] == 0 else 1
+    out = write_result("reliability", d, code=CODE, settings={"tests": TESTS, "scale": "bench"})
+    print(f"results -> {out.relative_to(ROOT)}")
+    ok = d["tests"]["failed"] == 0 and d["rows_lost"] == 0 and all(p["passed"] for p in d["probes"])
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -39,5 +39,6 @@ __all__, __getattr__ = lazy_api(
         "drift_table": "features.drift",
         "write_catalog": "features.catalog",
         "build_snapshot_spark": "features.spark_engine",
+        "RANGES": "features.vector",
     },
 )

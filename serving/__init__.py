@@ -39,5 +39,7 @@ __all__, __getattr__ = lazy_api(
         "LANGUAGES": "serving.language",
         "top_reasons": "serving.reasons",
         "DRIVERS": "serving.drivers",
+        "pin_models": "serving.startup",
+        "StoreBusy": "serving.online_store",
     },
 )

@@ -17,7 +17,7 @@ from serving.batch.job import JobError, ScoreJob, summary
 from serving.batch.job import run as run_job
 from serving.config import ServingConfig
 from serving.online_store import StoreError
-from serving.registry import ModelLoadError
+from serving.registry import ModelLoadError, resolve_versions
 from serving.startup import pin_models, pins_path, start_up
 
 app = typer.Typer()
@@ -163,8 +163,9 @@ def serve(
     store; refuses to start, saying why, when either is missing or they disagree."""
     settings = Settings.from_env()
     try:
-        versions = pin_models(settings)  # the set every worker loads
+        versions = resolve_versions(settings)  # the set every worker will load
         start_up(settings, ServingConfig.from_env(settings), versions=versions)  # refuse now
+        pin_models(settings, new_server=True, versions=versions)
     except (ModelLoadError, StoreError) as e:
         raise _fail(e) from e
     cmd = [

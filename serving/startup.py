@@ -4,11 +4,10 @@ Called by the HTTP service in each worker and by `retain serve` before it starts
 so a bad deployment fails with a message that says what to do instead of answering wrongly.
 
 The model versions a server answers with are pinned in one file, `RETAIN_HOME/serving/
-pinned.json`, written when `retain serve` starts and by `retain reload` (the defined
-points where the aliases are resolved again). Every worker loads the versions that file
-names, a worker restarted after a promotion included, so workers never answer from two
-sets; with no file (the service started by `bentoml serve` alone), the first worker to
-start resolves the aliases and writes it, and the others read it.
+pinned.json`, written when the server starts (by `retain serve`, or by its first worker)
+and by `retain reload`: the defined points where the aliases are resolved again. Every
+worker loads the versions that file names, a worker restarted after a promotion included,
+so the workers of a server never answer from two sets.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from features.contract.sources import write_json_atomic
 from features.settings import Settings
 from serving.config import ServingConfig
 from serving.online_store import OnlineStore, StoreError, open_store
-from serving.registry import Models, load_models, resolve_versions
+from serving.registry import ModelLoadError, Models, load_models, resolve_versions
 
 log = logging.getLogger(__name__)
 
@@ -39,35 +38,68 @@ def pins_path(settings: Settings) -> Path:
     return settings.home / "serving" / "pinned.json"
 
 
-def pin_models(settings: Settings) -> dict[str, str | None]:
-    """Resolve the aliases now and pin the versions for every worker (`retain serve` at
-    start, `retain reload`); return them."""
-    versions = resolve_versions(settings)
-    write_json_atomic(versions, pins_path(settings))
+def _read_pins(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def pin_models(
+    settings: Settings,
+    server: str | None = None,
+    new_server: bool = False,
+    versions: dict[str, str | None] | None = None,
+) -> dict[str, str | None]:
+    """Resolve the aliases now and pin the versions for every worker; return them. `retain
+    serve` pins for the server it is about to start (`new_server`: its first worker adopts
+    the pin), `retain reload` for the server running (the pin keeps its server)."""
+    path = pins_path(settings)
+    versions = versions or resolve_versions(settings)
+    old = _read_pins(path) if server is None and not new_server else None
+    keep = old.get("server") if old else None
+    write_json_atomic({"versions": versions, "server": server or keep}, path)
     return versions
 
 
+def server_identity() -> str:
+    """The server this worker belongs to: its parent process (BentoML's arbiter, which
+    restarts a killed worker) and that process's start time, so a pin outlives a worker's
+    restart but not the server's."""
+    ppid = os.getppid()
+    try:
+        started = Path(f"/proc/{ppid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = "?"
+    return f"{ppid}:{started}"
+
+
 def pinned_versions(settings: Settings) -> dict[str, str | None]:
-    """The pinned versions; when none are pinned yet, resolve the aliases and pin them
-    (created exclusively, so workers starting together agree on the first one's)."""
-    path = pins_path(settings)
-    if not path.is_file():
-        versions = resolve_versions(settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path.with_suffix(".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            pass
-        else:
-            os.close(fd)
-            write_json_atomic(versions, path)
-            path.with_suffix(".claim").unlink(missing_ok=True)
-            return versions
-    for _ in range(100):  # another worker is writing it: it appears whole (renamed)
-        if path.is_file():
-            return json.loads(path.read_text())
-        time.sleep(0.05)
-    return resolve_versions(settings)
+    """The versions this worker loads: the pin of its server (or one `retain serve` left for
+    it); with none, the aliases' versions now, pinned by the first worker to claim them, so
+    workers starting together agree."""
+    path, me = pins_path(settings), server_identity()
+    pin = _read_pins(path)
+    if pin and pin.get("server") in (None, me):
+        if pin.get("server") is None:
+            write_json_atomic(pin | {"server": me}, path)
+        return pin["versions"]
+    claim = path.with_name(f".claim-{me.replace(':', '-')}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another worker of this server is pinning: wait for its pin
+        for _ in range(600):
+            pin = _read_pins(path)
+            if pin and pin.get("server") == me:
+                return pin["versions"]
+            time.sleep(0.05)
+        raise ModelLoadError(f"{path}: no pin written by the worker that claimed it") from None
+    try:
+        pin_models(settings, server=me)
+    finally:
+        claim.unlink(missing_ok=True)
+    return _read_pins(path)["versions"]
 
 
 def check_store(store: OnlineStore, models: Models) -> None:

@@ -1,5 +1,6 @@
 """The data contract: the raw tables' schema, checked on read (`sources`), reported
-(`validate`), applied row by row (`rules`, `clean`), and documented (`doc`).
+(`validate`), applied row by row (`rules`, `clean`), and documented (`doc`); what a command
+checks before it writes (`guard`).
 
 The names below load lazily (PEP 562): importing the package runs no submodule.
 """
@@ -34,5 +35,11 @@ __all__, __getattr__ = lazy_api(
         "CleanResult": "features.contract.clean",
         "RawDataError": "features.contract.extract",
         "render_contract": "features.contract.doc",
+        "OutputRefused": "features.contract.guard",
+        "check_output": "features.contract.guard",
+        "check_as_of": "features.contract.guard",
+        "data_range": "features.contract.guard",
+        "LOCAL_TIME_ZONE": "features.contract.schema",
+        "local_time_sql": "features.contract.schema",
     },
 )

@@ -112,7 +112,8 @@ def run(
     except ModelLoadError as e:
         raise JobError(str(e)) from e
     try:
-        with sole_writer(job.out):  # before the first byte: a second job never overwrites
+        # before the first byte: a second job never overwrites
+        with sole_writer(job.out, nested=True):
             past = measure_past(job.raw, job.out, job.as_of, job.control_share)
             policy = DecisionPolicy(
                 budget_vnd=job.budget_vnd,

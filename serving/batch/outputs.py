@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,23 +57,20 @@ def atomic_parquet_writer(path: Path, schema: pa.Schema) -> Iterator[pq.ParquetW
         yield w
 
 
-_HELD: dict[Path, int] = {}  # folders this process holds the lock of, and how deep
+# Folders whose lock a `retain score` run holds for the steps it calls (see `sole_writer`).
+_HELD: ContextVar[frozenset[Path]] = ContextVar("retain_held_folders", default=frozenset())
 
 
 @contextmanager
-def sole_writer(out: Path) -> Iterator[None]:
+def sole_writer(out: Path, nested: bool = False) -> Iterator[None]:
     """Hold an exclusive lock on the folder `out` (the kernel drops it when the process dies,
-    SIGKILL included); a second job writing there is refused. Re-entrant within a process:
-    `retain score` takes it before its first byte, and the scoring step inside takes it
-    again."""
+    SIGKILL included); a second job writing there is refused. With `nested`, the steps run
+    inside the block (in this context) may take it again: `retain score` takes it before its
+    first byte, and its scoring step takes it once more."""
     out.mkdir(parents=True, exist_ok=True)
     key = out.resolve()
-    if key in _HELD:
-        _HELD[key] += 1
-        try:
-            yield
-        finally:
-            _HELD[key] -= 1
+    if key in _HELD.get():
+        yield
         return
     fd = os.open(out, os.O_RDONLY)
     try:
@@ -80,11 +78,12 @@ def sole_writer(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FolderBusy(f"{out}: another batch job is writing there") from None
-        _HELD[key] = 1
+        token = _HELD.set(_HELD.get() | {key}) if nested else None
         try:
             yield
         finally:
-            del _HELD[key]
+            if token is not None:
+                _HELD.reset(token)
     finally:
         os.close(fd)
 

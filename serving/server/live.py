@@ -128,7 +128,7 @@ class Live:
     def _reload(self) -> None:
         """Load the pinned set in this thread; swap it in whole when it is ready."""
         try:
-            versions = json.loads(self.pins.read_text())
+            versions = json.loads(self.pins.read_text())["versions"]
             runtime = start_up(self.settings, ServingConfig(None), versions=versions)
             served = self._with_store(Served(runtime.models, None))
         except (ModelLoadError, StoreError, OSError, ValueError) as e:

@@ -55,10 +55,13 @@ RESULTS = os.environ.get("RETAIN_RELIABILITY_RESULTS")  # JSON-lines file, when 
 
 
 def record(kind: str, name: str, **values) -> None:
-    """Append one measured row for `bench.reliability` (a no-op unless it runs the tests)."""
+    """Append one measured row for `bench.reliability` (a no-op unless it runs the tests),
+    with the id of the test that measured it: the bench reads that test's outcome."""
     if RESULTS:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        row = {"kind": kind, "name": name, "test": test} | values
         with open(RESULTS, "a") as f:
-            f.write(json.dumps({"kind": kind, "name": name} | values, default=str) + "\n")
+            f.write(json.dumps(row, default=str) + "\n")
 
 
 @pytest.fixture

@@ -51,10 +51,11 @@ def test_fatal_input_stops_naming_file_column_rows(case, tmp_path):
 def test_bad_rows_go_to_rejects_and_counts_reconcile(case, tmp_path):
     raw = case.build(tmp_path)
     result = clean_raw(raw, tmp_path / "clean", END)
-    record("rows", case.name, rows_in=result.rows_in,
-           rows_lost=result.rows_in - result.rows_used - result.rows_rejected)  # fmt: skip
-    assert reconciles(result), result
     found = {r: n for t in result.tables.values() for r, n in t.reasons.items()}
+    record("rows", case.name, rows_in=result.rows_in,
+           rows_lost=result.rows_in - result.rows_used - result.rows_rejected,
+           outcome="rejected", rejected=found.get(case.expect, 0))  # fmt: skip
+    assert reconciles(result), result
     assert found.get(case.expect) == case.rejected, found
     table = next(n for n, t in result.tables.items() if case.expect in t.reasons)
     rejects = pq.read_table(tmp_path / "clean" / "rejects" / f"{table}.parquet").to_pandas()
