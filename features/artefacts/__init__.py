@@ -11,6 +11,11 @@ import importlib
 _API = {
     "BTYDParams": "features.artefacts.btyd",
     "btyd_columns": "features.artefacts.btyd",
+    "MarginConfig": "features.artefacts.survival",
+    "survival_from_hazards": "features.artefacts.survival",
+    "lifetime_value": "features.artefacts.survival",
+    "PROMOTION_CHECK_TAG": "features.artefacts.tags",
+    "SNAPSHOT_TAG": "features.artefacts.tags",
     "Calibration": "features.artefacts.calibration",
     "UpliftModel": "features.artefacts.uplift",
     "UpliftSpec": "features.artefacts.uplift",

@@ -185,6 +185,26 @@ def _pareto_line(revenue: float, predicted: float) -> str:
     )
 
 
+def _lifetime_lines(scores: Path) -> list[str]:
+    """Profitability: the 20/80 Pareto on 24-month lifetime margin, and the let-go group."""
+    import pyarrow.parquet as pq
+
+    from serving.segments import top_share
+
+    t = pq.read_table(scores, columns=["lifetime_value_vnd", "let_go_reason"]).to_pandas()
+    margin = t["lifetime_value_vnd"].dropna()
+    if margin.empty:
+        return ["  lifetime margin: no survival model registered (retain train)"]
+    share = top_share(margin.clip(lower=0.0))
+    gone = int(t["let_go_reason"].notna().sum())
+    head = (
+        f"top 20% of subscribers bring {share:.0%} of the 24-month lifetime margin"
+        if share == share
+        else "no subscriber has a positive 24-month lifetime margin"
+    )
+    return [f"  {head} ({margin.sum():,.0f} VND in all); let go (never an offer): {gone:,}"]
+
+
 def summary(run: ScoreRun) -> list[str]:
     """The lines `retain score` prints after a run: models against their baselines, the
     reconciliation, the Pareto view, the tiers, the campaign and where everything went."""
@@ -202,6 +222,7 @@ def summary(run: ScoreRun) -> list[str]:
         f"rejected {result.rows_rejected:,}",
         _pareto_line(result.revenue_top20_share, result.predicted_value_top20_share),
         f"  value tiers: {result.tier_counts}",
+        *_lifetime_lines(result.scores_path),
     ]
     c = result.campaign
     if c:

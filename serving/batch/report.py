@@ -115,6 +115,9 @@ def render(inputs: ReportInputs) -> str:
     pareto = {"predicted value": _lorenz(s["predicted_value_vnd"], "predicted value", ax)}
     if inputs.trailing_revenue is not None:
         pareto["last 90 days' revenue"] = _lorenz(inputs.trailing_revenue, "last 90 days", ax)
+    if "lifetime_value_vnd" in s and s["lifetime_value_vnd"].notna().any():  # profitability
+        margin = s["lifetime_value_vnd"].fillna(0.0).clip(lower=0.0)
+        pareto["24-month lifetime margin"] = _lorenz(margin, "lifetime margin", ax)
     ax.plot([0, 1], [0, 1], ls="--", color="grey")
     ax.axvline(0.2, color="grey", lw=0.5)
     ax.set_xlabel("share of subscribers")
@@ -196,6 +199,7 @@ def write_report(
         "value_tier",
         "relationship_state",
         "risk_band",
+        "lifetime_value_vnd",
     ]
     scores = pq.read_table(out / "scores.parquet", columns=cols).to_pandas()
     rec = {k: v for k, v in counts.items() if k in ("rows_in", "rows_scored", "rows_rejected")} | {
