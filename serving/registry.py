@@ -131,12 +131,14 @@ def _missing(client: MlflowClient, name: str, alias: str, kind: str, e: MlflowEx
     checks it failed and the command that forces it."""
     try:
         mv = client.get_model_version_by_alias(name, "challenger")
+        why = mv.tags.get(PROMOTION_CHECK_TAG, "")
     except MlflowException:
+        why = ""
+    if not why.startswith(f"{kind}: refuse"):
         return (
             f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
             "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
         )
-    why = mv.tags.get(PROMOTION_CHECK_TAG, "the promotion rule refused it")
     return (
         f"model {name}@{alias} not found: training registered version {mv.version} as "
         f"@challenger but did not promote it ({why}); to score with it anyway: retain promote "
