@@ -61,7 +61,9 @@ class SurvivalModel(_Booster):
         self.threads = threads
 
     def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
-        return model_frame(X).assign(**{MONTHS_AHEAD: X[MONTHS_AHEAD].to_numpy(dtype=float)})
+        frame = model_frame(X).copy()
+        frame[MONTHS_AHEAD] = X[MONTHS_AHEAD].to_numpy(dtype=float)
+        return frame
 
     def fit(self, frame: pd.DataFrame, churn_label: str) -> SurvivalModel:
         rows = person_months(frame, churn_label)
