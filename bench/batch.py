@@ -31,7 +31,7 @@ from features.settings import Settings
 from features.snapshot import build_snapshot
 from serving.batch.chunks import BatchConfig, score_parquet
 from serving.registry import load_models
-from serving.scoring import encode, score
+from serving.scoring import encode, model_inputs, score
 
 
 def replicate(vectors: pd.DataFrame, rows: int, path: Path, seed: int = 7) -> None:
@@ -75,9 +75,10 @@ def main() -> None:
     frame = pq.read_table(path).to_pandas()
     cols = {c: frame[c].to_numpy() for c in frame.columns}
     X = encode(cols, models.churn.booster)
+    Xv = encode(model_inputs(cols, models.value), models.value.booster)
     t = time.perf_counter()
     models.churn.booster.predict(X)
-    models.value.booster.predict(X)
+    models.value.booster.predict(Xv)
     raw_s = time.perf_counter() - t
     del frame, cols, X
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -1,70 +1,65 @@
-"""CDNOW as a recharge-only operator: each purchase is a top-up. Calibration ends
-1997-09-30, the holdout is the next 39 weeks; predict each customer's holdout spend and
-whether they buy at all. Anchor fitted in the same run with `lifetimes`: BG/NBD and
-Pareto/NBD, each with Gamma-Gamma.
+"""CDNOW as a recharge-only operator, through the code `retain train` and `retain score` run.
 
     python -m bench.cdnow
 
-Retain: a non-negative least-squares stack (training.stacked) of three forecasts: the
-BG/NBD + Gamma-Gamma anchor, LightGBM boosted from it (training.anchored) and LightGBM on
-RFM alone scaled to the horizon. The LightGBM models learn on a shifted window inside the
-calibration period (features to 1997-06-30, labels 1997-07-01..09-30) and are applied at
-1997-09-30 with the anchor refitted on the whole calibration period for the 39-week
-horizon. The stack weights are learnt one quarter earlier still: the same three models
-learnt on April-June, scored at 1997-07-01 and compared with July-September's actual spend;
-then scaled together so the blend's July-September total equals the actual one (the
-balance property; the unbalanced stack is printed beside it).
-No holdout row is seen before scoring.
-Acceptance: Retain beats BG/NBD+GG on normalized Gini and spend RMSE; total predicted
-holdout spend within 5% of actual.
+CDNOW (lifetimes' `CDNOW_master.txt`, 23,570 customers, checksummed) becomes two tables:
+`subscribers` (id, activation date = first purchase) and `recharges` (one row per purchase,
+dollars x 25,000 VND, a `topup_id` sequence so that repeat purchases on one day stay).
+
+1. Rolling origins (`origins`): every quarter from 1997-07-01 to 1998-01-01, horizons of 13,
+   26 and 39 weeks. Retain is the value model `retain train` fits (`training.fold.fit_value`:
+   LightGBM on the snapshot features with the BG/NBD + Gamma-Gamma forecasts of
+   `training.btyd` as features, trained on the horizon it predicts) on an extract that ends
+   at the origin: its training labels end by the validation cutoff and the validation labels
+   by the origin, as in the product. An (origin, horizon) the data cannot train that way is
+   listed in `not_evaluated` with the reason, not approximated. BG/NBD + Gamma-Gamma and
+   Pareto/NBD + Gamma-Gamma (lifetimes, set up as its documentation does) are fitted in the
+   same run on the same history. Every customer seen before the origin is scored.
+2. The product path (`product_path`): `retain validate`, `retain train`, `retain promote`
+   (`--force`, where the promotion rule refused a first model) and `retain score` through the
+   command line on the extract cut at 1998-01-01, scored for the next 90 days.
+
+No setting is chosen on these figures: the models run with the product's defaults (the
+snapshot's eligibility widened to every customer seen, as the README tells a CDNOW user).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import tempfile
 import time
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import lifetimes
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from training.anchored import AnchoredValueModel
-from training.metrics import normalized_gini, rmse, roc_auc, spearman
-from training.stacked import StackedForecast
+from bench.fingerprint import write_result
+from training.metrics import normalized_gini, rmse
 
-RESULTS = Path(__file__).parent / "results" / "cdnow.json"
+log = logging.getLogger(__name__)
 MASTER = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
-CALIBRATION_END = date(1997, 10, 1)  # exclusive: calibration is up to 1997-09-30
-HOLDOUT_DAYS = 39 * 7
-TRAIN_CUTOFF = date(1997, 7, 1)  # the shifted window, inside the calibration period
-VALIDATION_CUTOFF = date(1997, 4, 1)  # one quarter earlier again: where stack weights are learnt
-VALIDATION_DAYS = (TRAIN_CUTOFF - VALIDATION_CUTOFF).days
-SENSITIVITY_CUTOFFS = (date(1997, 3, 1), date(1997, 5, 1), date(1997, 6, 1))
-SEED = 7
-
-
-def _params(objective: str) -> dict:
-    """The LightGBM settings both CDNOW side models use."""
-    return {
-        "objective": objective,
-        "num_leaves": 15,
-        "learning_rate": 0.03,
-        "min_data_in_leaf": 100,
-        "seed": SEED,
-        "deterministic": True,
-        "force_row_wise": True,
-        "verbosity": -1,
-        "num_threads": 2,
-    }
+MASTER_SHA256 = "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef"
+VND_PER_DOLLAR = 25_000
+DATA_END = date(1998, 7, 1)  # exclusive: the log ends 1998-06-30
+ORIGINS = (date(1997, 7, 1), date(1997, 10, 1), date(1998, 1, 1))
+HORIZON_WEEKS = (13, 26, 39)
+FIRST_CUTOFF = date(1997, 2, 1)  # the first monthly snapshot with any history
+ELIGIBILITY_DAYS = 540  # every customer seen (CDNOW's cohort joined in Q1 1997)
+PRODUCT_AS_OF, PRODUCT_DAYS = date(1998, 1, 1), 90
 
 
 def read_log(path: Path = MASTER) -> pd.DataFrame:
-    """Top-ups: customer_id, day, spend; several purchases on one day are one top-up."""
+    """Purchases: customer_id, day, spend (dollars); one row per purchase."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MASTER_SHA256:
+        raise ValueError(f"{path}: sha256 {digest}, expected {MASTER_SHA256}")
     t = pd.read_csv(
         path,
         sep=r"\s+",
@@ -74,239 +69,254 @@ def read_log(path: Path = MASTER) -> pd.DataFrame:
         dtype={"date": str},
     )
     t["day"] = pd.to_datetime(t["date"], format="%Y%m%d")
-    return t.groupby(["customer_id", "day"], as_index=False)["spend"].sum()
+    return t[["customer_id", "day", "spend"]]
 
 
-def rfm(log: pd.DataFrame, cutoff: date) -> pd.DataFrame:
-    """Per customer from top-ups before `cutoff`, in weeks: frequency (repeat days), recency
-    (first to last), T (first to cutoff), monetary (mean repeat spend) and richer features."""
-    c = pd.Timestamp(cutoff)
-    t = log[log["day"] < c]
-    g = t.groupby("customer_id")
-    first, last = g["day"].min(), g["day"].max()
-    out = pd.DataFrame(
-        {
-            "frequency": g.size() - 1,
-            "recency": (last - first).dt.days / 7,
-            "T": (c - first).dt.days / 7,
-            "first_spend": t.sort_values("day").groupby("customer_id")["spend"].first(),
-            "total_spend": g["spend"].sum(),
-            "max_spend": g["spend"].max(),
-        }
+def write_extract(purchases: pd.DataFrame, root: Path, end: date) -> Path:
+    """The recharge-only extract of the purchases before `end` (a folder `retain` reads)."""
+    p = purchases[purchases["day"] < pd.Timestamp(end)].sort_values(["customer_id", "day"])
+    subs = p.groupby("customer_id", as_index=False)["day"].min()
+    tables = {
+        "subscribers": pa.table(
+            {
+                "subscriber_id": subs["customer_id"].astype("int64"),
+                "activation_date": pa.array(subs["day"].dt.date, pa.date32()),
+            }
+        ),
+        "recharges": pa.table(
+            {
+                "subscriber_id": p["customer_id"].astype("int64"),
+                "ts": pa.array(p["day"], pa.timestamp("s")),
+                "amount_vnd": (p["spend"] * VND_PER_DOLLAR).round().astype("int64"),
+                "topup_id": p.groupby("customer_id").cumcount().astype(str),
+            }
+        ),
+    }
+    for name, table in tables.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, root / name / "part-00000.parquet")
+    (root / "manifest.json").write_text(json.dumps({"data_end": end.isoformat()}))
+    return root
+
+
+def actual_spend(purchases: pd.DataFrame, start: date, days: int, ids) -> np.ndarray:
+    s = pd.Timestamp(start)
+    w = purchases[(purchases["day"] >= s) & (purchases["day"] < s + pd.Timedelta(days=days))]
+    return w.groupby("customer_id")["spend"].sum().reindex(ids, fill_value=0.0).to_numpy()
+
+
+def btyd_reference(purchases: pd.DataFrame, origin: date, weeks: float, model: str):
+    """lifetimes' BG/NBD or Pareto/NBD with Gamma-Gamma, as its documentation sets them up
+    (summary_data_from_transaction_data in weeks, repeat-purchase monetary values)."""
+    history = purchases[purchases["day"] < pd.Timestamp(origin)]
+    rfm = lifetimes.utils.summary_data_from_transaction_data(
+        history,
+        "customer_id",
+        "day",
+        "spend",
+        observation_period_end=pd.Timestamp(origin) - pd.Timedelta(days=1),
+        freq="D",
     )
-    out["monetary"] = np.where(
-        out["frequency"] > 0,
-        (out["total_spend"] - out["first_spend"]) / out["frequency"].clip(1),
-        0.0,
-    )
-    out["weeks_since_last"] = out["T"] - out["recency"]
-    for days in (30, 90):
-        w = t[t["day"] >= c - pd.Timedelta(days=days)].groupby("customer_id")["spend"]
-        out[f"spend_{days}d"] = w.sum().reindex(out.index, fill_value=0.0)
-        out[f"topups_{days}d"] = w.size().reindex(out.index, fill_value=0)
-    return out
-
-
-def holdout(log: pd.DataFrame, start: date, days: int, index) -> tuple[np.ndarray, np.ndarray]:
-    s, e = pd.Timestamp(start), pd.Timestamp(start) + pd.Timedelta(days=days)
-    t = log[(log["day"] >= s) & (log["day"] < e)].groupby("customer_id")["spend"]
-    spend = t.sum().reindex(index, fill_value=0.0).to_numpy()
-    return spend, (spend > 0).astype(int)
-
-
-def anchor(f: pd.DataFrame, horizon_weeks: float, model: str = "bgnbd") -> pd.DataFrame:
-    """The BTYD forecast for the next `horizon_weeks`: expected top-ups, P(alive), expected
-    mean spend (Gamma-Gamma) and expected spend."""
-    fitter = (
-        lifetimes.BetaGeoFitter(penalizer_coef=0.0)
-        if model == "bgnbd"
-        else lifetimes.ParetoNBDFitter(penalizer_coef=0.0)
-    )
-    fitter.fit(f["frequency"], f["recency"], f["T"])
+    rfm[["recency", "T"]] = rfm[["recency", "T"]] / 7.0
+    fitter = lifetimes.BetaGeoFitter() if model == "bgnbd" else lifetimes.ParetoNBDFitter()
+    fitter.fit(rfm["frequency"], rfm["recency"], rfm["T"])
     n = fitter.conditional_expected_number_of_purchases_up_to_time(
-        horizon_weeks, f["frequency"], f["recency"], f["T"]
+        weeks, rfm["frequency"], rfm["recency"], rfm["T"]
     )
-    alive = fitter.conditional_probability_alive(f["frequency"], f["recency"], f["T"])
-    rep = f[(f["frequency"] > 0) & (f["monetary"] > 0)]
-    gg = lifetimes.GammaGammaFitter(penalizer_coef=0.0).fit(rep["frequency"], rep["monetary"])
-    value = gg.conditional_expected_average_profit(f["frequency"], f["monetary"])
-    return pd.DataFrame(
-        {
-            "anchor_topups": np.asarray(n),
-            "anchor_alive": np.asarray(alive),
-            "anchor_mean_spend": np.asarray(value),
-            "anchor_spend": np.asarray(n) * np.asarray(value),
-        },
-        index=f.index,
-    )
+    rep = rfm[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
+    gg = lifetimes.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+    spend = gg.conditional_expected_average_profit(rfm["frequency"], rfm["monetary_value"])
+    return pd.Series(np.asarray(n) * np.asarray(spend), index=rfm.index)
 
 
-def features(f: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
-    """Horizon-free features: ratios to T keep the shifted window comparable."""
-    x = pd.concat([f, a], axis=1).drop(columns=["T"])
-    x["recency_share"] = f["recency"] / f["T"].clip(lower=1e-9)
-    x["topup_rate"] = (f["frequency"] + 1) / f["T"].clip(lower=1)
-    x["anchor_topups"] = a["anchor_topups"] / a["anchor_topups"].mean()
-    return x
-
-
-def metrics(spend, any_buy, predicted_spend, buy_score) -> dict[str, float]:
-    order = np.argsort(-predicted_spend, kind="stable")[: len(spend) // 10]
+def scores(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     return {
-        "normalized_gini": normalized_gini(spend, predicted_spend),
-        "spearman": spearman(spend, predicted_spend),
-        "rmse_spend": rmse(spend, predicted_spend),
-        "total_predicted": float(predicted_spend.sum()),
-        "total_vs_actual": float(predicted_spend.sum() / spend.sum() - 1),
-        "roc_auc_any_purchase": roc_auc(any_buy, buy_score),
-        "top_decile_share": float(spend[order].sum() / spend.sum()),
+        "gini": round(float(normalized_gini(actual, predicted)), 4),
+        "rmse": round(float(rmse(actual, predicted)), 3),
+        "total_vs_actual": round(float(predicted.sum() / actual.sum() - 1), 4),
     }
 
 
-@dataclass(frozen=True)
-class Window:
-    """One learn-then-score window: features at `train_cut`, labels to `score_cut`, scored
-    at `score_cut` for the horizon."""
-
-    table: pd.DataFrame  # the stacked forecasts of spend, one column per model
-    spend: np.ndarray  # actual spend over the horizon
-    any_buy: np.ndarray
-    learn: pd.DataFrame  # features of the learning window
-    learn_buy: np.ndarray
-    score: pd.DataFrame  # features at scoring
-    score_rfm: pd.DataFrame
-    bgnbd_topups: np.ndarray
+def _months(first: date, last: date) -> list[date]:
+    out, d = [], first
+    while d <= last:
+        out.append(d)
+        d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return out
 
 
-def forecasts(log: pd.DataFrame, train_cut: date, score_cut: date, score_days: int) -> Window:
-    """The stacked forecasts at `score_cut` for the next `score_days`, each model learnt on
-    the window from `train_cut` to `score_cut` (features at `train_cut`)."""
-    f1 = rfm(log, train_cut)
-    h1 = (pd.Timestamp(score_cut) - pd.Timestamp(train_cut)).days
-    a1 = anchor(f1, h1 / 7)
-    y1, b1 = holdout(log, train_cut, h1, f1.index)
-    x1 = features(f1, a1)
-    f2 = rfm(log, score_cut)
-    a2 = anchor(f2, score_days / 7)
-    x2 = features(f2, a2)
-    spend, any_buy = holdout(log, score_cut, score_days, f2.index)
-    anchored = AnchoredValueModel(offset_column="anchor_spend", seed=SEED).fit(x1, y1)
-    plain = lgb.train(
-        _params("tweedie"), lgb.Dataset(f1.drop(columns=["T"]), label=y1), num_boost_round=300
+def retain_origin(purchases: pd.DataFrame, origin: date, days: int, work: Path):
+    """The value model `retain train` fits, at `origin` for `days`, on data before `origin`;
+    None (with the reason) when no training snapshot's labels end in time."""
+    from features.query import SnapshotConfig
+    from features.snapshot import build_snapshot
+    from features.training_set import build_training_set
+    from training.config import TrainConfig
+    from training.fold import fit_value
+
+    cutoffs = [c for c in _months(FIRST_CUTOFF, origin) if c + timedelta(days=days) <= origin]
+    validation = cutoffs[-1] if cutoffs else None
+    train = [c for c in cutoffs if validation and c + timedelta(days=days) <= validation]
+    if not train:
+        return None, (
+            f"no monthly snapshot from {FIRST_CUTOFF} has a {days}-day label window "
+            "ending by a validation cutoff whose own window ends by the origin"
+        )
+    snap = SnapshotConfig(
+        value_horizon_days=days,
+        churn_horizon_days=30,
+        eligibility_days=ELIGIBILITY_DAYS,
+        lookback_days=ELIGIBILITY_DAYS,
     )
-    table = pd.DataFrame(
-        {
-            "bgnbd_gg": a2["anchor_spend"],
-            "anchored": anchored.predict(x2),
-            "plain": plain.predict(f2.drop(columns=["T"])) * score_days / h1,
-        },
-        index=f2.index,
+    raw = write_extract(purchases, work / f"raw-{origin}-{days}", origin)
+    frame, _ = build_training_set(raw, [*train, validation], snap)
+    test = build_snapshot(raw, origin, snap)
+    config = TrainConfig(train_from=train[0], test_as_of=origin, snapshot=snap)
+    fold = fit_value(pd.concat([frame, test], ignore_index=True), validation, origin, config)
+    predicted = pd.Series(fold.scores["model"] / VND_PER_DOLLAR, index=fold.test["subscriber_id"])
+    return predicted, None
+
+
+def product_path(purchases: pd.DataFrame, work: Path) -> dict:
+    """`retain validate/train/promote/score` on the extract cut at 1998-01-01."""
+    from features.cli import main
+
+    raw = write_extract(purchases, work / "product-raw", PRODUCT_AS_OF)
+    config = work / "cdnow.toml"
+    config.write_text(
+        'train_from = "1997-02-01"\ntest_as_of = "1997-10-01"\n[snapshot]\n'
+        f"value_horizon_days = {PRODUCT_DAYS}\neligibility_days = {ELIGIBILITY_DAYS}\n"
+        f"lookback_days = {ELIGIBILITY_DAYS}\n"
     )
-    return Window(table, spend, any_buy, x1, b1, x2, f2, a2["anchor_topups"].to_numpy())
+    os.environ["RETAIN_HOME"] = str(work / "home")
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
 
+    def retain(*args: str, ok=(0,)) -> int:
+        try:
+            main(list(args))
+            return 0
+        except SystemExit as e:
+            if (e.code or 0) not in ok:
+                raise RuntimeError(f"retain {' '.join(args)}: exit {e.code}") from e
+            return e.code or 0
 
-def buy_score(w: Window) -> np.ndarray:
-    """Retain's any-purchase score: LightGBM on the learning window's buy-at-all flag."""
-    buy = lgb.train(_params("binary"), lgb.Dataset(w.learn, label=w.learn_buy), 300)
-    return buy.predict(w.score)
+    retain("validate", "--raw", str(raw))
+    retain("train", "--raw", str(raw), "--config", str(config))
+    for kind in ("churn", "value"):  # a refused first model is promoted as the README says
+        retain("promote", kind, "--force", "--reason", "CDNOW benchmark", ok=(0, 1))
+    out = work / "scores"
+    retain(
+        "score",
+        "--as-of",
+        PRODUCT_AS_OF.isoformat(),
+        "--raw",
+        str(raw),
+        "--out",
+        str(out),
+        "--no-materialise",
+        "--no-reasons",
+    )
+    scored = pd.read_parquet(
+        out / "scores.parquet", columns=["subscriber_id", "predicted_value_vnd"]
+    )
+    ids = np.sort(purchases["customer_id"].unique())
+    predicted = scored.set_index("subscriber_id")["predicted_value_vnd"] / VND_PER_DOLLAR
+    predicted = predicted.reindex(ids, fill_value=0.0).to_numpy()
+    actual = actual_spend(purchases, PRODUCT_AS_OF, PRODUCT_DAYS, ids)
+    weeks = PRODUCT_DAYS / 7
+    refs = {
+        m: btyd_reference(purchases, PRODUCT_AS_OF, weeks, m).reindex(ids).to_numpy()
+        for m in ("bgnbd", "pareto")
+    }
+    return {
+        "as_of": PRODUCT_AS_OF.isoformat(),
+        "horizon_days": PRODUCT_DAYS,
+        "scored_share": round(len(scored) / len(ids), 4),
+        "retain": scores(actual, predicted),
+        "bgnbd_gg": scores(actual, refs["bgnbd"]),
+        "pareto_gg": scores(actual, refs["pareto"]),
+    }
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     t0 = time.perf_counter()
-    log = read_log()
-    # Stacking weights: the same models one quarter earlier (learnt on April-June, scored
-    # at 1997-07-01 for July-September), weights fitted to July-September's actual spend.
-    val = forecasts(log, VALIDATION_CUTOFF, TRAIN_CUTOFF, VALIDATION_DAYS)
-    stack = StackedForecast().fit(val.table, val.spend)
-    unbalanced = StackedForecast(balance=False).fit(val.table, val.spend)
-    # The forecast: models learnt on July-September, scored at the end of calibration.
-    w = forecasts(log, TRAIN_CUTOFF, CALIBRATION_END, HOLDOUT_DAYS)
-    test, spend, any_buy = w.table, w.spend, w.any_buy
-    pareto = anchor(w.score_rfm, HOLDOUT_DAYS / 7, "pareto")
-    retain_buy = buy_score(w)
-    retain_spend = stack.predict(test)
-    seconds = time.perf_counter() - t0
-    # How much the choice of the stacking window matters (printed, not used to choose).
-    sensitivity = {}
-    for cut in SENSITIVITY_CUTOFFS:
-        v = forecasts(log, cut, TRAIN_CUTOFF, (TRAIN_CUTOFF - cut).days)
-        s = StackedForecast().fit(v.table, v.spend)
-        m = metrics(spend, any_buy, s.predict(test), retain_buy)
-        sensitivity[cut.isoformat()] = {
-            **{k: m[k] for k in ("normalized_gini", "rmse_spend", "total_vs_actual")},
-            "weights": s.weights_,
+    purchases = read_log()
+    origins, skipped = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for origin in ORIGINS:
+            for weeks in HORIZON_WEEKS:
+                days = weeks * 7
+                if origin + timedelta(days=days) > DATA_END:
+                    skipped.append(
+                        {
+                            "origin": origin.isoformat(),
+                            "horizon_weeks": weeks,
+                            "reason": "the log ends before the horizon does",
+                        }
+                    )
+                    continue
+                predicted, why = retain_origin(purchases, origin, days, work)
+                if predicted is None:
+                    skipped.append(
+                        {"origin": origin.isoformat(), "horizon_weeks": weeks, "reason": why}
+                    )
+                    continue
+                ids = predicted.index.to_numpy()
+                actual = actual_spend(purchases, origin, days, ids)
+                row = {
+                    "origin": origin.isoformat(),
+                    "horizon_weeks": weeks,
+                    "customers": len(ids),
+                    "retain": scores(actual, predicted.to_numpy()),
+                }
+                for key, model in (("bgnbd_gg", "bgnbd"), ("pareto_gg", "pareto")):
+                    ref = btyd_reference(purchases, origin, weeks, model).reindex(ids).to_numpy()
+                    row[key] = scores(actual, ref)
+                log.info("%s", row)
+                origins.append(row)
+        product = product_path(purchases, work)
+    log.info("product path: %s", product)
+    result = {
+        "dataset": "CDNOW_master (lifetimes 0.11.3)",
+        "origins": origins,
+        "not_evaluated": skipped,
+        "product_path": product,
+        "mean_over_origins": {
+            k: {
+                m: round(float(np.mean([o[k][m] for o in origins])), 4)
+                for m in ("gini", "rmse", "total_vs_actual")
+            }
+            for k in ("retain", "bgnbd_gg", "pareto_gg")
         }
-
-    rows = {
-        "BG/NBD + Gamma-Gamma (anchor)": metrics(
-            spend, any_buy, test["bgnbd_gg"].to_numpy(), w.bgnbd_topups
-        ),
-        "Pareto/NBD + Gamma-Gamma": metrics(
-            spend, any_buy, pareto["anchor_spend"].to_numpy(), pareto["anchor_topups"].to_numpy()
-        ),
-        "LightGBM on RFM alone (scaled)": metrics(
-            spend, any_buy, test["plain"].to_numpy(), test["plain"].to_numpy()
-        ),
-        "LightGBM boosted from BG/NBD+GG": metrics(
-            spend, any_buy, test["anchored"].to_numpy(), retain_buy
-        ),
-        "stack without the balance step": metrics(
-            spend, any_buy, unbalanced.predict(test), retain_buy
-        ),
-        "Retain (balanced stack of the three)": metrics(spend, any_buy, retain_spend, retain_buy),
+        if origins
+        else {},
+        "seconds": round(time.perf_counter() - t0, 1),
     }
-    table = pd.DataFrame(rows).T
+    path = write_result(
+        "cdnow",
+        result,
+        code=(
+            "bench/cdnow.py",
+            "training",
+            "features/artefacts/btyd.py",
+            "features/families",
+            "serving/scoring.py",
+        ),
+        settings={
+            "origins": [o.isoformat() for o in ORIGINS],
+            "horizon_weeks": HORIZON_WEEKS,
+            "eligibility_days": ELIGIBILITY_DAYS,
+            "product_as_of": str(PRODUCT_AS_OF),
+        },
+    )
     print(
-        f"\nCDNOW: {len(test):,} customers, holdout 1997-10-01..1998-06-30, actual spend "
-        f"{spend.sum():,.0f}, {any_buy.mean():.3f} buy at all"
-    )
-    print(table.round(4).to_string())
-    r, a = table.iloc[-1], table.iloc[0]
-    ok = bool(
-        r["normalized_gini"] > a["normalized_gini"]
-        and r["rmse_spend"] < a["rmse_spend"]
-        and abs(r["total_vs_actual"]) <= 0.05
-    )
-    print(
-        f"\nRetain / anchor: Gini {r['normalized_gini'] / a['normalized_gini']:.3f}x, "
-        f"RMSE {r['rmse_spend'] / a['rmse_spend']:.3f}x, total {r['total_vs_actual']:+.3%} "
-        f"(anchor {a['total_vs_actual']:+.3%}); acceptance: {'PASS' if ok else 'FAIL'}"
-    )
-    weights = ", ".join(f"{k} {v:.3f}" for k, v in stack.weights_.items())
-    print(
-        f"stack weights (learnt on July-September 1997): {weights} (balance factor "
-        f"{stack.balance_factor_:.3f}); {seconds:.0f}s in all"
-    )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
         json.dumps(
-            {
-                "dataset": "CDNOW_master (lifetimes 0.11.3)",
-                "customers": len(test),
-                "holdout_actual_spend": float(spend.sum()),
-                "table": table.to_dict(orient="index"),
-                "acceptance": {
-                    "pass": ok,
-                    "rule": "gini and rmse better than BG/NBD+GG, total +-5%",
-                },
-                "stack_weights": stack.weights_,
-                "stack_balance_factor": stack.balance_factor_,
-                "stack_window_sensitivity": sensitivity,
-                "seconds": round(seconds, 1),
-            },
-            indent=2,
+            {k: result[k] for k in ("origins", "product_path", "mean_over_origins")}, indent=1
         )
     )
-    print("\nthe same stack learnt from other windows ending 1997-06-30 (not used to choose):")
-    print(
-        pd.DataFrame(sensitivity)
-        .T.drop(columns="weights")
-        .rename_axis("window starts")
-        .round(4)
-        .to_string()
-    )
-    print(f"results -> {RESULTS}")
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

@@ -250,7 +250,9 @@ def at_date(
             churn=PinnedModel(
                 "churn", "bench", fitted.churn.booster_, fsv, churn_calibration(fitted)
             ),
-            value=PinnedModel("value", "bench", fitted.value.booster_, fsv),
+            value=PinnedModel(
+                "value", "bench", fitted.value.booster_, fsv, btyd=fitted.value.btyd_
+            ),
             uplift=PinnedUplift("uplift", "bench", learner.model_),
             catalogue=catalogue,
         )

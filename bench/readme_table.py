@@ -87,13 +87,27 @@ def _mlc(d: dict) -> str:
 
 
 def _cdnow(d: dict) -> str:
-    t = d["table"]
-    anchor = next(v for k, v in t.items() if "anchor" in k)
-    retain = next(v for k, v in t.items() if k.startswith("Retain"))
+    def three(row: dict) -> str:
+        r, b, p = row["retain"], row["bgnbd_gg"], row["pareto_gg"]
+        return "; ".join(
+            f"{m} {r[m]:{f}} vs {b[m]:{f}} / {p[m]:{f}}"
+            for m, f in (("gini", ".3f"), ("rmse", ".1f"), ("total_vs_actual", "+.1%"))
+        )
+
+    m, pp = d["mean_over_origins"], d["product_path"]
     return (
-        f"Gini {retain['normalized_gini']:.3f} vs {anchor['normalized_gini']:.3f}; RMSE "
-        f"{retain['rmse_spend']:.1f} vs {anchor['rmse_spend']:.1f}; total "
-        f"{retain['total_vs_actual']:+.1%} vs {anchor['total_vs_actual']:+.1%}"
+        f"mean over {len(d['origins'])} origins (Retain vs BG/NBD+GG / Pareto/NBD+GG): "
+        f"{three(m)}; CLI product path at {pp['as_of']} ({pp['horizon_days']} days, "
+        f"{pp['scored_share']:.0%} scored): {three(pp)}"
+    )
+
+
+def _survival(d: dict) -> str:
+    r, c, t = d["retain"], d["cox"], d["truth"]
+    return (
+        f"integrated Brier {r['integrated_brier']:.4f} vs Cox {c['integrated_brier']:.4f} "
+        f"(truth {t['integrated_brier']:.4f}); concordance {r['concordance']:.3f} vs "
+        f"{c['concordance']:.3f} (truth {t['concordance']:.3f})"
     )
 
 
@@ -207,7 +221,18 @@ ROWS = (
         "mlc_churn, 5-fold CV, vs logistic regression",
         _mlc,
     ),
-    ("cdnow", "python -m bench.cdnow", "CDNOW holdout spend vs BG/NBD + Gamma-Gamma", _cdnow),
+    (
+        "cdnow",
+        "python -m bench.cdnow",
+        "CDNOW spend at rolling origins vs BG/NBD and Pareto/NBD + Gamma-Gamma",
+        _cdnow,
+    ),
+    (
+        "survival",
+        "python -m bench.survival",
+        "time to churn vs a Cox model and the truth",
+        _survival,
+    ),
     (
         "churn_oracle",
         "python -m bench.churn_oracle",

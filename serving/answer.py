@@ -44,6 +44,22 @@ FIELDS: tuple[AnswerField, ...] = (
         pa.float64(),
         "Churn probability x value if retained; VND over the value horizon",
     ),
+    AnswerField("survival_3m", pa.float64(), "Probability of still being active in 3 months"),
+    AnswerField("survival_6m", pa.float64(), "Probability of still being active in 6 months"),
+    AnswerField("survival_12m", pa.float64(), "Probability of still being active in 12 months"),
+    AnswerField(
+        "expected_lifetime_months", pa.float64(), "Expected months active within the next 24"
+    ),
+    AnswerField(
+        "lifetime_value_vnd",
+        pa.float64(),
+        "Margin over 24 months: sum of survival x monthly margin x discount; VND",
+    ),
+    AnswerField(
+        "let_go_reason",
+        pa.string(),
+        "Why no offer is ever made (lifetime margin below the cheapest offer); null if kept",
+    ),
     AnswerField(
         "best_offer",
         pa.string(),

@@ -18,7 +18,10 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
+from features.artefacts.survival import FILE_NAME as SURVIVAL_FILE
+from features.artefacts.survival import load_survival
 from features.artefacts.tags import (
     DIGEST_TAG,
     PROMOTION_CHECK_TAG,
@@ -55,6 +58,8 @@ class PinnedModel:
     feature_schema_version: str
     calibration: Calibration = Calibration()  # identity unless training stored one
     snapshot: SnapshotConfig = SnapshotConfig()  # how training built its snapshots
+    btyd: BTYDParams | None = None  # value models: the BTYD forecasts read as features
+    survival: lgb.Booster | None = None  # churn models: the monthly hazard booster
 
     @property
     def ref(self) -> str:
@@ -130,11 +135,14 @@ def _missing(client: MlflowClient, name: str, alias: str, kind: str, e: MlflowEx
     )
     try:
         mv = client.get_model_version_by_alias(name, "challenger")
+        why = mv.tags.get(PROMOTION_CHECK_TAG, "")
     except MlflowException:
-        return generic
-    why = mv.tags.get(PROMOTION_CHECK_TAG, "")
-    if ": refuse:" not in why:  # the challenger was promoted (another alias is missing)
-        return generic
+        why = ""
+    if not why.startswith(f"{kind}: refuse"):
+        return (
+            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
+            "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
+        )
     return (
         f"model {name}@{alias} not found: training registered version {mv.version} as "
         f"@challenger but did not promote it ({why}); to score with it anyway: retain promote "
@@ -169,7 +177,7 @@ def _load(
 ) -> PinnedModel:
     mv = _version(client, name, alias, pinned, kind)
     local = _fetch(client, mv, name, dest, "retain train")
-    files = sorted(local.rglob("*.lgb"))
+    files = sorted(f for f in local.rglob("*.lgb") if f.name != SURVIVAL_FILE)
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
     try:
@@ -179,14 +187,16 @@ def _load(
             f"model {name} version {mv.version}: corrupt model file {files[0].name}: {e}; "
             "register an intact version (retain train) or move the alias back"
         ) from e
-    try:
-        calibration = Calibration.load(local)
-    except (ValueError, KeyError) as e:
-        raise ModelLoadError(f"model {name} version {mv.version}: bad calibration: {e}") from e
+    try:  # the calibration (churn), BTYD forecasts (value) and survival booster (churn)
+        calibration, btyd, survival = (Calibration.load(local), BTYDParams.load(local),
+                                       load_survival(local))  # fmt: skip
+    except (ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as e:
+        raise ModelLoadError(f"model {name} version {mv.version}: bad companion file: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
     tag = mv.tags.get(SNAPSHOT_TAG)  # absent on versions registered before it was stored
     snapshot = SnapshotConfig.from_json(tag) if tag else SnapshotConfig()
-    return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration, snapshot)
+    return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration,
+                       snapshot, btyd, survival)  # fmt: skip
 
 
 def _verify(name: str, mv: ModelVersion, local: Path) -> None:

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.artefacts.btyd import btyd_columns
+from features.artefacts.survival import MONTHS_AHEAD, hazards, survival_from_hazards
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
 from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
@@ -29,9 +31,11 @@ from serving.decision import best_of, gains_matrix
 from serving.language import DEFAULT_LANGUAGE
 from serving.names import display_names
 from serving.reasons import top_reasons
-from serving.registry import Models
+from serving.registry import Models, PinnedModel
 from serving.segments import (
     SegmentConfig,
+    let_go,
+    lifetime_columns,
     relationship_state,
     risk_band,
     value_at_risk,
@@ -89,6 +93,14 @@ def encode(columns: Mapping[str, Any], booster: lgb.Booster) -> np.ndarray:
     return X
 
 
+def model_inputs(columns: Mapping[str, Any], model: PinnedModel) -> Mapping[str, Any]:
+    """The columns `model`'s booster reads: the feature vector, and for a value model fitted
+    with BTYD forecasts (`features.artefacts.btyd`) those forecasts too."""
+    if model.btyd is None:
+        return columns
+    return dict(columns.items()) | btyd_columns(columns, model.btyd)
+
+
 def _is_value(v) -> bool:
     return v is not None and v is not pd.NA and not (isinstance(v, float) and v != v)
 
@@ -109,7 +121,7 @@ def score_columns(
     n = len(columns["subscriber_id"])
     X = encode(columns, models.churn.booster)
     same = _encoder(models.value.booster) == _encoder(models.churn.booster)
-    Xv = X if same else encode(columns, models.value.booster)
+    Xv = X if same else encode(model_inputs(columns, models.value), models.value.booster)
     # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
     raw = models.churn.booster.predict(X) if n else np.empty(0)
     p = models.churn.calibration.apply(raw)
@@ -119,8 +131,15 @@ def score_columns(
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
     state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
     retained, at_risk = value_at_risk(value, p, config)
+    life = lifetime_columns(
+        survival_curves(columns, models),
+        retained * 30.0 / models.value_horizon_days,
+        columns["contract_type"],
+    )
     gains = offer_gains(columns, models, p, retained, tier)
     offers = _offer_ids(models)
+    gone = let_go(life["lifetime_value_vnd"], _cheapest(models, offers))
+    gains[np.array([g is not None for g in gone], dtype=bool)] = np.nan  # let go: no offer
     best, best_gain = best_of(gains, offers) if offers else ([None] * n, np.full(n, np.nan))
     if reasons:
         why = top_reasons(
@@ -143,6 +162,8 @@ def score_columns(
         "relationship_state": state,
         "value_if_retained_vnd": retained,
         "value_at_risk_vnd": at_risk,
+        **life,
+        "let_go_reason": gone,
         "best_offer": best,
         "best_offer_gain_vnd": best_gain,
         "reasons": why,
@@ -154,6 +175,21 @@ def score_columns(
 
 
 OFFER_GAINS = "offer_gains"
+
+
+def survival_curves(columns: Mapping[str, Any], models: Models) -> np.ndarray | None:
+    """S(1..24) per row from the churn model's hazard booster, or None without one."""
+    booster = models.churn.survival
+    if booster is None:
+        return None
+    n = len(columns["subscriber_id"])
+    X = encode(dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}, booster)
+    names = _encoder(booster)[0]
+    return survival_from_hazards(hazards(booster, X, names.index(MONTHS_AHEAD)))
+
+
+def _cheapest(models: Models, offers: list[str]) -> float | None:
+    return min(models.catalogue.total_cost(o) for o in offers) if offers else None
 
 
 def _offer_ids(models: Models) -> list[str]:
@@ -228,7 +264,7 @@ def score(
     )
 
 
-_OBJECT = frozenset({"as_of", "best_offer", "reasons", "best_offer_description"})
+_OBJECT = frozenset({"as_of", "best_offer", "reasons", "best_offer_description", "let_go_reason"})
 
 
 _NULL_IF_NAN = frozenset({"best_offer_gain_vnd"})  # no offer: null, not NaN

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from features.artefacts.survival import REPORTED, MarginConfig, lifetime_value
 from features.tiers import (
     RELATIONSHIP_STATES,
     RISK_BANDS,
@@ -36,7 +37,10 @@ __all__ = [
     "RELATIONSHIP_STATES",
     "RISK_BANDS",
     "VALUE_TIERS",
+    "MarginConfig",
     "SegmentConfig",
+    "let_go",
+    "lifetime_columns",
     "relationship_state",
     "risk_band",
     "top_share",
@@ -75,6 +79,41 @@ def value_at_risk(
     p = np.asarray(churn_probability, dtype=float)
     retained = v / np.maximum(1.0 - p, 1.0 / config.max_retained_multiplier)
     return retained, p * retained
+
+
+def lifetime_columns(
+    survival: np.ndarray | None,
+    monthly_revenue_if_active,
+    contract_type,
+    margin: MarginConfig = MarginConfig(),
+) -> dict[str, np.ndarray]:
+    """Survival at 3/6/12 months, expected lifetime (months within 24) and lifetime value
+    (`features.artefacts.survival.lifetime_value`); NaN without a survival model."""
+    n = len(np.asarray(monthly_revenue_if_active))
+    if survival is None:
+        nan = np.full(n, np.nan)
+        return {**{f"survival_{m}m": nan for m in REPORTED},
+                "expected_lifetime_months": nan, "lifetime_value_vnd": nan}  # fmt: skip
+    share = margin.margin_share(contract_type)
+    ltv = lifetime_value(survival, monthly_revenue_if_active, share, margin.annual_discount_rate)
+    return {
+        **{f"survival_{m}m": survival[:, m - 1] for m in REPORTED},
+        "expected_lifetime_months": survival.sum(axis=1),
+        "lifetime_value_vnd": ltv,
+    }
+
+
+def let_go(lifetime_value_vnd, cheapest_offer_vnd: float | None) -> np.ndarray:
+    """The reason a subscriber never receives an offer (None when kept): a negative
+    lifetime margin, or one below the cheapest offer's cost (no offer can pay for itself)."""
+    v = np.asarray(lifetime_value_vnd, dtype=float)
+    out = np.full(len(v), None, dtype=object)
+    if cheapest_offer_vnd is not None:
+        low = v < cheapest_offer_vnd
+        out[low] = [f"lifetime margin {x:,.0f} VND below the cheapest offer "
+                    f"({cheapest_offer_vnd:,.0f} VND)" for x in v[low]]  # fmt: skip
+    out[v < 0] = "negative lifetime margin"
+    return out
 
 
 def top_share(values, share: float = 0.2) -> float:

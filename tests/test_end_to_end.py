@@ -186,7 +186,7 @@ def test_real_mlflow_server_as_tracking_store(tiny_trained, batch, tmp_path):
     the training the session already did)."""
     import mlflow
 
-    from serving.scoring import encode
+    from serving.scoring import encode, model_inputs
     from training import tracking
 
     settings, _ = tiny_trained
@@ -204,16 +204,20 @@ def test_real_mlflow_server_as_tracking_store(tiny_trained, batch, tmp_path):
                     m.booster,
                     f"{kind}_model",
                     vectors,
-                    pd.Series(m.booster.predict(encode(vectors.head(5), m.booster)), name=kind),
+                    pd.Series(
+                        m.booster.predict(encode(model_inputs(vectors.head(5), m), m.booster)),
+                        name=kind,
+                    ),
                     m.name,
                     {},
                     calibration=m.calibration if kind == "churn" else None,
+                    btyd=m.btyd,
                 )
                 tracking.set_alias(m.name, served.alias, version)
         models = load_models(served, dest=tmp_path / "from_server")
     assert (models.churn.ref, models.value.ref) == ("retain-churn/1", "retain-value/1")
     assert models.churn.calibration == champions.churn.calibration
     for served_m, m in ((models.churn, champions.churn), (models.value, champions.value)):
-        X = encode(vectors, m.booster)
+        X = encode(model_inputs(vectors, m), m.booster)
         assert (served_m.booster.predict(X) == m.booster.predict(X)).all()
     assert list((tmp_path / "artifacts").rglob("*.lgb"))  # artefacts went through the server

@@ -30,5 +30,10 @@ __all__, __getattr__ = lazy_api(
         "promote": "training.promotion",
         "verdict": "training.promotion",
         "PromotionRefused": "training.promotion",
+        "BTYDModel": "training.btyd",
+        "fit_bgnbd": "training.btyd",
+        "fit_gamma_gamma": "training.btyd",
+        "SurvivalModel": "training.survival",
+        "person_months": "training.survival",
     },
 )

@@ -39,6 +39,7 @@ class ValueConfig(BoosterConfig):
     max_rounds: int = 800
     objective: str = "tweedie"
     tweedie_variance_power: float = 1.3
+    btyd: bool = True  # BG/NBD + Gamma-Gamma forecasts as features (training.btyd)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,9 @@ def fit_value(
     y = snap.value_label
     s = temporal_split(frame, validation_as_of, test_as_of, snap.value_horizon_days)
     kw = {"config": config.value, "seed": config.seed, "threads": config.threads}
-    model = ValueModel(**kw).fit(s.train, s.train[y], s.validation, s.validation[y])
+    model = ValueModel(**kw, horizon_days=snap.value_horizon_days).fit(
+        s.train, s.train[y], s.validation, s.validation[y]
+    )
     trailing = TrailingRevenueBaseline(horizon_days=snap.value_horizon_days)
     scores = {"model": model.predict(s.test)}
     fold = ValueFold(model=model, test=s.test, scores=scores, train_rows=len(s.train))
@@ -92,6 +94,8 @@ def fit_value(
         scores["hurdle"] = fold.hurdle.predict(s.test)
         c = snap.churn_label
         tr, va = s.train[s.train[c] == 0], s.validation[s.validation[c] == 0]
-        fold.retained = ValueModel(**kw).fit(tr, tr[y], va, va[y])
+        fold.retained = ValueModel(**kw, horizon_days=snap.value_horizon_days).fit(
+            tr, tr[y], va, va[y]
+        )
     scores["baseline"] = trailing.predict(s.test)
     return fold

@@ -11,8 +11,10 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.artefacts.btyd import btyd_columns
 from features.labels import trailing_revenue_vnd_90d
 from features.vector import model_frame
+from training.btyd import BTYDModel
 from training.config import ChurnConfig, ValueConfig
 
 
@@ -36,9 +38,13 @@ def booster_params(cfg, seed: int, threads: int) -> dict:
 
 
 class _Booster:
+    def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The booster's input: the feature vector (value models add their BTYD forecasts)."""
+        return model_frame(X)
+
     def _train(self, params: dict, X, y, X_val, y_val, rounds: int, patience: int) -> None:
-        train = lgb.Dataset(model_frame(X), label=y, free_raw_data=True)
-        valid = lgb.Dataset(model_frame(X_val), label=y_val, reference=train)
+        train = lgb.Dataset(self.input_frame(X), label=y, free_raw_data=True)
+        valid = lgb.Dataset(self.input_frame(X_val), label=y_val, reference=train)
         self.booster_ = lgb.train(
             params,
             train,
@@ -49,7 +55,7 @@ class _Booster:
         self.best_iteration_ = self.booster_.best_iteration
 
     def raw_predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(model_frame(X), num_iteration=self.best_iteration_)
+        return self.booster_.predict(self.input_frame(X), num_iteration=self.best_iteration_)
 
 
 class ChurnModel(_Booster):
@@ -77,14 +83,36 @@ class ChurnModel(_Booster):
 
 class ValueModel(_Booster):
     """LightGBM regressor of revenue over the value horizon (Tweedie by default: many zeros
-    and a heavy right tail), in VND."""
+    and a heavy right tail), in VND.
 
-    def __init__(self, *, config: ValueConfig = ValueConfig(), seed: int = 7, threads: int = 2):
+    With `config.btyd`, BG/NBD + Gamma-Gamma (`training.btyd`) are fitted on the training
+    rows first, over `horizon_days` (the horizon the label covers: no scaling), and their
+    forecasts (`features.artefacts.btyd.BTYD_COLUMNS`) are features of the booster; their
+    parameters (`btyd_`) are logged beside it and serving evaluates the same closed forms."""
+
+    def __init__(
+        self,
+        *,
+        config: ValueConfig = ValueConfig(),
+        seed: int = 7,
+        threads: int = 2,
+        horizon_days: int = 90,
+    ):
         self.config = config
         self.seed = seed
         self.threads = threads
+        self.horizon_days = horizon_days
+
+    def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        frame = model_frame(X)
+        if getattr(self, "btyd_", None) is None:
+            return frame
+        return frame.assign(**btyd_columns(X, self.btyd_))
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ValueModel:
+        self.btyd_ = None
+        if self.config.btyd:
+            self.btyd_ = BTYDModel(horizon_days=self.horizon_days).fit(X).params_
         params = booster_params(self.config, self.seed, self.threads) | {
             "objective": self.config.objective
         }

@@ -23,7 +23,6 @@ from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.training_set import build_training_set
-from features.vector import model_frame
 from training import report, tracking
 from training.backtest import backtest, mean_over_folds
 from training.config import TrainConfig
@@ -33,6 +32,7 @@ from training.metrics import value_metrics
 from training.models import ChurnModel, ValueModel
 from training.promotion import Verdict, promote, verdict
 from training.segments import segment_columns, segment_table
+from training.survival import SurvivalModel
 from training.tuning import tune
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,11 @@ def _comparable(reg: tracking.Registered | None, config: TrainConfig) -> bool:
 
 def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> dict[str, str]:
     compared = {}
-    X = model_frame(fitted.test)
     for kind, name in (("churn", settings.churn_model), ("value", settings.value_model)):
         reg = tracking.load_alias(name, settings.alias)
         if not _comparable(reg, config):
             continue
-        raw = reg.booster.predict(X)
+        raw = reg.predict(fitted.test)
         if kind == "churn":
             fitted.churn_scores["champion"] = reg.calibration.apply(raw)
         else:
@@ -137,6 +136,9 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     if tuned is not None:
         config = tuned.config  # the winning settings are the ones fitted, logged and backtested
     fitted = fit_and_evaluate(frame, config)
+    survival = SurvivalModel(config=config.churn, seed=config.seed, threads=config.threads).fit(
+        frame[frame["as_of"] < config.test_as_of], config.snapshot.churn_label
+    )
     bt = backtest(frame, config, strict=False)
     exp = tracking.experiment_id(settings)
     compared = _add_champions(fitted, settings, config)
@@ -194,6 +196,8 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
                     PROMOTION_CHECK_TAG: verdicts[kind].text(),
                 },
                 calibration=cal,
+                btyd=None if kind == "churn" else model.btyd_,
+                survival=survival.booster_ if kind == "churn" else None,
             )
             tracking.set_alias(name, "challenger", versions[kind])
         tracking.log_booster(
@@ -203,6 +207,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
             pd.Series(fitted.retained.predict(test.head(5)), name="value_if_retained"),
             None,
             tags,
+            btyd=fitted.retained.btyd_,
         )
     promoted = {}
     for kind in ("churn", "value"):

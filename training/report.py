@@ -107,10 +107,14 @@ def importance_figure(booster: lgb.Booster, title: str, top: int = 20):
     return fig
 
 
-def contributions(booster: lgb.Booster, frame: pd.DataFrame) -> pd.DataFrame:
-    """Per feature: mean |contribution| and mean contribution (raw score units), from
-    LightGBM's `pred_contrib`; sorted by the first."""
-    contrib = booster.predict(model_frame(frame), pred_contrib=True)
+def contributions(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per feature of a Booster on the feature vector, or of a fitted `training.models`
+    estimator (with the inputs it adds): mean |contribution| and mean contribution (raw
+    score units), from LightGBM's `pred_contrib`; sorted by the first."""
+    plain = isinstance(model, lgb.Booster)
+    booster = model if plain else model.booster_
+    X = model_frame(frame) if plain else model.input_frame(frame)
+    contrib = booster.predict(X, pred_contrib=True)
     names = booster.feature_name()
     c = pd.DataFrame(contrib[:, : len(names)], columns=names)
     return pd.DataFrame(
@@ -166,8 +170,7 @@ def model_report(fitted, config, bt: dict) -> tuple[dict, str]:
     y_c, y_v = fitted.test[snap.churn_label], fitted.test[snap.value_label]
     sample = fitted.test.head(5000)
     contrib = {
-        k: contributions(m.booster_, sample)
-        for k, m in (("churn", fitted.churn), ("value", fitted.value))
+        k: contributions(m, sample) for k, m in (("churn", fitted.churn), ("value", fitted.value))
     }
     figures = {
         "churn_gains_lift": gains_figure(

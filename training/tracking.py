@@ -17,16 +17,21 @@ from pathlib import Path
 import lightgbm as lgb
 import mlflow
 import mlflow.lightgbm
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from features.artefacts.btyd import FILE_NAME as BTYD_FILE
+from features.artefacts.btyd import BTYDParams, btyd_columns
 from features.artefacts.calibration import FILE_NAME as CALIBRATION_FILE
 from features.artefacts.calibration import Calibration
 from features.artefacts.digests import DIGEST_TAG, file_digests
+from features.artefacts.survival import FILE_NAME as SURVIVAL_FILE
 from features.artefacts.tags import REFERENCE_DIR, REFERENCE_FILE, SCHEMA_TAG, test_metric
 from features.definitions import FEATURE_NAMES, feature_schema_version
 from features.settings import Settings
+from features.vector import model_frame
 from training.backtest import mean_over_folds
 from training.tuning import Tuned
 
@@ -55,18 +60,31 @@ def log_booster(
     registered_name: str | None,
     tags: dict[str, str],
     calibration: Calibration | None = None,
+    btyd: BTYDParams | None = None,
+    survival: lgb.Booster | None = None,
 ) -> str | None:
     """Log a Booster in LightGBM's native format inside the active run, with its signature,
     an input example and (for churn) `calibration.json` in the same model folder; register
     it when `registered_name` is given, tag the version with the feature schema version and
     `tags`; return the new version number."""
-    example = example[list(FEATURE_NAMES)].head(5)
+    rows = example.head(5)
+    example = rows[list(FEATURE_NAMES)].copy()
+    if btyd is not None:  # the BTYD forecasts the booster reads as features
+        example = example.assign(**btyd_columns(rows, btyd))
     signature = infer_signature(example, output.head(5))
     with tempfile.TemporaryDirectory() as tmp:
         extra = []
         if calibration is not None:
             path = Path(tmp) / CALIBRATION_FILE
             path.write_text(calibration.to_json())
+            extra.append(str(path))
+        if survival is not None:  # the churn model's time-to-churn companion
+            path = Path(tmp) / SURVIVAL_FILE
+            path.write_text(survival.model_to_string())
+            extra.append(str(path))
+        if btyd is not None:
+            path = Path(tmp) / BTYD_FILE
+            path.write_text(btyd.to_json())
             extra.append(str(path))
         info = mlflow.lightgbm.log_model(
             booster,
@@ -120,6 +138,14 @@ class Registered:
     booster: lgb.Booster
     calibration: Calibration
     tags: dict[str, str]
+    btyd: BTYDParams | None = None
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The booster on model-frame rows `X` (with the BTYD forecasts it was fitted with)."""
+        frame = model_frame(X)
+        if self.btyd is not None:
+            frame = frame.assign(**btyd_columns(X, self.btyd))
+        return self.booster.predict(frame)
 
 
 def load_alias(registered_name: str, alias: str) -> Registered | None:
@@ -140,7 +166,8 @@ def load_alias(registered_name: str, alias: str) -> Registered | None:
             raise FileNotFoundError(f"model {registered_name} version {mv.version}: no .lgb file")
         booster = lgb.Booster(model_file=str(files[0]))
         calibration = Calibration.load(local)
-    return Registered(registered_name, str(mv.version), booster, calibration, dict(mv.tags))
+        btyd = BTYDParams.load(local)
+    return Registered(registered_name, str(mv.version), booster, calibration, dict(mv.tags), btyd)
 
 
 def alias_version(registered_name: str, alias: str) -> str | None:

@@ -85,7 +85,12 @@ def tune(
                 model.fit(s.train, s.train[label], s.validation, s.validation[label])
                 score = roc_auc(y_val, model.predict_proba(s.validation))
             else:
-                model = ValueModel(config=cfg, seed=config.seed, threads=config.threads)
+                model = ValueModel(
+                    config=cfg,
+                    seed=config.seed,
+                    threads=config.threads,
+                    horizon_days=config.snapshot.value_horizon_days,
+                )
                 model.fit(s.train, s.train[label], s.validation, s.validation[label])
                 score = normalized_gini(y_val, model.predict(s.validation))
             done = Trial(

@@ -27,5 +27,10 @@ __all__, __getattr__ = lazy_api(
         "TableModel": "features.artefacts.table_model",
         "BTYDParams": "features.artefacts.btyd",
         "btyd_columns": "features.artefacts.btyd",
+        "MarginConfig": "features.artefacts.survival",
+        "survival_from_hazards": "features.artefacts.survival",
+        "lifetime_value": "features.artefacts.survival",
+        "PROMOTION_CHECK_TAG": "features.artefacts.tags",
+        "SNAPSHOT_TAG": "features.artefacts.tags",
     },
 )

@@ -54,8 +54,8 @@ class BTYDParams:
     @classmethod
     def load(cls, folder: Path) -> BTYDParams | None:
         """The parameters in a model folder, or None when the model was fitted without."""
-        path = Path(folder) / FILE_NAME
-        return cls.from_json(path.read_text()) if path.is_file() else None
+        files = sorted(Path(folder).rglob(FILE_NAME))  # MLflow keeps extra files in a subfolder
+        return cls.from_json(files[0].read_text()) if files else None
 
 
 def rfm_inputs(columns: Mapping[str, Any]) -> tuple[np.ndarray, ...]:

@@ -236,6 +236,32 @@ def _share(lang, x: float) -> str:
     return lang.gettext("no revenue") if x != x else lang.percent(x)
 
 
+def _lifetime_lines(scores: Path, lang) -> list[str]:
+    """Profitability: the 20/80 Pareto on 24-month lifetime margin, and the let-go group."""
+    import pyarrow.parquet as pq
+
+    from serving.segments import top_share
+
+    t = pq.read_table(scores, columns=["lifetime_value_vnd", "let_go_reason"]).to_pandas()
+    margin = t["lifetime_value_vnd"].dropna()
+    _ = lang.gettext
+    if margin.empty:
+        return ["  " + _("lifetime margin: no survival model registered (retain train)")]
+    share = top_share(margin.clip(lower=0.0))
+    gone = int(t["let_go_reason"].notna().sum())
+    head = (
+        _("top 20% of subscribers bring {share} of the 24-month lifetime margin").format(
+            share=lang.percent(share)
+        )
+        if share == share
+        else _("no subscriber has a positive 24-month lifetime margin")
+    )
+    tail = _("({total} in all); let go (never an offer): {gone}").format(
+        total=lang.vnd(margin.sum()), gone=lang.number(gone)
+    )
+    return [f"  {head} {tail}"]
+
+
 def summary(run: ScoreRun) -> list[str]:
     """The lines `retain score` prints after a run, in the run's language: models against
     their baselines, the reconciliation, the Pareto view, the tiers, the campaign and where
@@ -282,6 +308,7 @@ def summary(run: ScoreRun) -> list[str]:
             predicted=_share(lang, result.predicted_value_top20_share),
         ),
         "  " + _("value tiers: {tiers}").format(tiers=tiers),
+        *_lifetime_lines(result.scores_path, lang),
     ]
     c = result.campaign
     if c:

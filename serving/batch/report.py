@@ -309,6 +309,7 @@ def write_report(
         "value_tier",
         "relationship_state",
         "risk_band",
+        "lifetime_value_vnd",
     ]
     scores = pq.read_table(scores_path or out / "scores.parquet", columns=cols).to_pandas()
     rec = {k: v for k, v in counts.items() if k in ("rows_in", "rows_scored", "rows_rejected")} | {

@@ -58,6 +58,9 @@ def segments(inputs, lang: Language, title: str) -> str:
     if inputs.trailing_revenue is not None:
         label = _("last 90 days' revenue")
         pareto[label] = _lorenz(inputs.trailing_revenue, label, ax)
+    if "lifetime_value_vnd" in s and s["lifetime_value_vnd"].notna().any():  # profitability
+        label = _("24-month lifetime margin")
+        pareto[label] = _lorenz(s["lifetime_value_vnd"].fillna(0.0).clip(lower=0.0), label, ax)
     ax.plot([0, 1], [0, 1], ls="--", color="grey")
     ax.axvline(0.2, color="grey", lw=0.5)
     ax.set_xlabel(_("share of subscribers"))

@@ -33,6 +33,8 @@ def test_scored_answer_is_written_in_model_order():
         b'"risk_band":"low","predicted_value_vnd":123456.5,"value_horizon_days":90,'
         b'"value_tier":"small","relationship_state":"needs care",'
         b'"value_if_retained_vnd":137173.88888888888,"value_at_risk_vnd":null,'
+        b'"survival_3m":null,"survival_6m":null,"survival_12m":null,'
+        b'"expected_lifetime_months":null,"lifetime_value_vnd":null,"let_go_reason":null,'
         b'"best_offer":null,"best_offer_gain_vnd":null,"reasons":["recharged less in the last '
         b'30 days","more dropped calls"],"churn_model_version":"retain-churn/3",'
         b'"value_model_version":"retain-value/2"}]'

@@ -113,6 +113,13 @@ def test_score_reuses_the_training_snapshot_and_keeps_nulls(trained, recharge_on
     assert vectors["recharge_count_90d"].notna().all()
     scores = pd.read_parquet(out_dir / "scores.parquet")
     assert len(scores) == len(vectors)
+    # time to churn and lifetime value in every row; the Pareto on lifetime margin printed
+    for m in (3, 6, 12):
+        assert scores[f"survival_{m}m"].between(0, 1).all()
+    assert (scores["survival_3m"] >= scores["survival_12m"]).all()
+    assert scores["expected_lifetime_months"].between(0, 24).all()
+    assert scores["lifetime_value_vnd"].notna().all()
+    assert "of the 24-month lifetime margin" in out
     code, out, err = _retain(
         capsys, "score", "--as-of", f"{TINY_SCORE_AS_OF}", "--raw", str(recharge_only),
         "--out", str(tmp_path / "wider"), "--no-materialise", "--no-reasons",

@@ -1,0 +1,86 @@
+"""Survival curves from a discrete-time hazard booster, and lifetime value from them: the
+file training writes beside the churn model (`survival.lgb`, LightGBM's text format) and
+the arithmetic both sides evaluate (fitting: `training.survival`).
+
+The booster gives h(m | x) = P(churn in month m | active at the start of month m, features
+x at T), with `months_ahead` = m as one more input. S(m) = prod_{j <= m} (1 - h(j)) for
+m = 1..`MONTHS`; the expected remaining lifetime (months, within the 24) is sum_m S(m).
+
+Lifetime value over the 24 months = sum_m S(m) x margin per month x (1 + annual rate)^(-m/12),
+margin = revenue if active x (1 - cost-to-serve rate of the contract type - interconnect
+share) (`MarginConfig`; a documented annual discount rate of 10% by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+
+FILE_NAME = "survival.lgb"
+MONTHS = 24
+MONTHS_AHEAD = "months_ahead"  # the booster's extra input column
+REPORTED = (3, 6, 12)  # months whose survival every answer carries
+
+
+@dataclass(frozen=True)
+class MarginConfig:
+    """Cost to serve as a share of revenue, per contract type (a null type is prepaid), the
+    interconnect share paid to other networks, and the annual discount rate."""
+
+    cost_rates: dict[str, float] = field(
+        default_factory=lambda: {"prepaid": 0.35, "postpaid": 0.30}
+    )
+    interconnect_share: float = 0.08
+    annual_discount_rate: float = 0.10
+
+    def __post_init__(self) -> None:
+        for k, v in self.cost_rates.items():
+            if not 0 <= v < 1:
+                raise ValueError(f"margin.cost_rates.{k}: must be in [0, 1), got {v}")
+        if not 0 <= self.interconnect_share < 1:
+            raise ValueError("margin.interconnect_share: must be in [0, 1)")
+        if self.annual_discount_rate < 0:
+            raise ValueError("margin.annual_discount_rate: must be non-negative")
+
+    def margin_share(self, contract_type) -> np.ndarray:
+        """Share of revenue left after the cost to serve and interconnect, per row."""
+        kinds = np.asarray(contract_type, dtype=object)
+        default = self.cost_rates["prepaid"]
+        cost = [self.cost_rates.get(k, default) if isinstance(k, str) else default for k in kinds]
+        cost = np.asarray(cost, dtype=float)
+        return 1.0 - cost - self.interconnect_share
+
+
+def load_survival(folder: Path) -> lgb.Booster | None:
+    """The hazard booster in a model folder (LightGBM text), or None when there is none."""
+    found = sorted(Path(folder).rglob(FILE_NAME))
+    return lgb.Booster(model_file=str(found[0])) if found else None
+
+
+def survival_from_hazards(hazards: np.ndarray) -> np.ndarray:
+    """S(m) for m = 1..M from hazards (rows x M)."""
+    return np.cumprod(1.0 - np.clip(hazards, 0.0, 1.0), axis=1)
+
+
+def hazards(booster, X: np.ndarray, months_column: int, months: int = MONTHS) -> np.ndarray:
+    """h(m | x) for m = 1..months: `X` is the booster's float matrix, whose column
+    `months_column` is overwritten with each m in turn."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    out = np.empty((X.shape[0], months))
+    for m in range(1, months + 1):
+        X[:, months_column] = m
+        out[:, m - 1] = booster.predict(X) if len(X) else np.empty(0)
+    return out
+
+
+def lifetime_value(
+    survival: np.ndarray, monthly_revenue_if_active, margin_share, annual_rate: float
+) -> np.ndarray:
+    """sum_m S(m) x revenue x margin share x discount(m), VND (see the module docstring)."""
+    m = np.arange(1, survival.shape[1] + 1)
+    discount = (1.0 + annual_rate) ** (-m / 12.0)
+    per_month = np.asarray(monthly_revenue_if_active, dtype=float) * np.asarray(margin_share)
+    return (survival * discount).sum(axis=1) * per_month
