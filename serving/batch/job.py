@@ -92,7 +92,7 @@ def run(
         models = load_models(settings)
     except ModelLoadError as e:
         raise JobError(str(e)) from e
-    past = measure_past(job.raw, job.out, job.as_of, job.control_share)
+    past = measure_past(job.raw, job.out, job.as_of, job.control_share, models)
     policy = DecisionPolicy(
         budget_vnd=job.budget_vnd,
         control_share=job.control_share,
