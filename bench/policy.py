@@ -2,6 +2,7 @@
 
     python -m bench.policy [--budgets 20000000 50000000 150000000] [--earlier 2025-11-01]
     python -m bench.policy --subscribers 200000 --budgets 200000000   # a 10x operator
+    python -m bench.policy --scenarios none default strong --sizes 20000 200000
 
 On the default operator (20,000 subscribers, seed 42) with its truth folder:
 1. churn and value models fitted as `retain train` does, and the offer-uplift model (the
@@ -72,6 +73,8 @@ RESULTS = Path(__file__).parent / "results" / "policy.json"
 def operator(config: GeneratorConfig = GeneratorConfig()) -> tuple[Path, Path]:
     """The operator's raw and truth folders, generated once per configuration and cached."""
     home = CACHE if config == GeneratorConfig() else CACHE / f"subscribers-{config.subscribers}"
+    if config.effect != "default":
+        home = CACHE / f"{config.effect}-{config.subscribers}"
     raw, truth = home / "raw", home / "truth"
     stamp = home / "stamp.json"
     want = {"config": repr(config)}
@@ -215,10 +218,18 @@ def main(budgets: list[float], earlier: list[date], subscribers: int | None = No
 
 
 def at_date(
-    decision_date: date, raw: Path, truth: pd.DataFrame, config: TrainConfig, fitted, budgets
+    decision_date: date,
+    raw: Path,
+    truth: pd.DataFrame,
+    config: TrainConfig,
+    fitted,
+    budgets,
+    extra: dict | None = None,
 ) -> dict:
     """Uplift learnt on the campaigns covered before `decision_date`, the base scored as of
-    it, and every policy's realised net gain against the truth of that date (printed)."""
+    it, and every policy's realised net gain against the truth of that date (printed).
+    `extra`, when given, receives the vectors, Retain's answer, the truth of the date, the
+    catalogue and its offers (for the observable oracle)."""
     campaigns, base = campaign_history(raw)
     covered = campaigns["sent_day"].map(pd.Timestamp) + pd.Timedelta(days=30) <= pd.Timestamp(
         decision_date
@@ -268,6 +279,8 @@ def at_date(
     gains_x = pd.DataFrame(answers["retain_x_learner"][OFFER_GAINS], columns=offers)
     at = pd.Timestamp(decision_date).date()
     truth = truth[(truth["as_of"] == at) & truth["offer_id"].isin(offers)]
+    if extra is not None:
+        extra.update(vectors=vectors, answer=answer, truth=truth, catalogue=catalogue)
     observed = before.groupby("offer_id").apply(
         lambda g: g[~g.treated].churned.mean() - g[g.treated].churned.mean(), include_groups=False
     )
@@ -336,6 +349,68 @@ def at_date(
     return result
 
 
+SCENARIO_BUDGET_PER_SUBSCRIBER = 1_000  # VND: 20M on 20,000 subscribers, 200M on 200,000
+
+
+def scenario(effect: str, subscribers: int) -> dict:
+    """One row of `scenarios`: the operator generated with `effect` and `subscribers`,
+    trained as `retain train` does, and Retain's plan at the decision date beside the
+    observable oracle (`bench.oracle.observable_oracle`), the oracle and highest churn risk,
+    all on the same budget."""
+    from bench.oracle import observable_oracle
+    from serving.decision import gains_matrix
+
+    budget = float(SCENARIO_BUDGET_PER_SUBSCRIBER * subscribers)
+    raw, truth_dir = operator(replace(GeneratorConfig(), effect=effect, subscribers=subscribers))
+    config = TrainConfig()
+    frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
+    fitted = fit_and_evaluate(frame, config)
+    extra: dict = {}
+    r = at_date(DECISION_DATE, raw, offer_truth(truth_dir), config, fitted, [budget], extra)
+    vectors, answer, cat = extra["vectors"], extra["answer"], extra["catalogue"]
+    offers = [o.offer_id for o in cat.offers]
+    n = len(vectors)
+    allowed = np.isfinite(
+        gains_matrix(cat, offers, np.zeros((n, len(offers))), np.ones(n), np.zeros(n),
+                     vectors["contract_type"].to_numpy(), np.asarray(answer["value_tier"]))
+    )  # fmt: skip
+    gains, quality = observable_oracle(vectors, extra["truth"], offers, allowed, config.seed)
+    policy = DecisionPolicy(budget_vnd=budget, control_share=0.0, campaign_id="eval")
+    ids = vectors["subscriber_id"].to_numpy()
+    observable = realised_gain(plan_campaign(ids, gains, cat, policy), extra["truth"])
+    table = r["budgets"][0]["policies"]
+
+    def brief(d: dict) -> dict:
+        return {"net_gain_vnd": round(float(d["net_gain_vnd"])), "contacted": int(d["contacted"])}
+
+    row = {
+        "scenario": effect,
+        "subscribers": subscribers,
+        "budget_vnd": budget,
+        "retain": brief(table["retain"]),
+        "observable_oracle": brief(observable),
+        "oracle": brief(table["oracle"]),
+        "highest_churn_risk": brief(table["highest_churn_risk"]),
+        "observable_oracle_quality": quality,
+        "save_rate": r["save_rate"],
+    }
+    print(json.dumps(row, indent=1))
+    return row
+
+
+def scenarios(effects: list[str], sizes: list[int]) -> list[dict]:
+    """Every scenario at every size; merged into bench/results/policy.json (`scenarios`),
+    rows of earlier runs of other (scenario, size) pairs kept."""
+    rows = [scenario(e, n) for n in sizes for e in effects]
+    path = Path(__file__).parent / "results" / "policy.json"
+    body = json.loads(path.read_text()) if path.exists() else {}
+    done = {(r["scenario"], r["subscribers"]) for r in rows}
+    kept = [r for r in body.get("scenarios", []) if (r["scenario"], r["subscribers"]) not in done]
+    body["scenarios"] = sorted(kept + rows, key=lambda r: (r["subscribers"], r["scenario"]))
+    path.write_text(json.dumps(body, indent=2, default=float) + "\n")
+    return rows
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -354,7 +429,18 @@ if __name__ == "__main__":
         help="a larger operator than the default (more campaign history); results are "
         "written to bench/results/policy-<n>.json",
     )
+    ap.add_argument(
+        "--scenarios",
+        nargs="*",
+        default=None,
+        help="effect scenarios (none, default, strong) to run at every --sizes instead of "
+        "the default run; rows go to bench/results/policy.json's `scenarios`",
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     args = ap.parse_args()
+    if args.scenarios:
+        scenarios(args.scenarios, args.sizes)
+        raise SystemExit(0)
     if args.subscribers is not None:
         RESULTS = RESULTS.with_name(f"policy-{args.subscribers}.json")
     main(args.budgets, args.earlier, args.subscribers)

@@ -14,6 +14,14 @@ Size Calculations in Clinical Research", ch. 3): with n_t treated, the control s
 for which a difference `effect` with outcome standard deviation `sd` is detected at a
 two-sided `alpha` with `power` solves sd^2 (1/n_t + 1/n_c) = (effect / (z_a + z_b))^2.
 Written here because it is two lines and serving does not depend on statsmodels.
+
+`off_policy_value` asks what another plan would have earned on a past campaign's rows:
+the Horvitz-Thompson (inverse-propensity) estimate of revenue net of cost per row, from the
+rows whose logged action (control, or treated with offer o) is the one the plan chooses,
+weighted by the inverse of that action's share of the campaign (Dudik, Langford and Li
+2011, the IPS estimator). It is unbiased when the logged actions were randomised among the
+rows; when offers were chosen by a model rather than at random, only the treated-versus-
+control part is randomised, and the estimate is of the plan restricted to that choice.
 """
 
 from __future__ import annotations
@@ -137,6 +145,36 @@ def campaign_size_needed(sd: float, effect: float, share: float, alpha=0.05, pow
     return math.ceil((sd * z / abs(effect)) ** 2 * (1 / share + 1 / (1 - share)))
 
 
+NONE = ""  # the "no offer" action of a plan
+
+
+def off_policy_value(rows: pd.DataFrame, chosen) -> dict[str, float]:
+    """The IPS estimate (module docstring) of revenue net of cost per row had each row of
+    one campaign (`campaign_outcomes` rows) been given `chosen` (an offer id, or NONE),
+    with its standard error, beside the campaign as run and sending nothing."""
+    t = rows["treated"].to_numpy(dtype=bool)
+    logged = np.where(t, rows["offer_id"].to_numpy(dtype=object), NONE)
+    share = pd.Series(logged).value_counts(normalize=True)
+    p = share.reindex(logged).to_numpy()
+    value = rows["revenue_vnd"].to_numpy(dtype=float) - np.where(t, rows["cost_vnd"], 0.0)
+
+    def ips(action) -> tuple[float, float]:
+        w = (np.asarray(action, dtype=object) == logged) * value / p
+        return float(w.mean()), float(w.std(ddof=1) / np.sqrt(len(w)))
+
+    plan, plan_se = ips(chosen)
+    nothing, nothing_se = ips(np.full(len(rows), NONE, dtype=object))
+    return {
+        "rows": len(rows),
+        "plan_value_vnd": plan,
+        "plan_value_se_vnd": plan_se,
+        "as_run_value_vnd": float(value.mean()),
+        "no_offer_value_vnd": nothing,
+        "plan_gain_vs_no_offer_vnd": (plan - nothing) * len(rows),
+        "plan_contacts": int((np.asarray(chosen, dtype=object) != NONE).sum()),
+    }
+
+
 @dataclass(frozen=True)
 class PastCampaigns:
     """The measured table and what it asks of the next campaign."""
@@ -144,6 +182,8 @@ class PastCampaigns:
     table: pd.DataFrame
     min_control: int  # control rows the next campaign keeps
     campaign_size_needed: int | None  # at the control share, to see the last effect
+    last_rows: pd.DataFrame | None = None  # the latest measured campaign's outcome rows
+    plan_on_last: dict | None = None  # `off_policy_value` of the current plan on it
 
     @property
     def last(self) -> pd.Series | None:
@@ -158,12 +198,16 @@ def past_campaigns(
     """Measure the campaigns whose window ends by `as_of`, and size the next control group
     to see the latest campaign's retention effect with as many treated rows as it had
     (at least `floor` rows; when no control size is enough, as many as treated rows)."""
-    table = measure(campaign_outcomes(raw, as_of, horizon_days))
+    outcomes = campaign_outcomes(raw, as_of, horizon_days)
+    table = measure(outcomes)
     result = PastCampaigns(table, floor, None)
     last = result.last
-    if last is None or not control_share > 0:
+    if last is None:
         return result
+    rows = outcomes[outcomes["campaign_id"] == last["campaign_id"]].reset_index(drop=True)
+    if not control_share > 0:
+        return PastCampaigns(table, floor, None, rows)
     sd, effect, treated = last["retention_sd"], last["retention_uplift"], int(last["treated"])
     needed = control_needed(sd, effect, treated)
     size = campaign_size_needed(sd, effect, control_share) if sd > 0 and effect else None
-    return PastCampaigns(table, max(floor, treated if needed is None else needed), size)
+    return PastCampaigns(table, max(floor, treated if needed is None else needed), size, rows)

@@ -138,11 +138,8 @@ def _missing(client: MlflowClient, name: str, alias: str, kind: str, e: MlflowEx
         why = mv.tags.get(PROMOTION_CHECK_TAG, "")
     except MlflowException:
         why = ""
-    if not why.startswith(f"{kind}: refuse"):
-        return (
-            f"model {name}@{alias} not found in the registry ({e.message.splitlines()[0]}); "
-            "train and register a model first (retain train), or set RETAIN_MODEL_ALIAS"
-        )
+    if not why.startswith(f"{kind}: refuse"):  # none, or promoted: another alias is missing
+        return generic
     return (
         f"model {name}@{alias} not found: training registered version {mv.version} as "
         f"@challenger but did not promote it ({why}); to score with it anyway: retain promote "

@@ -30,7 +30,7 @@ import numpy as np
 
 from features.contract.schema import LOCAL_TIME_ZONE, TABLES
 from features.contract.sources import write_table
-from features.synthetic.campaigns import CampaignPolicy
+from features.synthetic.campaigns import EFFECTS, CampaignPolicy
 from features.synthetic.simulation import simulate_block
 from features.synthetic.truth import TRUTH_TABLES, VALUE_DAYS
 from features.synthetic.world import make_world
@@ -48,6 +48,7 @@ class GeneratorConfig:
     new_share: float = 0.35  # share of the subscribers activated during the period
     campaign_share: float = 0.05  # share of the eligible base targeted by each monthly campaign
     control_share: float = 0.2  # randomised hold-out within each campaign
+    effect: str = "default"  # effect scenario of offers: none, default or strong (EFFECTS)
 
     def __post_init__(self) -> None:
         checks = {
@@ -58,13 +59,15 @@ class GeneratorConfig:
             "campaign_share": 0.0 <= self.campaign_share <= 1.0,
             "control_share": 0.0 < self.control_share < 1.0,
             "start": self.start.day == 1,
+            "effect": self.effect in EFFECTS,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError(
                 f"GeneratorConfig.{bad[0]}: invalid value {getattr(self, bad[0])!r} "
                 "(subscribers and block_size >= 1, months >= 2, shares in [0, 1], "
-                "control_share strictly inside, start on the first of a month)"
+                "control_share strictly inside, start on the first of a month, effect one of "
+                f"{sorted(EFFECTS)})"
             )
 
     @property
@@ -79,7 +82,11 @@ class GeneratorConfig:
 
     @property
     def policy(self) -> CampaignPolicy:
-        return CampaignPolicy(target_share=self.campaign_share, control_share=self.control_share)
+        return CampaignPolicy(
+            target_share=self.campaign_share,
+            control_share=self.control_share,
+            effect=EFFECTS[self.effect],
+        )
 
 
 def generate_operator(
@@ -116,7 +123,10 @@ def generate_operator(
         if progress:
             progress(hi, config.subscribers)
     manifest = {
-        "generator": asdict(config) | {"start": config.start.isoformat()},
+        "generator": {  # the default scenario's manifest keeps its bytes
+            k: v for k, v in asdict(config).items() if k != "effect" or v != "default"
+        }
+        | {"start": config.start.isoformat()},
         "data_start": config.start.isoformat(),
         "data_end": config.end.isoformat(),
         "time_zone": LOCAL_TIME_ZONE,

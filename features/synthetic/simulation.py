@@ -28,7 +28,11 @@ MINUTES_PER_DAY = 1440.0
 
 
 def draw_latent(
-    rng: np.random.Generator, ids: np.ndarray, n_days: int, new_share: float
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    n_days: int,
+    new_share: float,
+    uplift_shares: tuple[float, ...] = P.UPLIFT_SHARES,
 ) -> L.Latent:
     """Draw a block's subscribers: persona, contract, province, activation and latent traits."""
     n = len(ids)
@@ -43,7 +47,7 @@ def draw_latent(
         rng.integers(0, max(n_days - 30, 1), n),
         -np.minimum(rng.exponential(3 * 365, n), 15 * 365).astype(np.int64) - 1,
     )
-    uplift = rng.choice(len(P.UPLIFT_TYPES), n, p=P.UPLIFT_SHARES)
+    uplift = rng.choice(len(P.UPLIFT_TYPES), n, p=uplift_shares)
     leave = np.array([p.leave_hazard for p in personas])[pi]
     return L.Latent(
         ids=ids,
@@ -70,7 +74,7 @@ def simulate_block(
     policy: C.CampaignPolicy,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Simulate one block over `n_days` days; return (raw tables, truth tables)."""
-    lat = draw_latent(rng, ids, n_days, new_share)
+    lat = draw_latent(rng, ids, n_days, new_share, policy.effect.uplift_shares)
     n = len(lat)
     rows = BlockRows(start, lat, rng)
     plans = np.array([rng.choice(P.PERSONAS[k].plans) for k in lat.persona], dtype=object)
@@ -111,7 +115,7 @@ def simulate_block(
                     offer_until,
                     last_billable,
                 )
-                for name, frame in truth_at(lat, world, today, snap).items():
+                for name, frame in truth_at(lat, world, today, snap, policy.effect).items():
                     truth.setdefault(name, []).append(frame)
                 eligible = (
                     present & (lat.act_offset < t) & (state != L.GONE) & (t - last_billable <= 30)

@@ -102,7 +102,9 @@ def read_truth(truth_dir: Path, table: str) -> pd.DataFrame:
     return frame
 
 
-def truth_at(lat: L.Latent, world: World, as_of: date, snap: TruthState) -> dict[str, pd.DataFrame]:
+def truth_at(
+    lat: L.Latent, world: World, as_of: date, snap: TruthState, effect: C.Effect = C.Effect()
+) -> dict[str, pd.DataFrame]:
     """The three truth tables' rows for the block's base at `as_of` (day `snap.t`)."""
     idx = np.flatnonzero(snap.base)
     sub = C._take(lat, idx)
@@ -116,8 +118,10 @@ def truth_at(lat: L.Latent, world: World, as_of: date, snap: TruthState) -> dict
         10**6,
     )
     offers = np.arange(n_off)
-    works_mult = np.stack([C.treated_multiplier(sub, np.full(m, o)) for o in offers])  # (4, m)
-    win = np.stack([C.win_back(sub, np.full(m, o)) for o in offers])
+    works_mult = np.stack(
+        [C.treated_multiplier(sub, np.full(m, o), effect) for o in offers]
+    )  # (4, m)
+    win = np.stack([C.win_back(sub, np.full(m, o), effect) for o in offers])
     persuadable = sub.uplift == C.PERSUADABLE
     win = np.where(persuadable, win, 0.0)
 

@@ -14,6 +14,7 @@ from serving.campaign_gain import (
     campaign_size_needed,
     control_needed,
     measure,
+    off_policy_value,
     past_campaigns,
 )
 from tests.conftest import TINY_SCORE_AS_OF
@@ -61,3 +62,20 @@ def test_tiny_operator_campaigns_are_measured(tiny_raw):
     assert last is not None and last.control > 0 and past.min_control >= 1
     assert last.retention_uplift_low <= last.retention_uplift <= last.retention_uplift_high
     assert campaign_outcomes(tiny_raw, date(2024, 1, 1)).empty
+
+
+def test_off_policy_value_literals():
+    rows = pd.DataFrame(
+        {
+            "treated": [False, False, True, True],
+            "offer_id": ["A", "A", "A", "A"],
+            "revenue_vnd": [10.0, 20.0, 30.0, 50.0],
+            "cost_vnd": [0, 0, 5, 5],
+        }
+    )
+    v = off_policy_value(rows, np.array(["A"] * 4, dtype=object))
+    assert v["plan_value_vnd"] == pytest.approx((25 / 0.5 + 45 / 0.5) / 4)
+    assert v["as_run_value_vnd"] == pytest.approx(25.0)
+    assert v["no_offer_value_vnd"] == pytest.approx((10 / 0.5 + 20 / 0.5) / 4)
+    assert v["plan_gain_vs_no_offer_vnd"] == pytest.approx((35 - 15) * 4)
+    assert v["plan_contacts"] == 4

@@ -111,6 +111,8 @@ def test_retain_score_keeps_a_control_and_shows_the_measured_gain(
     assert done.policy.min_control == done.past.min_control >= 1
     text = "\n".join(summary(done))
     assert "measured gain of campaign RET-" in text and "95% CI" in text
+    assert "the current models' plan on that campaign" in text
+    assert done.past.plan_on_last["rows"] == len(done.past.last_rows)
     assert (tmp_path / MEASURED_FILE).exists()
     assert "Measured gain of past campaigns" in (tmp_path / "report.html").read_text()
 

@@ -1,0 +1,32 @@
+"""Effect scenarios of the synthetic operator: `none` leaves every subscriber's churn
+unchanged by any offer, `strong` saves clearly more than `default`, whose output is the
+one every other test reads."""
+
+from dataclasses import replace
+
+import pytest
+
+from features.synthetic.generator import GeneratorConfig, generate_operator
+from features.synthetic.truth import read_truth
+from tests.conftest import TINY
+
+
+def true_uplift(tmp_path, effect: str):
+    truth = tmp_path / effect / "truth"
+    generate_operator(replace(TINY, effect=effect), tmp_path / effect / "raw", truth=truth)
+    offers = read_truth(truth, "offer_effect")
+    base = read_truth(truth, "churn_probability")
+    m = offers.merge(base, on=["subscriber_id", "as_of"])
+    return m["churn_probability_30d"] - m["churn_probability_30d_treated"]
+
+
+def test_none_changes_nothing_and_strong_saves_more(tmp_path):
+    none, default, strong = (true_uplift(tmp_path, e) for e in ("none", "default", "strong"))
+    assert none.abs().max() < 1e-12
+    assert default.mean() > 0 and strong.mean() > 1.5 * default.mean()
+    assert (strong > 0.01).mean() > 1.5 * (default > 0.01).mean()
+
+
+def test_unknown_effect_is_refused():
+    with pytest.raises(ValueError, match="GeneratorConfig.effect: invalid value 'huge'"):
+        GeneratorConfig(effect="huge")
