@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.contract.schema import TABLES
+from features.contract.schema import SQL_TYPES, TABLES
 from features.contract.sources import check_tables, local_scan, replacing
 from features.dialect import DUCKDB
 from features.labels import check_label_coverage, labels_sql
@@ -23,14 +23,6 @@ from features.query import SnapshotConfig, snapshot_sql
 __all__ = ["SnapshotConfig", "build_snapshot", "connect", "present_tables"]
 
 _PRESENT = "retain_present_tables"
-_SQL_TYPES = {
-    "int64": "BIGINT",
-    "float64": "DOUBLE",
-    "string": "VARCHAR",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
 
 
 def connect(
@@ -59,7 +51,7 @@ def connect(
             )
         else:
             cols = ", ".join(
-                f'CAST(NULL AS {_SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns
+                f'CAST(NULL AS {SQL_TYPES[c.dtype]}) AS "{c.name}"' for c in table.columns
             )
             con.execute(f"CREATE VIEW {name} AS SELECT {cols} WHERE false")
     con.execute(f"CREATE TABLE {_PRESENT} (name VARCHAR)")

@@ -13,8 +13,9 @@ import typer
 from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from features.settings import Settings
-from serving.batch.job import JobError, ScoreJob, summary
+from serving.batch.job import JobError, ScoreJob
 from serving.batch.job import run as run_job
+from serving.batch.summary import summary
 from serving.config import ServingConfig
 from serving.online_store import StoreError
 from serving.registry import ModelLoadError, resolve_versions

@@ -8,12 +8,10 @@ version's `sha256` tag; a version registered before the tag existed loads with a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
-import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -25,75 +23,32 @@ from features.artefacts.survival import load_survival
 from features.artefacts.tags import (
     DIGEST_TAG,
     PROMOTION_CHECK_TAG,
-    REFERENCE_ARTEFACT,
-    RUN_ID_TAG,
     SCHEMA_TAG,
     SNAPSHOT_TAG,
-    test_metric,
 )
 from features.artefacts.uplift import UpliftModel
 from features.definitions import feature_schema_version
 from features.query import SnapshotConfig
 from features.settings import Settings
-from serving.decision import Catalogue
+from serving.catalogue import Catalogue
 from serving.model_file import (
     ChecksumMismatch,
     CorruptModelFile,
     check_model_text,
     verify_digests,
 )
+from serving.pinned import ModelLoadError, Models, PinnedModel, PinnedUplift
 
 log = logging.getLogger(__name__)
 
-
-class ModelLoadError(RuntimeError):
-    """The models cannot be served; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class PinnedModel:
-    name: str
-    version: str
-    booster: lgb.Booster
-    feature_schema_version: str
-    calibration: Calibration = Calibration()  # identity unless training stored one
-    snapshot: SnapshotConfig = SnapshotConfig()  # how training built its snapshots
-    btyd: BTYDParams | None = None  # value models: the BTYD forecasts read as features
-    survival: lgb.Booster | None = None  # churn models: the monthly hazard booster
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}/{self.version}"
-
-
-@dataclass(frozen=True)
-class PinnedUplift:
-    name: str
-    version: str
-    model: UpliftModel
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}/{self.version}"
-
-
-@dataclass(frozen=True)
-class Models:
-    churn: PinnedModel
-    value: PinnedModel
-    value_horizon_days: int = 90
-    uplift: PinnedUplift | None = None  # no offers are proposed without one
-    catalogue: Catalogue | None = None
-
-    @property
-    def feature_schema_version(self) -> str:
-        return self.churn.feature_schema_version
-
-    @property
-    def snapshot(self) -> SnapshotConfig:
-        """The snapshot configuration the models were trained with (the churn model's
-        eligibility and lookback; the value model's horizon): what scoring reuses."""
-        return replace(self.churn.snapshot, value_horizon_days=self.value_horizon_days)
+__all__ = [
+    "ModelLoadError",
+    "Models",
+    "PinnedModel",
+    "PinnedUplift",
+    "load_models",
+    "resolve_versions",
+]
 
 
 def _fetch(
@@ -308,41 +263,3 @@ def _load_uplift(
         raise ModelLoadError(f"model {name} version {mv.version}: cannot load: {e}") from e
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, settings.alias)
     return PinnedUplift(name, str(mv.version), model)
-
-
-def champion_metrics(settings: Settings, models: Models) -> dict[str, float]:
-    """The test-snapshot metrics that training logged for the loaded model versions."""
-    client = MlflowClient(settings.tracking_uri)
-
-    def run_metrics(model: PinnedModel) -> dict[str, float]:
-        mv = client.get_model_version(model.name, model.version)
-        return client.get_run(mv.tags[RUN_ID_TAG]).data.metrics
-
-    c, v = run_metrics(models.churn), run_metrics(models.value)
-    return {
-        "churn_auc": c[test_metric("churn", "model", "roc_auc")],
-        "churn_auc_baseline": c[test_metric("churn", "baseline", "roc_auc")],
-        "churn_lift": c[test_metric("churn", "model", "lift_top10")],
-        "churn_lift_baseline": c[test_metric("churn", "baseline", "lift_top10")],
-        "value_gini": v[test_metric("value", "model", "normalized_gini")],
-        "value_gini_baseline": v[test_metric("value", "baseline", "normalized_gini")],
-    }
-
-
-def training_reference(settings: Settings, models: Models) -> pd.DataFrame | None:
-    """The sample of training vectors the churn model's run logged (the drift reference), or
-    None when the run logged none."""
-    client = MlflowClient(settings.tracking_uri)
-    run_id = client.get_model_version(models.churn.name, models.churn.version).tags.get(RUN_ID_TAG)
-    if not run_id:
-        return None
-    try:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=run_id,
-            artifact_path=REFERENCE_ARTEFACT,
-            tracking_uri=settings.tracking_uri,
-        )
-    except (MlflowException, OSError):
-        log.info("run %s logged no training reference: reports carry no drift", run_id)
-        return None
-    return pd.read_parquet(path)

@@ -40,6 +40,6 @@ __all__, __getattr__ = lazy_api(
         "check_as_of": "features.contract.guard",
         "data_range": "features.contract.guard",
         "LOCAL_TIME_ZONE": "features.contract.schema",
-        "local_time_sql": "features.contract.schema",
+        "local_time_sql": "features.contract.localtime",
     },
 )

@@ -34,10 +34,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from features.contract.extract import SQL_TYPES, RawDataError, check_parquet, csv_part
+from features.contract.extract import RawDataError, check_parquet, csv_part, typed_columns
 from features.contract.guard import check_output, exclusive, swap_into_place
 from features.contract.rules import activation_join, row_rules
-from features.contract.schema import TABLES, Table, is_aware, local_time_sql
+from features.contract.schema import TABLES, Table
 from features.contract.sources import raw_files, table_files
 from features.contract.validate import validate_raw
 
@@ -162,24 +162,6 @@ def require_valid(raw: Path, data_end: date | None = None) -> None:
         log.warning("%s.%s: %s (%d rows)", p.table, p.column, p.message, p.count)
 
 
-def _typed(table: Table, path: Path) -> str:
-    """The contract's columns of one Parquet part, cast to their types: absent optional
-    columns as typed nulls, timezone-aware timestamps converted to local time first
-    (`schema.local_time_sql`), not cut to UTC."""
-    schema = pq.read_schema(path)
-    out = []
-    for c in table.columns:
-        i = schema.get_field_index(c.name)
-        if i < 0:  # an absent optional column (check_parquet refused absent required ones)
-            value = "NULL"
-        elif is_aware(schema.field(i).type):
-            value = local_time_sql(c.name)
-        else:
-            value = f'"{c.name}"'
-        out.append(f'CAST({value} AS {SQL_TYPES[c.dtype]}) AS "{c.name}"')
-    return ", ".join(out)
-
-
 def _quote(text: str) -> str:
     return text.replace("'", "''")
 
@@ -230,7 +212,7 @@ def _clean_table(
 ) -> TableCounts:
     name = table.name
     scans = " UNION ALL ".join(
-        f"SELECT {_typed(table, path)}, '{_quote(shown)}' AS source_file, "
+        f"SELECT {typed_columns(table, path)}, '{_quote(shown)}' AS source_file, "
         f"file_row_number AS source_row FROM read_parquet('{path}', file_row_number = true)"
         for path, shown in sources[name]
     )

@@ -10,11 +10,14 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from features.contract.schema import LOCAL_TIME_ZONE, SchemaError, Table, local_time_sql
+from features.contract.localtime import is_aware, local_time_sql
+from features.contract.schema import (
+    LOCAL_TIME_ZONE,
+    SQL_TYPES,
+    SchemaError,
+    Table,
+)
 from features.contract.sources import first_non_utf8
-
-SQL_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
-        "date": "DATE", "timestamp": "TIMESTAMP"}  # fmt: skip
 
 
 class RawDataError(SchemaError):
@@ -100,3 +103,21 @@ def csv_part(con: duckdb.DuckDBPyConnection, table: Table, path: Path, stage: Pa
                 else text.splitlines()[0])  # fmt: skip
         raise RawDataError(f"{where}: {path} line {line.group(1) if line else '?'}: {what}") from e
     return part
+
+
+def typed_columns(table: Table, path: Path) -> str:
+    """The contract's columns of one Parquet part, cast to their types: absent optional
+    columns as typed nulls, timezone-aware timestamps converted to local time first
+    (`localtime.local_time_sql`), not cut to UTC."""
+    schema = pq.read_schema(path)
+    out = []
+    for c in table.columns:
+        i = schema.get_field_index(c.name)
+        if i < 0:  # an absent optional column (check_parquet refused absent required ones)
+            value = "NULL"
+        elif is_aware(schema.field(i).type):
+            value = local_time_sql(c.name)
+        else:
+            value = f'"{c.name}"'
+        out.append(f'CAST({value} AS {SQL_TYPES[c.dtype]}) AS "{c.name}"')
+    return ", ".join(out)

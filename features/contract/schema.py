@@ -6,7 +6,7 @@ and each column's type, unit and allowed values. The generator writes exactly th
 
 Times are local (Asia/Ho_Chi_Minh) and stored as naive timestamps; timezone-aware ones (a
 Parquet timestamp with a zone, a CSV time with an offset) are converted to local time on
-read, by every command the same way (`local_time_sql`). Money is integer VND.
+read, by every command the same way (`features.contract.localtime`). Money is integer VND.
 """
 
 from __future__ import annotations
@@ -45,18 +45,6 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("s"),
 }
-
-
-def is_aware(arrow_type: pa.DataType) -> bool:
-    """True for a timezone-aware timestamp (a Parquet timestamp with a zone, or UTC)."""
-    return pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None
-
-
-def local_time_sql(column: str) -> str:
-    """DuckDB SQL for a timezone-aware timestamp column as the contract's local time (naive,
-    `LOCAL_TIME_ZONE`): the one conversion every command applies (clean, validate, the
-    snapshot behind score, train and snapshot). DuckDB's ICU does it; no pytz is needed."""
-    return f"timezone('{LOCAL_TIME_ZONE}', \"{column}\")"
 
 
 class SchemaError(ValueError):

@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.contract.schema import TABLES, SchemaError, Table, is_aware, local_time_sql
+from features.contract.localtime import is_aware, local_time_sql
+from features.contract.schema import TABLES, SchemaError, Table
 
 
 def table_files(root: Path, table: str) -> list[Path]:
@@ -38,7 +39,7 @@ def raw_files(root: Path, table: str) -> list[Path]:
 
 def local_scan(files: list[Path]) -> str:
     """A DuckDB FROM clause over Parquet `files` with timezone-aware timestamp columns read
-    as local time (`schema.local_time_sql`); the plain multi-file scan when none has one."""
+    as local time (`localtime.local_time_sql`); the plain multi-file scan when none has one."""
     paths = ", ".join(f"'{p}'" for p in files)
     aware = [[f.name for f in pq.read_schema(p) if is_aware(f.type)] for p in files]
     if not any(aware):

@@ -14,7 +14,7 @@ __all__, __getattr__ = lazy_api(
     {
         "ScoreJob": "serving.batch.job",
         "run": "serving.batch.job",
-        "summary": "serving.batch.job",
+        "summary": "serving.batch.summary",
         "JobError": "serving.batch.job",
         "BatchConfig": "serving.batch.chunks",
         "score_frame": "serving.batch.chunks",

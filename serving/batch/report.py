@@ -11,7 +11,6 @@ one file. The page holds no clock reading: the same run gives the same bytes.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +20,10 @@ import pyarrow.parquet as pq
 
 from features.contract.sources import write_text_atomic
 from serving.batch.html import figure, page, png, section, table
+from serving.batch.report_campaign import campaign, measured, top_of_list
 from serving.batch.report_segments import business_segments, segments
-from serving.campaign_gain import ALL_OFFERS, MEASURED_FILE
+from serving.campaign_gain import MEASURED_FILE
 from serving.language import DEFAULT_LANGUAGE, N_, Language, language
-from serving.names import offer_description
 from serving.registry import Models
 
 SECTIONS = (
@@ -36,8 +35,6 @@ SECTIONS = (
     N_("Top of the campaign list"),
     N_("Drift against the training reference"),
 )
-TOP_ROWS = 20  # campaign rows shown with their reasons
-NO_CAMPAIGN = N_("No campaign was planned in this run.")
 CALENDAR_NOTE = N_(
     "Days since an event counted over the whole history are compared within the last 90 "
     "days, so that a longer history is not read as drift."
@@ -107,123 +104,6 @@ def risk(inputs: ReportInputs, lang: Language) -> str:
     )
 
 
-def campaign(inputs: ReportInputs, lang: Language) -> str:
-    _, c = lang.gettext, inputs.campaign
-    if c is None or c.empty:
-        return section(_(SECTIONS[4]), "<p>" + _(NO_CAMPAIGN) + "</p>")
-    treated, control = c[c["group"] == "treatment"], c[c["group"] == "control"]
-    text = _(
-        "{treated} subscribers to contact, {control} held out as control; cost {cost}, "
-        "expected net gain {gain}."
-    ).format(
-        treated=lang.number(len(treated)),
-        control=lang.number(len(control)),
-        cost=lang.vnd(treated["cost_vnd"].sum()),
-        gain=lang.vnd(treated["expected_gain_vnd"].sum()),
-    )
-    held = _(
-        "The control group ({share} of the list) is chosen at random and gets no offer: next "
-        "month, the churn of the contacted subscribers against theirs measures what the "
-        "campaign really saved."
-    ).format(share=lang.percent(len(control) / max(len(c), 1)))
-    if "purpose" in c and (c["purpose"] == "exploration").any():
-        held += " " + _(
-            "This is an exploration campaign: no uplift model is registered yet, so offers are "
-            "randomised among the playbook's segments; its control group lets the next cycle "
-            "learn and measure uplift."
-        )
-    summary = (
-        c.groupby(["offer_id", "group"], sort=True)
-        .agg(
-            n=("subscriber_id", "size"), cost=("cost_vnd", "sum"), gain=("expected_gain_vnd", "sum")
-        )
-        .reset_index()
-    )
-    rows = [
-        (
-            _describe(r.offer_id, inputs.models, lang),
-            _("treatment") if r.group == "treatment" else _("control"),
-            lang.number(r.n),
-            lang.vnd(r.cost),
-            lang.vnd(r.gain),
-        )
-        for r in summary.itertuples()
-    ]
-    header = (_("offer"), _("group"), _("subscribers"), _("cost"), _("expected net gain"))
-    return section(
-        _(SECTIONS[4]),
-        f"<p>{text}</p>",
-        f"<p class='note'>{held}</p>",
-        table(header, rows, {2, 3, 4}),
-    )
-
-
-def measured(inputs: ReportInputs, lang: Language) -> str:
-    """Past campaigns' gain measured from their control groups, overall per campaign."""
-    _, m = lang.gettext, inputs.measured
-    title = _("Measured gain of past campaigns")
-    if m is None or m.empty:
-        return section(
-            title,
-            "<p>"
-            + _("No past campaign with a control group has a complete outcome window.")
-            + "</p>",  # fmt: skip
-        )
-    rows = m[m["offer_id"] == ALL_OFFERS].set_index("campaign_id")
-    last = rows.iloc[-1]
-
-    def signed(x: float) -> str:
-        return ("+" if x >= 0 else "") + lang.number(x, 3)
-
-    text = _(
-        "Last campaign {campaign}: retention {uplift} ({low} to {high}), net gain {gain} "
-        "({gain_low} to {gain_high}); treatment against control, 95% intervals."
-    ).format(
-        campaign=html.escape(str(rows.index[-1])),
-        uplift=signed(last["retention_uplift"]),
-        low=signed(last["retention_uplift_low"]),
-        high=signed(last["retention_uplift_high"]),
-        gain=lang.vnd(last["net_gain_vnd"]),
-        gain_low=lang.vnd(last["net_gain_low_vnd"]),
-        gain_high=lang.vnd(last["net_gain_high_vnd"]),
-    )
-    table_rows = [
-        (
-            html.escape(str(cid)),
-            str(r["sent_day"]),
-            lang.number(r["treated"]),
-            lang.number(r["control"]),
-            signed(r["retention_uplift"]),
-            lang.vnd(r["net_gain_vnd"]),
-        )
-        for cid, r in rows.iterrows()
-    ]
-    header = (_("campaign"), _("sent"), _("treated"), _("control"), _("retention uplift"),
-              _("net gain"))  # fmt: skip
-    return section(title, f"<p>{text}</p>", table(header, table_rows, {2, 3, 4, 5}))
-
-
-def top_of_list(inputs: ReportInputs, lang: Language) -> str:
-    _, c = lang.gettext, inputs.campaign
-    if c is None or c.empty:
-        return section(_(SECTIONS[5]), "<p>" + _(NO_CAMPAIGN) + "</p>")
-    top = c[c["group"] == "treatment"].head(TOP_ROWS)
-    rows = [
-        (
-            str(r.subscriber_id),
-            _describe(r.offer_id, inputs.models, lang),
-            lang.vnd(r.expected_gain_vnd),
-            "; ".join(r.reasons) if isinstance(r.reasons, list | np.ndarray) else "",
-        )
-        for r in top.itertuples()
-    ]
-    header = (_("subscriber"), _("offer"), _("expected net gain"), _("why"))
-    note = _("The {n} contacts with the highest expected gain, and why each may leave.").format(
-        n=lang.number(len(top))
-    )
-    return section(_(SECTIONS[5]), f"<p>{note}</p>", table(header, rows, {0, 2}))
-
-
 def drift(inputs: ReportInputs, lang: Language) -> str:
     _, d = lang.gettext, inputs.drift
     if d is None or d.empty:
@@ -249,15 +129,6 @@ def drift(inputs: ReportInputs, lang: Language) -> str:
     )
 
 
-def _describe(offer_id: str, models: Models | None, lang: Language) -> str:
-    if models is not None and models.catalogue is not None:
-        try:
-            return offer_description(models.catalogue.offer(offer_id), lang)
-        except KeyError:
-            pass
-    return offer_id
-
-
 def render(inputs: ReportInputs) -> str:
     """The report as one HTML string, in `inputs.language`."""
     lang = language(inputs.language)
@@ -268,9 +139,9 @@ def render(inputs: ReportInputs) -> str:
         risk(inputs, lang),
         segments(inputs, lang, lang.gettext(SECTIONS[2])),
         business_segments(inputs, lang, lang.gettext(SECTIONS[3])),
-        campaign(inputs, lang),
+        campaign(inputs, lang, lang.gettext(SECTIONS[4])),
         measured(inputs, lang),
-        top_of_list(inputs, lang),
+        top_of_list(inputs, lang, lang.gettext(SECTIONS[5])),
         drift(inputs, lang),
     ]
     return page(title, lang.code, body)

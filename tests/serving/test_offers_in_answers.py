@@ -98,7 +98,8 @@ def test_retain_score_keeps_a_control_and_shows_the_measured_gain(
 ):
     """`retain score`'s sequence: the campaign holds out a control group however small it
     is, and the summary and the report show the last past campaign's measured gain."""
-    from serving.batch.job import ScoreJob, run, summary
+    from serving.batch.job import ScoreJob, run
+    from serving.batch.summary import summary
     from serving.campaign_gain import MEASURED_FILE
 
     settings = tiny_trained[0]  # `models` registered the uplift model under its alias

@@ -44,7 +44,7 @@ def test_unreachable_store_is_refused(tiny_trained, monkeypatch):
 
 def test_training_logs_the_drift_reference(tiny_trained, tmp_path):
     from features.definitions import FEATURE_NAMES
-    from serving.registry import training_reference
+    from serving.training_run import training_reference
 
     settings, _ = tiny_trained
     reference = training_reference(settings, load_models(settings, dest=tmp_path))
