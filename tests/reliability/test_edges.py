@@ -68,7 +68,7 @@ def test_probe_1b_more_records_than_the_limit_are_refused_before_any_is_checked(
     r = post(server, body)
     elapsed = time.perf_counter() - t
     answer = assert_error_shape(r, 400)
-    assert "at most 1,000" in answer["error"] and len(r.content) < 1024 and elapsed < 2
+    assert "at most 1000" in answer["error"] and len(r.content) < 1024 and elapsed < 2
 
 
 def test_probe_1c_a_body_just_under_the_limit_stays_bounded(server):
@@ -127,11 +127,13 @@ def test_probe_9h_slow_request_headers_are_cut_off(server):
 
 @pytest.mark.parametrize(
     "body",
-    [b"{}", b"", b'{"subscriberz": [1]}', b'{"subscribers": [], "subscriber_ids": []}', b"[1]"],
-    ids=["empty object", "empty body", "misspelled field", "empty lists", "not an object"],
+    [b"{}", b"", b'{"subscriberz": [1]}', b'{"subscribers": [{}], "subscriberz": [1]}', b"[1]"],
+    ids=["empty object", "empty body", "misspelled field", "one misspelled", "not an object"],
 )
 def test_probe_9a_a_request_with_nothing_to_answer_is_a_400(server, body):
     assert_error_shape(post(server, body), 400)
+    explicit = post(server, b'{"subscribers": [], "subscriber_ids": []}')  # asked for nothing
+    assert explicit.status_code == 200 and explicit.json() == []
 
 
 @pytest.mark.parametrize(
