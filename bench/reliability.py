@@ -87,6 +87,7 @@ PROBES = (
     ("9e validate accepts the CSV folder clean accepts", "test_probe_9e_"),
     ("9f unwritable output, missing --vectors: one message", "test_probe_9f_"),
     ("9g serve --port 99999: refused", "test_probe_9g_"),
+    ("9h slow request headers: connection cut off after the timeout", "test_probe_9h_"),
     ("20 a refused phone number: logged, masked", "test_probe_20_"),
 )  # fmt: skip
 

@@ -24,6 +24,23 @@ def max_body_bytes(env: dict[str, str] | None = None) -> int:
     return value
 
 
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+
+
+def header_timeout_s(env: dict[str, str] | None = None) -> float:
+    """RETAIN_HEADER_TIMEOUT_S: seconds a connection has to send a request's headers
+    (default 10); slower ones are closed (`serving.server.slow_headers`)."""
+    env = dict(os.environ if env is None else env)
+    raw = env.get("RETAIN_HEADER_TIMEOUT_S", "")
+    try:
+        value = float(raw) if raw else DEFAULT_HEADER_TIMEOUT_S
+    except ValueError as e:
+        raise ValueError(f"RETAIN_HEADER_TIMEOUT_S: not a number of seconds: {raw!r}") from e
+    if not 0 < value <= 3600:
+        raise ValueError(f"RETAIN_HEADER_TIMEOUT_S: between 0 and 3600 seconds, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class ServingConfig:
     """RETAIN_ONLINE_STORE: sqlite:///path (default: features.sqlite under RETAIN_HOME/online),

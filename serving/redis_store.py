@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from serving.online_store import StoreBusy, StoreError, StoreMeta, decode_row, encode_row
+
+RECHECK_S = 0.25
 
 
 class RedisStore:
@@ -28,29 +31,43 @@ class RedisStore:
                 f"online store {uri} is unreachable ({type(e).__name__}); start Redis or "
                 "check RETAIN_ONLINE_STORE"
             ) from e
-        self._prefix = None
-        meta = self.meta()
-        self.as_of = meta.as_of
-        self.generation = self._prefix.removeprefix("retain:online:").rstrip(":")
+        kv = self._meta()
+        self.generation = kv["generation"]  # read for as long as this object lives
+        self._prefix = f"retain:online:{self.generation}:"
+        self.as_of = date.fromisoformat(kv["as_of"])
+        self._checked = time.monotonic()
 
     def replaced(self) -> bool:
-        """True when the meta key names another generation than the one this store reads."""
+        """True when the meta key names another generation than the one this store reads
+        (asked at most every `RECHECK_S`: one round trip, not one per request)."""
         import redis
 
+        if time.monotonic() - self._checked < RECHECK_S:
+            return False
+        self._checked = time.monotonic()
         try:
             now = self.client.hget(self.META, "generation")
         except redis.RedisError:
             return True
-        return now is None or f"retain:online:{now.decode()}:" != self._prefix
+        return now is None or now.decode() != self.generation
 
-    def meta(self) -> StoreMeta:
-        kv = {k.decode(): v.decode() for k, v in self.client.hgetall(self.META).items()}
+    def _meta(self) -> dict[str, str]:
+        import redis
+
+        try:
+            kv = {k.decode(): v.decode() for k, v in self.client.hgetall(self.META).items()}
+        except redis.RedisError as e:
+            raise StoreBusy(f"online store {self.uri} unreachable ({type(e).__name__})") from e
         if "generation" not in kv:
             raise StoreError(
                 f"online store {self.uri} holds no Retain features; run `retain score "
                 f"--online-store {self.uri}` to materialise them"
             )
-        self._prefix = f"retain:online:{kv['generation']}:"
+        return kv
+
+    def meta(self) -> StoreMeta:
+        """The meta record in place now (which may already name a newer generation)."""
+        kv = self._meta()
         return StoreMeta(
             kv["feature_schema_version"], date.fromisoformat(kv["as_of"]), int(kv["rows"])
         )

@@ -39,7 +39,7 @@ import bentoml
 from starlette.responses import Response
 
 from features.settings import Settings
-from serving.config import ServingConfig
+from serving.config import ServingConfig, header_timeout_s
 from serving.language import LanguageError, check, negotiate
 from serving.online_store import StoreError
 from serving.server.auth import ApiKeyMiddleware
@@ -49,6 +49,7 @@ from serving.server.limits import BodyLimitMiddleware
 from serving.server.live import LANGUAGE, Live, to_columns
 from serving.server.nodelay import set_nodelay_on_listeners
 from serving.server.schemas import Answer, SubscriberFeatures, SubscriberId
+from serving.server.slow_headers import time_out_slow_headers
 from serving.server.traffic import cancel_timers_on_answer
 
 ANSWER_FIELDS = tuple(Answer.model_fields)  # every batch column, `status` after the id
@@ -104,6 +105,7 @@ class RetentionService:
         self.language = check(settings.language)  # the default: RETAIN_LANG
         set_nodelay_on_listeners()
         cancel_timers_on_answer()
+        time_out_slow_headers(header_timeout_s())
         _one_thread_for_lightgbm()
         # Everything loaded so far lives as long as the process: keep it out of GC scans.
         gc.collect()

@@ -78,6 +78,19 @@ def pinned_versions(settings: Settings) -> dict[str, str | None]:
     """The versions this worker loads: the pin of its server (or one `retain serve` left for
     it); with none, the aliases' versions now, pinned by the first worker to claim them, so
     workers starting together agree."""
+    try:
+        return _pinned(settings)
+    except OSError as e:  # a read-only RETAIN_HOME (a container): pin nothing, say so
+        log.warning(
+            "cannot pin the model versions in %s (%s): each worker resolves the aliases "
+            "itself; make RETAIN_HOME writable so workers agree",
+            pins_path(settings),
+            e,
+        )
+        return resolve_versions(settings)
+
+
+def _pinned(settings: Settings) -> dict[str, str | None]:
     path, me = pins_path(settings), server_identity()
     pin = _read_pins(path)
     if pin and pin.get("server") in (None, me):

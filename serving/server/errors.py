@@ -58,7 +58,7 @@ def error_body(error: str, problems: Problems | None = None) -> bytes:
 def log_refusal(method: str, path: str, status: int, error: str, problems: Problems | None):
     """One WARNING line per refused request: the status, the summary and the first problem."""
     first = ""
-    if problems and problems.items:
+    if problems and problems.items and "; first: " not in error:
         p = problems.items[0]
         first = f"; first: {p['field']}: {p['problem']}"
     log.warning("%s %s %d: %s%s", method, _cut(path, 60), status, _cut(error, 200), first)

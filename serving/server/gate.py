@@ -1,8 +1,8 @@
 """The checks a /predict body passes before BentoML parses it, bounded whatever the input.
 
 The request's limits come first (a JSON object, only `subscribers` and `subscriber_ids`, at
-least one subscriber and at most `MAX_SUBSCRIBERS`), then each record against the request
-schema (`serving.server.schemas`) and the plausible ranges of the data contract
+least one of them given, at most `MAX_SUBSCRIBERS` subscribers), then each record against
+the request schema (`serving.server.schemas`) and the plausible ranges of the data contract
 (`features.vector.RANGES`), then duplicate ids. At most `errors.MAX_PROBLEMS` problems are
 kept, with the total count; once that many are kept, the rest are only counted. BentoML's
 own validation would build (and log) every error of every record before any limit applied:
@@ -48,12 +48,12 @@ def check_predict(body: bytes) -> tuple[str, Problems] | None:
             problems.add(key, "not a list")
     if problems:
         return f"{problems.total} problem(s) in the request's fields: {USAGE}", problems
-    records, ids = data.get("subscribers", []), data.get("subscriber_ids", [])
-    n = len(records) + len(ids)
-    if n == 0:
+    if not any(key in data for key in FIELDS):
         return f"no subscriber to answer: {USAGE}", problems
+    records, ids = data.get("subscribers", []), data.get("subscriber_ids", [])
+    n = len(records) + len(ids)  # explicitly empty lists: a request for nothing, answered []
     if n > MAX_SUBSCRIBERS:
-        return (f"subscribers: at most {MAX_SUBSCRIBERS:,} per request, got {n:,}; use "
+        return (f"subscribers: at most {MAX_SUBSCRIBERS} per request, got {n}; use "
                 "`retain score` for more"), problems  # fmt: skip
     for i, v in enumerate(ids):
         try:
@@ -64,7 +64,9 @@ def check_predict(body: bytes) -> tuple[str, Problems] | None:
     for i, r in enumerate(records):
         _check_record(i, r, seen, problems)
     if problems:
-        return f"{problems.total:,} problem(s) in {n:,} subscriber(s)", problems
+        first = problems.items[0]
+        return (f"{problems.total:,} problem(s) in {n:,} subscriber(s); first: "
+                f"{first['field']}: {first['problem']}"), problems  # fmt: skip
     return None
 
 

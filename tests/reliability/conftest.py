@@ -18,6 +18,7 @@ from tests.servers import bentoml_cmd, client_records, free_port, running, tiny_
 
 KEY = "reliability-secret"
 BODY_LIMIT = 256 * 1024  # small, so a 413 needs no huge upload
+HEADER_TIMEOUT_S = 2  # short, so a slow client is cut off within the test
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def server(tiny_trained, tiny_raw, tmp_path_factory):
         "RETAIN_ONLINE_STORE": store,
         "RETAIN_API_KEY": KEY,
         "RETAIN_MAX_BODY_BYTES": str(BODY_LIMIT),
+        "RETAIN_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
     }
     log = tmp / "server.log"
     url = f"http://127.0.0.1:{port}"
