@@ -20,7 +20,6 @@ from mlflow.exceptions import MlflowException
 
 from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
-from features.artefacts.survival import FILE_NAME as SURVIVAL_FILE
 from features.artefacts.survival import load_survival
 from features.artefacts.tags import (
     DIGEST_TAG,
@@ -152,7 +151,7 @@ def _load(client: MlflowClient, name: str, alias: str, dest: Path | None, kind: 
     except MlflowException as e:
         raise ModelLoadError(_missing(client, name, alias, kind, e)) from e
     local = _fetch(client, mv, name, dest, "retain train")
-    files = sorted(f for f in local.rglob("*.lgb") if f.name != SURVIVAL_FILE)
+    files = sorted(local.rglob("*.lgb"))
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
     try:
