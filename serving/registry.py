@@ -18,7 +18,6 @@ from mlflow.exceptions import MlflowException
 
 from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
-from features.artefacts.survival import FILE_NAME as SURVIVAL_FILE
 from features.artefacts.survival import load_survival
 from features.artefacts.tags import (
     DIGEST_TAG,
@@ -129,7 +128,7 @@ def _load(
 ) -> PinnedModel:
     mv = _version(client, name, alias, pinned, kind)
     local = _fetch(client, mv, name, dest, "retain train")
-    files = sorted(f for f in local.rglob("*.lgb") if f.name != SURVIVAL_FILE)
+    files = sorted(local.rglob("*.lgb"))
     if not files:
         raise ModelLoadError(f"model {name} version {mv.version}: no native LightGBM file")
     try:

@@ -1,7 +1,8 @@
 """Digests of a registered model's files: recorded by training, verified by serving.
 
 Every registered version carries the model-version tag `sha256`: a JSON object mapping
-each model file serving parses (`*.lgb` boosters, `calibration.json`, `uplift.json`), by
+each model file serving parses (`*.lgb` boosters, `calibration.json`, `uplift.json`,
+`btyd.json`, the hazard booster `survival.txt`), by
 its POSIX path relative to the folder `models:/<name>/<version>` downloads to, to its
 SHA-256 hex digest. It lives here, beside the other model data both sides read, because
 serving does not import training.
@@ -13,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 DIGEST_TAG = "sha256"
-MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json")
+MODEL_FILES = ("*.lgb", "calibration.json", "uplift.json", "btyd.json", "survival.txt")
 
 
 def sha256_file(path: Path) -> str:

@@ -1,6 +1,7 @@
 """Survival curves from a discrete-time hazard booster, and lifetime value from them: the
-file training writes beside the churn model (`survival.lgb`, LightGBM's text format) and
-the arithmetic both sides evaluate (fitting: `training.survival`).
+file training writes beside the churn model (`survival.txt`, LightGBM's text format) and
+the arithmetic both sides evaluate (fitting: `training.survival`). Its digest is recorded
+and verified with the model's other files (`features.artefacts.digests`).
 
 The booster gives h(m | x) = P(churn in month m | active at the start of month m, features
 x at T), with `months_ahead` = m as one more input. S(m) = prod_{j <= m} (1 - h(j)) for
@@ -19,7 +20,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 
-FILE_NAME = "survival.lgb"
+FILE_NAME = "survival.txt"  # LightGBM's text format; not *.lgb, the model file serving loads
 MONTHS = 24
 MONTHS_AHEAD = "months_ahead"  # the booster's extra input column
 REPORTED = (3, 6, 12)  # months whose survival every answer carries

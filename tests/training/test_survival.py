@@ -45,3 +45,17 @@ def test_survival_and_lifetime_value_from_hazards():
     assert ltv.tolist() == pytest.approx([0.875 * 60.0, 3 * 60.0])
     discounted = lifetime_value(s, [100.0, 100.0], share, 0.10)
     assert (discounted < ltv).all()
+
+
+def test_subscribers_whose_lifetime_margin_cannot_pay_for_an_offer_are_let_go():
+    from serving.segments import let_go, lifetime_columns
+
+    s = survival_from_hazards(np.array([[0.9] * 24, [0.01] * 24]))
+    life = lifetime_columns(s, np.array([50_000.0, 50_000.0]), np.array(["prepaid", "postpaid"]))
+    assert life["survival_3m"][0] < life["survival_3m"][1]
+    assert life["expected_lifetime_months"][1] > 12 > life["expected_lifetime_months"][0]
+    reasons = let_go(life["lifetime_value_vnd"], cheapest_offer_vnd=20_000.0)
+    assert reasons[1] is None
+    assert reasons[0].startswith("lifetime margin") and "below the cheapest offer" in reasons[0]
+    assert let_go(np.array([-1.0]), None).tolist() == ["negative lifetime margin"]
+    assert np.isnan(lifetime_columns(None, np.ones(2), [None, None])["lifetime_value_vnd"]).all()
