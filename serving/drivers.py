@@ -66,12 +66,19 @@ DRIVERS: dict[str, Driver] = {
     "recency": Driver(("days_since_last_billable",), recency),
     "spending": Driver(
         ("revenue_vnd", "billable_days"),
-        trend(N_("spending"), "revenue_vnd_sum_30d", "revenue_vnd_sum_90d"),
+        trend(
+            N_("spending"), "revenue_vnd_sum_30d", "revenue_vnd_sum_90d", "revenue_vnd_slope_28d"
+        ),
     ),
     "data": Driver(("data_mb", "days_since_last_data_session"), data_use),
     "outgoing calls": Driver(
         ("voice_out_calls", "voice_out_min"),
-        trend(N_("outgoing calls"), "voice_out_calls_sum_30d", "voice_out_calls_sum_90d"),
+        trend(
+            N_("outgoing call minutes"),
+            "voice_out_min_sum_30d",
+            "voice_out_min_sum_90d",
+            "voice_out_min_slope_28d",
+        ),
     ),
     "incoming calls": Driver(
         ("voice_in_min",),
@@ -79,7 +86,8 @@ DRIVERS: dict[str, Driver] = {
     ),
     "sms": Driver(("sms_out",), trend(N_("SMS sent"), "sms_out_sum_30d", "sms_out_sum_90d")),
     "activity": Driver(
-        ("active_days",), trend(N_("active days"), "active_days_30d", "active_days_90d")
+        ("active_days",),
+        trend(N_("active days"), "active_days_30d", "active_days_90d", "active_days_slope_28d"),
     ),
     "dropped calls": Driver(("dropped_calls", "dropped_call_rate"), dropped_calls),
     "roaming": Driver(

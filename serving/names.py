@@ -50,12 +50,16 @@ def display_names(
                 cache[key] = getattr(lang, kind)(value)
         return cache[key]
 
+    def column(kind: str, values: Sequence) -> list[str | None]:
+        if isinstance(languages, str):  # one language: phrase each distinct code once
+            names = {v: say(languages, kind, v) for v in set(values)}
+            return [names[v] for v in values]
+        return [say(c, kind, v) for c, v in zip(codes, values, strict=True)]
+
     return {
         "language": np.asarray(codes, dtype=object),
-        "risk_band_name": [say(c, "risk_band", v) for c, v in zip(codes, band, strict=True)],
-        "value_tier_name": [say(c, "value_tier", v) for c, v in zip(codes, tier, strict=True)],
-        "relationship_state_name": [
-            say(c, "relationship_state", v) for c, v in zip(codes, state, strict=True)
-        ],
-        "best_offer_description": [say(c, "offer", v) for c, v in zip(codes, best, strict=True)],
+        "risk_band_name": column("risk_band", band),
+        "value_tier_name": column("value_tier", tier),
+        "relationship_state_name": column("relationship_state", state),
+        "best_offer_description": column("offer", best),
     }

@@ -24,24 +24,37 @@ def _n(v) -> float:
     return float(v)
 
 
-def trend(what: str, last30: str, sum90: str) -> Callable[[Language, Row], str]:
-    """The last 30 days against the monthly mean of the last 90 (which include them)."""
+def trend(
+    what: str, last30: str, sum90: str, slope: str | None = None
+) -> Callable[[Language, Row], str]:
+    """The last 30 days against the monthly mean of the 60 days before, as the model's
+    `*_trend_30d` features compare them; when that is steady, the weekly slope of the last
+    4 weeks (`slope`, per week) says whether it is sliding."""
 
     def say(lang: Language, row: Row) -> str:
         noun = lang.gettext(what)
         a, b = row(last30), row(sum90)
         if _missing(a) or _missing(b):  # its table is optional and was not provided
             return lang.gettext("{what} not recorded").format(what=noun)
-        monthly = _n(b) / 3.0
-        if not monthly > 0:  # also a positive sum too small to divide (5e-324 / 3 is 0.0)
+        recent, before = _n(a), (_n(b) - _n(a)) / 2.0
+        if not before > 0:  # also a positive sum too small to divide (5e-324 / 2 is 0.0)
+            if recent > 0:
+                return lang.gettext("{what} only in the last 30 days").format(what=noun)
             return lang.gettext("no {what} in the last 90 days").format(what=noun)
-        change = _n(a) / monthly - 1.0
+        change = recent / before - 1.0
         if change <= -0.1:
             msg = lang.gettext("{what} fell by {pct} in the last 30 days")
             return msg.format(what=noun, pct=lang.percent(-change))
         if change >= 0.1:
             msg = lang.gettext("{what} rose by {pct} in the last 30 days")
             return msg.format(what=noun, pct=lang.percent(change))
+        weekly, per_week = recent * 7.0 / 30.0, row(slope) if slope else None
+        if not _missing(per_week) and weekly > 0 and abs(_n(per_week)) >= 0.1 * weekly:
+            if _n(per_week) < 0:
+                msg = lang.gettext("{what} sliding week after week over the last 4 weeks")
+            else:
+                msg = lang.gettext("{what} climbing week after week over the last 4 weeks")
+            return msg.format(what=noun)
         return lang.gettext("{what} steady over the last 90 days").format(what=noun)
 
     return say
@@ -79,7 +92,9 @@ def data_use(lang: Language, row: Row) -> str:
             "no mobile data use for {n} day", "no mobile data use for {n} days", _n(days)
         )
         return msg.format(n=lang.number(_n(days)))
-    return trend(N_("mobile data use"), "data_mb_sum_30d", "data_mb_sum_90d")(lang, row)
+    return trend(N_("mobile data use"), "data_mb_sum_30d", "data_mb_sum_90d", "data_mb_slope_28d")(
+        lang, row
+    )
 
 
 def dropped_calls(lang: Language, row: Row) -> str:

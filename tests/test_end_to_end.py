@@ -221,3 +221,28 @@ def test_real_mlflow_server_as_tracking_store(tiny_trained, batch, tmp_path):
         X = encode(model_inputs(vectors, m), m.booster)
         assert (served_m.booster.predict(X) == m.booster.predict(X)).all()
     assert list((tmp_path / "artifacts").rglob("*.lgb"))  # artefacts went through the server
+
+
+def test_answers_in_the_language_asked_for(server, batch, bento):
+    """`Accept-Language: vi` or `?lang=vi` gives Vietnamese reasons and segment names; the
+    codes and numbers are the batch's; an unknown `lang` is a 400 naming it."""
+    home, tag = bento
+    src = home / "bentos" / "retain" / tag.split(":")[1] / "src"
+    assert (src / "serving" / "locale" / "vi" / "LC_MESSAGES" / "retain.po").is_file()
+    rows = batch[1][:50]
+    ids = {"subscriber_ids": [r["subscriber_id"] for r in rows]}
+    by_header = post(server, ids, headers={"accept-language": "vi-VN,vi;q=0.9,en;q=0.5"})
+    by_query = post(server, ids, params={"lang": "vi"})
+    assert by_header.status_code == by_query.status_code == 200, by_header.text
+    assert by_header.json() == by_query.json()
+    text = {"language", "reasons", "risk_band_name", "value_tier_name", "relationship_state_name"}
+    text |= {"best_offer_description"}
+    for vi, en in zip(by_header.json(), rows, strict=True):
+        assert {k: v for k, v in vi.items() if k not in text} == {"status": "ok"} | {
+            k: v for k, v in en.items() if k not in text
+        }
+        assert vi["language"] == "vi" and vi["value_tier_name"].startswith("khách hàng")
+    reasons = [s for a in by_header.json() for s in a["reasons"]]
+    assert reasons and any("ngày qua" in s for s in reasons)
+    bad = post(server, ids, params={"lang": "fr"})
+    assert bad.status_code == 400 and "lang" in bad.text
