@@ -92,7 +92,8 @@ def run(
         models = load_models(settings)
     except ModelLoadError as e:
         raise JobError(str(e)) from e
-    past = measure_past(job.raw, job.out, job.as_of, job.control_share, models)
+    raw = job.raw if job.vectors is None else None  # given vectors: no raw tables to read
+    past = measure_past(raw, job.out, job.as_of, job.control_share, models)
     policy = DecisionPolicy(
         budget_vnd=job.budget_vnd,
         control_share=job.control_share,
