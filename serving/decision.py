@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.artefacts.uplift import CHURN_REDUCTION, REVENUE
 from serving.catalogue import Catalogue, Offer  # noqa: F401  (Offer: callers import it here)
 
 
@@ -47,12 +48,20 @@ def gains_matrix(
     value_if_retained: np.ndarray,
     contract_type,
     value_tier,
+    outcome: str = CHURN_REDUCTION,
 ) -> np.ndarray:
     """Expected net gain per row and offer (columns in `offers` order); NaN where the offer
     is not allowed for the row's contract type or value tier. Uplift is capped at the churn
-    probability: an offer cannot save more than the whole risk."""
-    u = np.minimum(np.asarray(uplift, dtype=float), np.asarray(churn_probability, float)[:, None])
-    g = u * np.asarray(value_if_retained, dtype=float)[:, None]
+    probability: an offer cannot save more than the whole risk. An uplift model of revenue
+    (`retain train-uplift --table` on an amount) gives its gain in VND directly: uplift -
+    cost; one of any other outcome (a visit, a conversion) has no value in VND: NaN."""
+    if outcome == REVENUE:
+        g = np.array(uplift, dtype=float)
+    elif outcome == CHURN_REDUCTION:
+        u = np.minimum(np.asarray(uplift, float), np.asarray(churn_probability, float)[:, None])
+        g = u * np.asarray(value_if_retained, dtype=float)[:, None]
+    else:
+        g = np.full(np.shape(uplift), np.nan)
     contract = np.asarray(contract_type, dtype=object)
     tier = np.asarray(value_tier, dtype=object)
     for j, offer_id in enumerate(offers):

@@ -236,8 +236,10 @@ def offer_gains(
 
     uplift = np.column_stack([model.terms_sum(offer, run) for offer in offers])
     contract = np.asarray(columns["contract_type"], dtype=object)[rows]
+    tiers = np.asarray(tier, dtype=object)[rows]
+    outcome = model.spec.outcome  # a table model of revenue gains VND directly
     gains[rows] = gains_matrix(
-        cat, offers, uplift, p[rows], retained[rows], contract, np.asarray(tier, dtype=object)[rows]
+        cat, offers, uplift, p[rows], retained[rows], contract, tiers, outcome
     )
     return gains
 

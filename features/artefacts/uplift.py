@@ -41,6 +41,7 @@ from features.vector import model_frame
 
 FILE_NAME = "uplift.json"
 CHURN_REDUCTION = "churn_reduction"  # the outcome of models learnt from raw tables
+REVENUE = "revenue"  # a table model of an amount: uplift in the table's currency
 NO_OFFER = ""  # a term's arm: the control, every one-hot offer input 0
 
 OFFER_PREFIX = "offer_is_"  # one-hot offer inputs of boosters pooled over offers

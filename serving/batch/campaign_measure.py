@@ -32,12 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def measure_past(
-    raw: Path, out: Path, as_of: date, control_share: float, models: Models | None = None
+    raw: Path | None, out: Path, as_of: date, control_share: float, models: Models | None = None
 ) -> PastCampaigns | None:
     """Past campaigns of the raw tables measured as of `as_of`, written to `out`, with the
     off-policy value of the pinned models' plan on the latest one (`plan_on_last`); None
     when there are no raw tables to read them from."""
-    if not Path(raw).is_dir():
+    if raw is None or not Path(raw).is_dir():
         return None
     past = past_campaigns(raw, as_of, control_share)
     if models is not None and models.uplift is not None and past.last_rows is not None:

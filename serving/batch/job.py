@@ -109,7 +109,8 @@ def run(
     try:
         # before the first byte: a second job never overwrites
         with sole_writer(job.out, nested=True):
-            past = measure_past(job.raw, job.out, job.as_of, job.control_share, models)
+            raw = job.raw if job.vectors is None else None  # given vectors: no raw tables
+            past = measure_past(raw, job.out, job.as_of, job.control_share, models)
             policy = DecisionPolicy(
                 budget_vnd=job.budget_vnd,
                 control_share=job.control_share,

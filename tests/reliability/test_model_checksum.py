@@ -76,8 +76,11 @@ def test_registration_records_every_model_file_and_loads(tiny_trained, tmp_path,
     settings, result = tiny_trained
     client = MlflowClient(settings.tracking_uri)
     for name, version, files in (
-        (settings.churn_model, result.churn_version,
-         {"model.lgb", "extra_files/calibration.json", "extra_files/survival.txt"}),  # fmt: skip
+        (
+            settings.churn_model,
+            result.churn_version,
+            {"model.lgb", "extra_files/calibration.json", "extra_files/survival.txt"},
+        ),  # fmt: skip
         (settings.value_model, result.value_version, {"model.lgb", "extra_files/btyd.json"}),
     ):
         digests = json.loads(client.get_model_version(name, version).tags["sha256"])

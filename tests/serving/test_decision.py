@@ -167,3 +167,16 @@ def test_a_small_campaign_keeps_a_control_group(n, min_control):
         replace(policy, min_control=min_control),
     )
     assert again.equals(plan)
+
+
+def test_gains_of_a_revenue_model_are_uplift_minus_cost_and_other_outcomes_have_none():
+    from serving.decision import gains_matrix
+
+    offers = ["CHEAP", "RICH", "PRE"]
+    args = (np.array([[5_000.0, 20_000.0, 500.0]]), np.array([0.01]), np.array([1e6]))
+    rest = (np.array(["postpaid"]), np.array(["super"]))
+    g = gains_matrix(CAT, offers, *args, *rest, outcome="revenue")
+    assert g[0, 0] == 4_000 and g[0, 1] == 10_000 and np.isnan(g[0, 2])  # PRE: prepaid only
+    churn = gains_matrix(CAT, offers, *args, *rest)  # uplift capped at the churn probability
+    assert churn[0, 0] == pytest.approx(0.01 * 1e6 - 1_000)
+    assert np.isnan(gains_matrix(CAT, offers, *args, *rest, outcome="visit_probability")).all()

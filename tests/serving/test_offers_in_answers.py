@@ -137,3 +137,53 @@ def test_without_an_uplift_model_the_batch_plans_an_exploration(models, tiny_raw
     assert set(plan.purpose) == {"exploration"} and result.campaign["purpose"] == "exploration"
     assert (plan.group == "control").any() and 0 < result.campaign["cost_vnd"] <= 200_000
     assert "Exploration campaign" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_campaign_table_model_of_the_feature_vector_plans_like_the_others(
+    models, tiny_raw, tmp_path
+):
+    """`retain train-uplift --table` on a table of Retain's own feature vectors registers
+    under the feature schema, and the one scoring path proposes offers from it, with the
+    same uplift as the model's own predict."""
+    from dataclasses import replace
+
+    import mlflow
+
+    from features.artefacts.uplift import UpliftModel
+    from features.definitions import FEATURE_NAMES, feature_schema_version
+    from features.settings import Settings
+    from serving.registry import PinnedUplift
+    from training.uplift.data import campaign_set
+    from training.uplift.table import CampaignTableSpec, TableUpliftConfig
+    from training.uplift.table_run import train_uplift_table
+
+    rows = campaign_set(tiny_raw)
+    table = rows[list(FEATURE_NAMES)].assign(
+        arm=np.where(rows["treated"], rows["offer_id"], "control"), churned=rows["churned"]
+    )
+    table.to_parquet(tmp_path / "campaigns.parquet")
+    settings = Settings.from_env({"RETAIN_HOME": str(tmp_path / "home")})
+    spec = CampaignTableSpec("arm", "churned", churn_outcome=True)
+    cfg = TableUpliftConfig(folds=3, rounds=40, min_child_samples=20, threads=1)
+    result = train_uplift_table(tmp_path / "campaigns.parquet", spec, cfg, settings)
+    mv = MlflowClient(settings.tracking_uri).get_model_version(settings.uplift_model, "1")
+    assert mv.tags["feature_schema_version"] == feature_schema_version()
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{settings.uplift_model}/{result.version}",
+        dst_path=str(tmp_path / "m"),
+    )
+    uplift = UpliftModel.load(local)
+    assert uplift.spec.outcome == "churn_reduction" and not uplift.spec.features
+    table_models = replace(models, uplift=PinnedUplift("table", "1", uplift))
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    answer = score(vectors, table_models, reasons=False)
+    expected = best_offers(
+        expected_gains(
+            answer.assign(contract_type=vectors["contract_type"].to_numpy()),
+            uplift.predict(vectors),
+            table_models.catalogue,
+        )
+    )
+    pd.testing.assert_series_equal(
+        answer["best_offer"], expected["best_offer"], check_names=False, check_index=False
+    )

@@ -32,6 +32,7 @@ from features.artefacts.uplift import (
     CHURN_REDUCTION,
     NO_OFFER,
     OFFER_PREFIX,
+    REVENUE,
     Term,
     UpliftModel,
     UpliftSpec,
@@ -39,8 +40,6 @@ from features.artefacts.uplift import (
 )
 from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
 from features.vector import model_frame
-
-REVENUE = "revenue"
 
 
 @dataclass(frozen=True)
