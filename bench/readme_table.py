@@ -279,8 +279,9 @@ def table(results: Path = RESULTS) -> str:
     return "\n".join(lines)
 
 
-def render(readme: str, results: Path = RESULTS) -> str:
-    """The README with its table and every marked figure rendered from `results`."""
+def render(readme: str, results: Path = RESULTS, missing_ok: bool = False) -> str:
+    """The README with its table and every marked figure rendered from `results` (with
+    `missing_ok`, a figure whose result file does not exist yet keeps its text)."""
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
     readme = f"{head}{START}\n{table(results)}\n{END}{tail}"
@@ -289,7 +290,10 @@ def render(readme: str, results: Path = RESULTS) -> str:
         name = m.group(1)
         if name not in FIGURES:
             raise KeyError(f"README figure {name} is not declared in bench/readme_figures.py")
-        text = FIGURES[name](_result(name.split(".", 1)[0], results))
+        source = name.split(".", 1)[0]
+        if missing_ok and not (results / f"{source}.json").exists():
+            return m.group(0)
+        text = FIGURES[name](_result(source, results))
         return f"<!-- fig:{name} -->{text}<!-- /fig -->"
 
     return SPAN.sub(fill, readme)
@@ -326,8 +330,11 @@ def problems(readme: str, results: Path = RESULTS) -> list[str]:
         if p.stem not in used
     ]
     out += [f"README quotes a figure not rendered from a result: {u}" for u in unrendered(readme)]
+    for name in sorted({m.group(1).split(".", 1)[0] for m in SPAN.finditer(readme)}):
+        if not (results / f"{name}.json").exists():
+            out.append(f"{name}.json: the README quotes it, but there is no such result")
     try:
-        if render(readme, results) != readme:
+        if render(readme, results, missing_ok=True) != readme:
             out.append("README.md differs from bench/results: run python -m bench.readme_table")
     except (KeyError, FileNotFoundError) as e:
         out.append(str(e.args[0] if e.args else e))
@@ -345,7 +352,9 @@ def main() -> int:
         for p in found:
             print(p, file=sys.stderr)
         return 1 if found else 0
-    (ROOT / "README.md").write_text(render(readme, args.results))
+    (ROOT / "README.md").write_text(render(readme, args.results, missing_ok=True))
+    for p in problems((ROOT / "README.md").read_text(), args.results):
+        print(p, file=sys.stderr)
     print(table(args.results))
     return 0
 
