@@ -29,9 +29,13 @@ from features.definitions import FEATURE_NAMES, LOOKBACK_DAYS
 
 EPSILON = 1e-4  # floor on a bin's share, so empty bins do not give infinite PSI
 
-# Recency features counted over the whole history -> the window they are compared within.
+# Recency features counted over the whole history -> the window they are compared within:
+# days since the last event, and since the first (which, for subscribers older than the
+# extract, is the extract's start and moves with the calendar for all of them at once).
 CALENDAR_RELATIVE: dict[str, int] = {
-    name: LOOKBACK_DAYS for name in FEATURE_NAMES if name.startswith("days_since_last_")
+    name: LOOKBACK_DAYS
+    for name in FEATURE_NAMES
+    if name.startswith(("days_since_last_", "days_since_first_"))
 }
 
 

@@ -91,16 +91,23 @@ class Language:
         return self.translations.pgettext(context, message)
 
     def number(self, x: float, digits: int = 0) -> str:
-        """A number with the locale's separators, rounded to `digits` decimals."""
+        """A number with the locale's separators, rounded to `digits` decimals; a missing
+        value (None or NaN: nothing to measure) as a dash."""
+        if _missing(x):
+            return "-"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(round(float(x), digits), format=pattern, locale=self.locale)
 
     def vnd(self, x: float) -> str:
         """Whole VND with the locale's separators and symbol (VND has no minor unit)."""
+        if _missing(x):
+            return "-"
         return format_currency(round(float(x)), "VND", locale=self.locale)
 
     def percent(self, share: float) -> str:
         """A share as a whole percentage (0.6 -> 60%)."""
+        if _missing(share):
+            return "-"
         return format_percent(float(share), format="#,##0%", locale=self.locale)
 
     def date(self, day: date) -> str:
@@ -115,6 +122,14 @@ class Language:
 
     def risk_band(self, code: str) -> str:
         return self.pgettext("risk band", code)
+
+
+def _missing(x) -> bool:
+    return (
+        x is None
+        or (isinstance(x, float | int) and x != x)
+        or (hasattr(x, "dtype") and bool(x != x))
+    )
 
 
 @functools.cache

@@ -145,15 +145,21 @@ class RetentionService:
 
         Reasons and display names are in the language of `?lang=` (en, vi), else the best
         match of `Accept-Language`, else RETAIN_LANG."""
+        response = await self._answer(subscribers, subscriber_ids, ctx)
+        if ctx is not None:  # BentoML sets a context's status on whatever the API returns
+            ctx.response.status_code = response.status_code
+        return response  # type: ignore[return-value]
+
+    async def _answer(self, subscribers, subscriber_ids, ctx) -> Response:
         lang = self._language(ctx)
         if isinstance(lang, Response):
-            return lang  # type: ignore[return-value]
+            return lang
         served = self.live.current()  # one set and one snapshot for the whole answer
         records: list[dict] = []
         found: dict[int, dict] = {}
         if subscriber_ids:
             if served.store is None:
-                return _unavailable(  # type: ignore[return-value]
+                return _unavailable(
                     served.store_problem
                     or "subscriber_ids: this server has no online store (RETAIN_ONLINE_STORE="
                     "none); send full feature records in `subscribers`"
@@ -161,7 +167,7 @@ class RetentionService:
             try:
                 found = served.store.get(list(dict.fromkeys(subscriber_ids)))
             except StoreError as e:
-                return _unavailable(str(e))  # type: ignore[return-value]
+                return _unavailable(str(e))
             records += [found[i] for i in subscriber_ids if i in found]
         records += [s.model_dump() for s in subscribers]
         records = [r | {LANGUAGE: lang} for r in records]  # through the coalescer
@@ -174,7 +180,7 @@ class RetentionService:
             ] + list(it)
         headers = {"x-retain-model-set": served.model_set,
                    "x-retain-store": served.store_generation}  # fmt: skip
-        return Response(answer_json(answers), media_type="application/json", headers=headers)  # type: ignore[return-value]
+        return Response(answer_json(answers), media_type="application/json", headers=headers)
 
     def _language(self, ctx) -> str | Response:
         if ctx is None:

@@ -157,9 +157,10 @@ def test_bad_field_gets_4xx_naming_it(server, batch, change, field):
 def test_duplicate_record_and_too_many_ids_are_4xx(server, batch):
     rec = client_records(batch[0].head(1))[0]
     r = post(server, {"subscribers": [rec, rec]})
-    assert 400 <= r.status_code < 500 and "subscribers[1].subscriber_id: duplicate" in r.text
+    assert 400 <= r.status_code < 500
+    assert {"field": "subscribers[1].subscriber_id", "problem": "duplicate"} in r.json()["problems"]
     r = post(server, {"subscriber_ids": list(range(1001))})
-    assert 400 <= r.status_code < 500 and "at most 1000" in r.text
+    assert 400 <= r.status_code < 500 and "at most 1000 per request" in r.json()["error"]
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ SECTIONS = (
     N_("Segments and the Pareto view"),
     N_("Customer type and region"),
     N_("Campaign"),
+    N_("Measured gain of past campaigns"),
     N_("Top of the campaign list"),
     N_("Drift against the training reference"),
 )
@@ -108,7 +109,7 @@ def drift(inputs: ReportInputs, lang: Language) -> str:
     _, d = lang.gettext, inputs.drift
     if d is None or d.empty:
         text = _("No training reference was available for this model.")
-        return section(_(SECTIONS[6]), f"<p>{text}</p>")
+        return section(_(SECTIONS[7]), f"<p>{text}</p>")
     top = d.head(15)
     fig, ax = figure(6.0, 0.25 * len(top) + 1)
     colours = top["status"].map({"ok": "#2f855a", "warn": "#d69e2e", "breach": "#c53030"})
@@ -121,7 +122,7 @@ def drift(inputs: ReportInputs, lang: Language) -> str:
     status = {"ok": _("stable"), "warn": _("warn"), "breach": _("breach")}
     rows = [(r.column, lang.number(r.psi, 3), status[r.status]) for r in top.itertuples()]
     return section(
-        _(SECTIONS[6]),
+        _(SECTIONS[7]),
         f"<p>{text}</p>",
         f"<p class='note'>{_(CALENDAR_NOTE)}</p>",
         png(fig, _("drift by column")),
@@ -140,8 +141,8 @@ def render(inputs: ReportInputs) -> str:
         segments(inputs, lang, lang.gettext(SECTIONS[2])),
         business_segments(inputs, lang, lang.gettext(SECTIONS[3])),
         campaign(inputs, lang, lang.gettext(SECTIONS[4])),
-        measured(inputs, lang),
-        top_of_list(inputs, lang, lang.gettext(SECTIONS[5])),
+        measured(inputs, lang, lang.gettext(SECTIONS[5])),
+        top_of_list(inputs, lang, lang.gettext(SECTIONS[6])),
         drift(inputs, lang),
     ]
     return page(title, lang.code, body)

@@ -69,10 +69,9 @@ def campaign(inputs, lang: Language, title: str) -> str:
     )
 
 
-def measured(inputs, lang: Language) -> str:
+def measured(inputs, lang: Language, title: str) -> str:
     """Past campaigns' gain measured from their control groups, overall per campaign."""
     _, m = lang.gettext, inputs.measured
-    title = _("Measured gain of past campaigns")
     if m is None or m.empty:
         return section(
             title,

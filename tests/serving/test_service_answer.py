@@ -36,8 +36,9 @@ def test_scored_answer_is_written_in_model_order():
         b'"survival_3m":null,"survival_6m":null,"survival_12m":null,'
         b'"expected_lifetime_months":null,"lifetime_value_vnd":null,"let_go_reason":null,'
         b'"best_offer":null,"best_offer_gain_vnd":null,"reasons":["recharged less in the last '
-        b'30 days","more dropped calls"],"churn_model_version":"retain-churn/3",'
-        b'"value_model_version":"retain-value/2"}]'
+        b'30 days","more dropped calls"],"language":null,"risk_band_name":null,'
+        b'"value_tier_name":null,"relationship_state_name":null,"best_offer_description":null,'
+        b'"churn_model_version":"retain-churn/3","value_model_version":"retain-value/2"}]'
     )
 
 
