@@ -158,6 +158,15 @@ def _day(as_of: str, lang: Language) -> str:
 DRIFT_SAMPLE_ROWS = 20_000  # current vectors compared with the training reference
 
 
+def _measured(path: Path) -> pd.DataFrame | None:
+    """The past campaigns the batch job measured before scoring (None when it measured none:
+    no file, or a table without a campaign)."""
+    try:
+        return pd.read_csv(path)
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return None
+
+
 def write_report(
     out: Path,
     as_of: str,
@@ -189,12 +198,7 @@ def write_report(
         "value_model": models.value.ref,
         "uplift_model": models.uplift.ref if models.uplift else "none",
     }
-    measured_file = out / MEASURED_FILE  # written by the batch job before scoring
-    past = (
-        pd.read_csv(measured_file)
-        if measured_file.exists() and measured_file.stat().st_size
-        else None
-    )
+    past = _measured(out / MEASURED_FILE)
     inputs = ReportInputs(
         as_of,
         scores,
