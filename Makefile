@@ -64,7 +64,7 @@ lint: install
 	$(VENV)/bin/ruff check features training serving tests bench
 
 lock: $(UV)  ## re-resolve pinned dependencies after editing pyproject.toml
-	$(UV) pip compile --quiet pyproject.toml --all-extras --generate-hashes --python-version 3.11 -o requirements.lock
+	$(UV) pip compile --quiet pyproject.toml --all-extras --override lock-overrides.txt --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(RETAIN_HOME)
