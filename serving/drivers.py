@@ -49,9 +49,17 @@ class Driver:
 
 
 DRIVERS: dict[str, Driver] = {
-    "top-ups": Driver(("recharge_count", "recharge_gap_days", "days_since_last_recharge"), topups),
+    "top-ups": Driver(
+        (
+            "recharge_count",
+            "recharge_gap_days",
+            "days_since_last_recharge",
+            "recharge_days_count_all",
+        ),
+        topups,
+    ),
     "top-up amounts": Driver(
-        ("recharge_vnd", "recharge_small_share"),
+        ("recharge_vnd", "recharge_small_share", "recharge_vnd_sum_all"),
         trend(N_("top-up amounts"), "recharge_vnd_sum_30d", "recharge_vnd_sum_90d"),
     ),
     "airtime loans": Driver(
@@ -228,7 +236,7 @@ DRIVERS: dict[str, Driver] = {
         ("offers_received_count", "offers_accepted_count", "days_since_last_offer"),
         retention_offers,
     ),
-    "tenure": Driver(("tenure_days",), tenure),
+    "tenure": Driver(("tenure_days", "days_since_first_recharge"), tenure),
     "contract": Driver(("contract_type",), contract),
     "tariff plan": Driver(("tariff_plan",), tariff_plan),
 }
