@@ -10,7 +10,9 @@ Like is compared with like for features that move with the calendar. "Days since
 top-up / care contact / offer (null if none ever)" counts back to the first event the
 operator recorded: on a reference taken from the first months of its history those days are
 short and often null, a year later they are long, although the subscribers behave the same.
-Such features are compared censored at the lookback window (`CALENDAR_RELATIVE`): the days
+Such features are compared censored at the lookback window (`CALENDAR_RELATIVE`; the days
+since the *first* top-up likewise: a new customer or not), and totals over the whole history
+per 30 days of the subscriber's history (`WHOLE_HISTORY`). Censored recency keeps the days
 when the event fell within the last 90 days, and one bin "not in the last 90 days" for
 everything older or never. That transformation does not drift with the length of the history
 (every snapshot of the reference and of scoring has at least 90 days behind it), while a
@@ -37,16 +39,28 @@ CALENDAR_RELATIVE: dict[str, int] = {
     for name in FEATURE_NAMES
     if name.startswith(("days_since_last_", "days_since_first_"))
 }
+# Sums and counts over the whole history -> the column of the history's length they are
+# compared per 30 days of (a lifetime rate does not grow with the calendar; a total does).
+WHOLE_HISTORY: dict[str, str] = {
+    name: "days_since_first_recharge"
+    for name in ("recharge_days_count_all", "recharge_vnd_sum_all")
+    if name in FEATURE_NAMES and "days_since_first_recharge" in FEATURE_NAMES
+}
 
 
-def comparable(column: str, values: pd.Series) -> pd.Series:
+def comparable(column: str, values: pd.Series, frame: pd.DataFrame | None = None) -> pd.Series:
     """The values of `column` as drift compares them: calendar-relative recency censored at
-    its window (older or never -> the window), everything else unchanged."""
+    its window (older or never -> the window); whole-history totals per 30 days of the
+    subscriber's history (read from `frame`); everything else unchanged."""
     window = CALENDAR_RELATIVE.get(column)
-    if window is None:
-        return values
-    days = pd.to_numeric(values, errors="coerce")
-    return days.where(days < window, float(window)).fillna(float(window))
+    if window is not None:
+        days = pd.to_numeric(values, errors="coerce")
+        return days.where(days < window, float(window)).fillna(float(window))
+    history = WHOLE_HISTORY.get(column)
+    if history is not None and frame is not None and history in frame.columns:
+        days = pd.to_numeric(frame[history], errors="coerce").clip(lower=1.0)
+        return pd.to_numeric(values, errors="coerce") / days * 30.0
+    return values
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ def drift_table(
             reference[c]
         )
         value = (
-            psi_numeric(comparable(c, reference[c]), comparable(c, current[c]))
+            psi_numeric(comparable(c, reference[c], reference), comparable(c, current[c], current))
             if numeric
             else psi_categorical(reference[c], current[c])
         )

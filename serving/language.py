@@ -13,6 +13,7 @@ numbers stay language-independent in every machine-readable field.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import gettext
 import io
@@ -96,19 +97,22 @@ class Language:
         if _missing(x):
             return "-"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(round(float(x), digits), format=pattern, locale=self.locale)
+        with _wide():
+            return format_decimal(round(float(x), digits), format=pattern, locale=self.locale)
 
     def vnd(self, x: float) -> str:
         """Whole VND with the locale's separators and symbol (VND has no minor unit)."""
         if _missing(x):
             return "-"
-        return format_currency(round(float(x)), "VND", locale=self.locale)
+        with _wide():
+            return format_currency(round(float(x)), "VND", locale=self.locale)
 
     def percent(self, share: float) -> str:
         """A share as a whole percentage (0.6 -> 60%)."""
         if _missing(share):
             return "-"
-        return format_percent(float(share), format="#,##0%", locale=self.locale)
+        with _wide():
+            return format_percent(float(share), format="#,##0%", locale=self.locale)
 
     def date(self, day: date) -> str:
         return format_date(day, format="long", locale=self.locale)
@@ -130,6 +134,12 @@ def _missing(x) -> bool:
         or (isinstance(x, float | int) and x != x)
         or (hasattr(x, "dtype") and bool(x != x))
     )
+
+
+def _wide() -> decimal.localcontext:
+    """Babel rounds through `decimal` at the context's precision (28 digits), which a finite
+    float can exceed (1e308 from a fuzzed request): 400 digits hold any float."""
+    return decimal.localcontext(prec=400, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 
 
 @functools.cache

@@ -142,3 +142,23 @@ CALENDAR_RELATIVE_COLUMNS = (
     "days_since_last_package_purchase",
     "days_since_last_offer",
 )
+
+
+def test_whole_history_totals_are_compared_per_30_days_of_history(monkeypatch):
+    """A total over the whole history grows with it; per 30 days of the subscriber's history
+    it does not, and ten times the amount still shows."""
+    from features import drift
+
+    monkeypatch.setitem(drift.WHOLE_HISTORY, "total_all", "days_since_first")
+    rng = np.random.default_rng(0)
+    rate = rng.lognormal(10, 1, 5000)
+
+    def frame(history_days):
+        days = rng.uniform(1, history_days, 5000)
+        return pd.DataFrame({"total_all": rate * days / 30, "days_since_first": days})
+
+    early, late = frame(120), frame(365)
+    assert psi_numeric(early["total_all"], late["total_all"]) > 0.25
+    assert drift_table(early, late, ["total_all"]).status.tolist() == ["ok"]
+    tenfold = late.assign(total_all=late["total_all"] * 10)
+    assert drift_table(early, tenfold, ["total_all"]).status.tolist() == ["breach"]

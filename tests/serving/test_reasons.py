@@ -36,7 +36,7 @@ def test_every_feature_is_in_one_driver_or_is_context():
 
 # Representative values: null (a table not provided, or no event ever), zero, ordinary,
 # and extremes, for every kind of column a phrase may read.
-_NUMERIC = (None, 0.0, 1.0, 12.0, 5e-324, 1e12)
+_NUMERIC = (None, 0.0, 1.0, 12.0, -1.0, 5e-324, 1e12, 1e308, -1e308)  # fuzzing sent 1e308
 _CATEGORIES = {
     "contract_type": ("prepaid", "postpaid", None),
     "tariff_plan": ("PRE_BASIC", None),
