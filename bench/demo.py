@@ -42,8 +42,15 @@ def run(args: list[str], home: Path) -> tuple[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="retain-bench-demo-")) / ".retain"
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="run in this new RETAIN_HOME and keep it (bench.batch and bench.serving reuse it)",
+    )
+    args = ap.parse_args()
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        raise SystemExit(f"--keep {args.keep}: not empty; give a new folder")
+    home = args.keep or Path(tempfile.mkdtemp(prefix="retain-bench-demo-")) / ".retain"
     raw, scores = home / "data" / "raw", home / "data" / "scores"
     try:
         steps = {}
@@ -56,11 +63,14 @@ def main() -> None:
             steps[name] = run(args, home)
             print(f"retain {name}: {steps[name][1]:.0f} s", flush=True)
     finally:
-        shutil.rmtree(home.parent, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(home.parent, ignore_errors=True)
     summary = steps["score"][0].split("Retain summary", 1)[1]
     summary = ("Retain summary" + summary).strip().replace(str(home.resolve()), HOME_SHOWN)
     summary = summary.replace(str(home), HOME_SHOWN).replace(f"{HOME_SHOWN}/data/scores/", "…/")
-    uplift = steps["train-uplift"][0].split("Uplift on the latest campaigns", 1)[1]
+    uplift = steps["train-uplift"][0].split("Uplift on the latest campaigns", 1)[-1]
+    if "registered" not in uplift:
+        uplift += "\nregistered: nothing"
     result = {
         "as_of": AS_OF,
         "summary": summary,
