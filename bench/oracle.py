@@ -18,7 +18,6 @@ Models and policies are then reported as a ratio to these figures.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.fingerprint import write_result
 from features.snapshot import build_snapshot
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import read_truth
@@ -34,7 +34,6 @@ from training.config import TrainConfig
 from training.metrics import normalized_gini, roc_auc
 
 log = logging.getLogger(__name__)
-RESULTS = Path(__file__).parent / "results" / "oracle.json"
 CAPACITY = 0.05
 
 
@@ -122,9 +121,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:42} {oracle:>14,} {ref:>14,} {ratio:>7.3f}")
     print(f"oracle without a limit: {gain['oracle_unlimited']:,} VND from "
           f"{gain['oracle_unlimited_contacts']:,} contacts")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2))
-    print(f"results -> {RESULTS}")
+    path = write_result(
+        "oracle",
+        figures,
+        code=("bench/oracle.py",),
+        settings={"test_as_of": str(TrainConfig().test_as_of)},
+        generator=figures["generator"],
+    )
+    print(f"results -> {path}")
 
 
 if __name__ == "__main__":
