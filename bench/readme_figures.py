@@ -118,6 +118,18 @@ FIGURES = {
 # Numbers the README states that are settings, targets or definitions, not measurements
 # (each as the phrase around it, so a figure typed beside one is still caught).
 SETTINGS = (
+    "with 95% intervals",  # the measured gain's confidence level
+    "(power 0.8, two-sided 5%)",  # the power calculation's settings
+    "(64,000 customers, randomised thirds)",  # the Hillstrom campaign's design
+    "(`1.234.567 ₫` in vi_VN, `₫1,234,567` in",  # an example of formatting
+    'by 60% in the last 30 days", "No mobile data use for 12 days", "3 dropped calls this week"',
+    "(413 over",
+    "at most 1,000), then each",  # the request limit
+    "(400, 401 without the API key",  # HTTP status codes
+    "constant time, 413, 415 for a body",
+    "503 with `Retry-After`",
+    "the survival at 3, 6 and\n  12 months",  # the answer's survival horizons
+    "discounted at 10% a year",  # the lifetime value's default discount rate
     "fell by 60% in the last 30 days",  # an example of a reason's wording
     "the top 20% bring",  # the Pareto view's definition
     "(3.11+)",  # the Python it needs

@@ -39,9 +39,9 @@ def campaign(inputs, lang: Language, title: str) -> str:
     ).format(share=lang.percent(len(control) / max(len(c), 1)))
     if "purpose" in c and (c["purpose"] == "exploration").any():
         held += " " + _(
-            "This is an exploration campaign: no uplift model is registered yet, so offers are "
-            "randomised among the playbook's segments; its control group lets the next cycle "
-            "learn and measure uplift."
+            "Exploration campaign: no uplift model is registered yet, so offers are randomised "
+            "among the playbook's segments; its control group lets the next cycle learn and "
+            "measure uplift."
         )
     summary = (
         c.groupby(["offer_id", "group"], sort=True)

@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
 from features.artefacts.uplift import UpliftModel, UpliftSpec
 from features.labels import trailing_revenue_vnd_90d
+from features.query import SnapshotConfig
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
 from serving.batch.chunks import BatchConfig
@@ -63,6 +65,9 @@ def _pack(models: Models) -> str:
             "fsv": m.feature_schema_version,
             "model": m.booster.model_to_string(),
             "calibration": m.calibration.to_json(),
+            "snapshot": m.snapshot.to_json(),
+            "btyd": m.btyd.to_json() if m.btyd is not None else None,
+            "survival": m.survival.model_to_string() if m.survival is not None else None,
         }
 
     uplift = None
@@ -101,6 +106,9 @@ def _boosters(text: str) -> Models:
             lgb.Booster(model_str=m["model"]),
             m["fsv"],
             Calibration.from_json(m["calibration"]),
+            SnapshotConfig.from_json(m["snapshot"]),
+            BTYDParams.from_json(m["btyd"]) if m["btyd"] is not None else None,
+            lgb.Booster(model_str=m["survival"]) if m["survival"] is not None else None,
         )
 
     uplift = None
