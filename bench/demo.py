@@ -47,10 +47,10 @@ def main() -> None:
         type=Path,
         help="run in this new RETAIN_HOME and keep it (bench.batch and bench.serving reuse it)",
     )
-    args = ap.parse_args()
-    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
-        raise SystemExit(f"--keep {args.keep}: not empty; give a new folder")
-    home = args.keep or Path(tempfile.mkdtemp(prefix="retain-bench-demo-")) / ".retain"
+    opts = ap.parse_args()
+    if opts.keep is not None and opts.keep.exists() and any(opts.keep.iterdir()):
+        raise SystemExit(f"--keep {opts.keep}: not empty; give a new folder")
+    home = opts.keep or Path(tempfile.mkdtemp(prefix="retain-bench-demo-")) / ".retain"
     raw, scores = home / "data" / "raw", home / "data" / "scores"
     try:
         steps = {}
@@ -63,7 +63,7 @@ def main() -> None:
             steps[name] = run(args, home)
             print(f"retain {name}: {steps[name][1]:.0f} s", flush=True)
     finally:
-        if args.keep is None:
+        if opts.keep is None:
             shutil.rmtree(home.parent, ignore_errors=True)
     summary = steps["score"][0].split("Retain summary", 1)[1]
     summary = ("Retain summary" + summary).strip().replace(str(home.resolve()), HOME_SHOWN)
