@@ -62,7 +62,9 @@ def workers(pid: int) -> list[psutil.Process]:
 
 
 def kill_a_worker(ops) -> None:
-    before = workers(ops["pid"])
+    deadline = time.monotonic() + 60  # a worker killed by an earlier probe may still be starting
+    while len(before := workers(ops["pid"])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(before) == 2, [p.cmdline() for p in before]
     os.kill(before[0].pid, signal.SIGKILL)
     deadline = time.monotonic() + 60
