@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.fingerprint import write_result
 from features.artefacts.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.snapshot import build_snapshot
@@ -211,9 +212,19 @@ def main(budgets: list[float], earlier: list[date], subscribers: int | None = No
         }
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["load_average"] = os.getloadavg()[0]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, default=float) + "\n")
-    print(f"\n-> {RESULTS}")
+    path = write_result(
+        RESULTS.stem,
+        result,
+        code=("bench/policy.py",),
+        settings={
+            "budgets_vnd": list(budgets),
+            "decision_date": DECISION_DATE.isoformat(),
+            "earlier": [d.isoformat() for d in earlier],
+            "train": str(config),
+        },
+        generator={"config": repr(generator)},
+    )
+    print(f"\n-> {path}")
     return result
 
 
