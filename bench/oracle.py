@@ -32,6 +32,7 @@ from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import read_truth
 from training.config import TrainConfig
 from training.metrics import normalized_gini, roc_auc
+from training.models import booster_params
 
 log = logging.getLogger(__name__)
 CAPACITY = 0.05
@@ -167,20 +168,7 @@ def observable_oracle(
     target = true_gains(truth).reindex(index=ids, columns=offers).to_numpy(dtype=float)
     X = model_frame(vectors).reset_index(drop=True)
     cfg = ChurnConfig()
-    params = {
-        "objective": "regression",
-        "num_leaves": cfg.num_leaves,
-        "learning_rate": cfg.learning_rate,
-        "min_data_in_leaf": cfg.min_data_in_leaf,
-        "feature_fraction": cfg.feature_fraction,
-        "bagging_fraction": cfg.bagging_fraction,
-        "bagging_freq": 1,
-        "lambda_l2": cfg.lambda_l2,
-        "seed": seed,
-        "deterministic": True,
-        "num_threads": 2,
-        "verbosity": -1,
-    }
+    params = booster_params(cfg, seed, threads=2) | {"objective": "regression"}
 
     def stacked(rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         parts = [

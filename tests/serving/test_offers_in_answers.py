@@ -10,24 +10,14 @@ from mlflow import MlflowClient
 
 from features.snapshot import build_snapshot
 from serving.decision import Catalogue, best_offers, expected_gains
-from serving.registry import load_models
 from serving.scoring import OFFER_GAINS, score, score_columns
 from tests.conftest import TINY_SCORE_AS_OF
-from training.uplift.learners import UpliftConfig
-from training.uplift.pipeline import UpliftTrainConfig, train_uplift
 
 
 @pytest.fixture(scope="module")
-def models(tiny_raw, tiny_trained, tmp_path_factory):
-    settings, _ = tiny_trained
-    cfg = UpliftTrainConfig(
-        model=UpliftConfig(rounds=30, baseline_rounds=30, min_data_in_leaf=20), threads=1
-    )
-    result = train_uplift(tiny_raw, cfg, settings)
-    MlflowClient(settings.tracking_uri).set_registered_model_alias(
-        settings.uplift_model, settings.alias, result.version
-    )
-    return load_models(settings, dest=tmp_path_factory.mktemp("m"))
+def models(offer_models):
+    """The tiny champions with a pinned uplift model (tests/serving/conftest.py)."""
+    return offer_models
 
 
 def test_uplift_and_catalogue_are_pinned(models):
