@@ -17,6 +17,15 @@ from features.contract.sources import write_json_atomic, write_text_atomic
 
 app = typer.Typer()
 
+# One declaration of the option `validate` and `clean` share.
+DataEnd = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="First day not covered by the extract [default: manifest.json's data_end]",
+    ),
+]
+
 
 @app.command()
 def clean(
@@ -26,13 +35,7 @@ def clean(
     out: Annotated[Path, typer.Option(help="Folder to write (replaced as a whole)")] = Path(
         ".retain/data/clean"
     ),
-    data_end: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="First day not covered by the extract [default: manifest.json's data_end]",
-        ),
-    ] = None,
+    data_end: DataEnd = None,
 ) -> None:
     """Check every table against the data contract. Fatal problems (a required table missing
     or empty, a missing or mistyped column, an unreadable file, a CSV that is not UTF-8) stop
@@ -64,13 +67,7 @@ def clean(
 @app.command()
 def validate(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
-    data_end: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="First day not covered by the extract [default: manifest.json's data_end]",
-        ),
-    ] = None,
+    data_end: DataEnd = None,
     report: Annotated[Path | None, typer.Option(help="Also write the report as JSON")] = None,
     examples: Annotated[int, typer.Option(min=0, help="Examples per problem")] = 5,
 ) -> None:
