@@ -50,11 +50,22 @@ def local_session(threads: int = 2, shuffle_partitions: int = 4):
 
 def register_raw(spark, raw: Path) -> set[str]:
     """One temporary view per raw table (typed, empty views for absent ones); the present
-    tables' names. The files are checked against the contract first."""
+    tables' names. The files are checked against the contract first. Absent optional
+    columns of a present table are typed nulls, as in the DuckDB views
+    (`features.contract.schema.Table.select_sql`): one layout for every reader."""
     files = check_tables(raw)
     for name, table in TABLES.items():
         if name in files:
             frame = spark.read.parquet(*[str(p) for p in files[name]])
+            present = set(frame.columns)
+            frame = frame.selectExpr(
+                *(
+                    f"`{c.name}`"
+                    if c.name in present
+                    else f"CAST(NULL AS {_SPARK_TYPES[c.dtype]}) AS `{c.name}`"
+                    for c in table.columns
+                )
+            )
         else:
             cols = ", ".join(f"`{c.name}` {_SPARK_TYPES[c.dtype]}" for c in table.columns)
             frame = spark.createDataFrame([], cols)

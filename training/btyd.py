@@ -91,11 +91,13 @@ class BTYDModel:
     def __init__(self, *, horizon_days: int = 90):
         self.horizon_days = horizon_days
 
-    def fit(self, columns) -> BTYDModel:
+    def fit(self, columns, sample_weight=None) -> BTYDModel:
+        """`sample_weight`: per row (a sample's inverse inclusion probability), or None."""
         x, t_x, T, m = rfm_inputs(columns)
         seen = T > 0  # a customer needs a history for BG/NBD's likelihood
-        r, alpha, a, b = fit_bgnbd(x[seen], t_x[seen], T[seen])
-        p, q, g = fit_gamma_gamma(x[seen] + 1.0, m[seen])
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[seen]
+        r, alpha, a, b = fit_bgnbd(x[seen], t_x[seen], T[seen], w)
+        p, q, g = fit_gamma_gamma(x[seen] + 1.0, m[seen], w)
         self.params_ = BTYDParams(r, alpha, a, b, p, q, g, self.horizon_days)
         return self
 

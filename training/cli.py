@@ -52,6 +52,14 @@ def train(
     tune_minutes: Annotated[
         float | None, typer.Option(min=0.1, help="Wall-time ceiling of the search, minutes")
     ] = None,
+    sample_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Target rows per monthly snapshot: every churner and top-tier subscriber, a "
+            "seeded share of the rest, weighted (0 = whole base; [sample] rows in the TOML)",
+        ),
+    ] = None,
 ) -> None:
     """Build monthly snapshots, backtest, fit churn (calibrated) and value models, evaluate
     them against their baselines and the current champion on the test cutoff, log the
@@ -59,10 +67,17 @@ def train(
     that passes the promotion rule. Refuses (exit 2) raw data that fails validation: train
     on a `retain clean` output. With `--tune-trials N`, an Optuna search (N trials per
     model, scored on the validation snapshot, nested runs under this one) picks the churn
-    and value settings first."""
+    and value settings first. The snapshots are streamed to Parquet and training reads a
+    stratified, weighted sample of them (`--sample-rows`), so memory is set by the sample."""
     from features.contract.clean import RawDataError
+    from features.sampling import SampleConfig
 
     cfg = _config(config, train_from, test_as_of)
+    if sample_rows is not None:
+        try:
+            cfg = replace(cfg, sample=SampleConfig(rows=sample_rows))
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--sample-rows") from e
     if tune_trials is not None or tune_minutes is not None:
         t = cfg.tuning
         cfg = replace(
@@ -117,12 +132,17 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest: the last FOLDS monthly cutoffs each tested by models trained
     only on snapshots whose labels ended before that fold's validation cutoff."""
-    from features.training_set import build_training_set
+    import tempfile
+
     from training.backtest import backtest as run_backtest
     from training.backtest import mean_over_folds
+    from training.pipeline import training_sample
 
     cfg = _config(config)
-    frame, _ = build_training_set(raw, cfg.cutoffs, cfg.snapshot)
+    work = Settings.from_env().home / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="backtest-", dir=work) as folder:
+        frame = training_sample(raw, cfg, Path(folder)).frame
     for kind, table in run_backtest(frame, cfg, folds, strict=True).items():
         typer.echo(f"\n{kind} per fold:\n{table.round(4).to_string()}")
         typer.echo(f"\n{kind} mean over folds:\n{mean_over_folds(table).round(4).to_string()}")

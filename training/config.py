@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from features.artefacts.calibration import METHODS
+from features.sampling import SampleConfig
 from features.snapshot import SnapshotConfig
 from features.tiers import SegmentConfig
 from training.profit import VND_EMPC, EMPCConfig
@@ -81,6 +82,8 @@ class TrainConfig:
     seed: int = 7
     threads: int = 2
     snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
+    # [sample] rows: target rows per monthly snapshot (0 = whole base); features.sampling
+    sample: SampleConfig = field(default_factory=SampleConfig)
     churn: ChurnConfig = field(default_factory=ChurnConfig)
     value: ValueConfig = field(default_factory=ValueConfig)
     # isotonic | platt | identity, fitted on the validation snapshot; auto = isotonic when
@@ -130,8 +133,8 @@ class TrainConfig:
 
     @classmethod
     def from_toml(cls, path: Path) -> TrainConfig:
-        """Override defaults from a TOML file with top-level keys and [snapshot], [churn],
-        [value] tables; an unknown key is an error naming it."""
+        """Override defaults from a TOML file with top-level keys and [snapshot], [sample],
+        [churn], [value] (...) tables; an unknown key is an error naming it."""
         data = tomllib.loads(Path(path).read_text())
         return _merge(cls(), data, str(path))
 

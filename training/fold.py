@@ -12,7 +12,7 @@ import pandas as pd
 from features.artefacts.calibration import Calibration
 from training.calibrate import fit_calibration
 from training.config import TrainConfig
-from training.dataset import temporal_split
+from training.dataset import row_weights, temporal_split
 from training.models import (
     ChurnModel,
     HurdleValueModel,
@@ -47,8 +47,9 @@ def fit_churn(
     snap = config.snapshot
     y = snap.churn_label
     s = temporal_split(frame, validation_as_of, test_as_of, snap.churn_horizon_days)
+    w = row_weights(s.train)
     model = ChurnModel(config=config.churn, seed=config.seed, threads=config.threads).fit(
-        s.train, s.train[y], s.validation, s.validation[y]
+        s.train, s.train[y], s.validation, s.validation[y], sample_weight=w
     )
     # The validation snapshot is later than every training snapshot: an honest place to
     # learn how raw scores map to observed churn rates.
@@ -56,7 +57,7 @@ def fit_churn(
         model.predict_proba(s.validation), s.validation[y].to_numpy(), config.calibration
     )
     raw = model.predict_proba(s.test)
-    recency = RecencyBaseline().fit(s.train, s.train[y])
+    recency = RecencyBaseline().fit(s.train, s.train[y], sample_weight=w)
     return ChurnFold(
         model=model,
         calibration=calibration,
@@ -83,19 +84,22 @@ def fit_value(
     y = snap.value_label
     s = temporal_split(frame, validation_as_of, test_as_of, snap.value_horizon_days)
     kw = {"config": config.value, "seed": config.seed, "threads": config.threads}
+    w = row_weights(s.train)
     model = ValueModel(**kw, horizon_days=snap.value_horizon_days).fit(
-        s.train, s.train[y], s.validation, s.validation[y]
+        s.train, s.train[y], s.validation, s.validation[y], sample_weight=w
     )
     trailing = TrailingRevenueBaseline(horizon_days=snap.value_horizon_days)
     scores = {"model": model.predict(s.test)}
     fold = ValueFold(model=model, test=s.test, scores=scores, train_rows=len(s.train))
     if extras:
-        fold.hurdle = HurdleValueModel(**kw).fit(s.train, s.train[y], s.validation, s.validation[y])
+        fold.hurdle = HurdleValueModel(**kw).fit(
+            s.train, s.train[y], s.validation, s.validation[y], sample_weight=w
+        )
         scores["hurdle"] = fold.hurdle.predict(s.test)
         c = snap.churn_label
         tr, va = s.train[s.train[c] == 0], s.validation[s.validation[c] == 0]
         fold.retained = ValueModel(**kw, horizon_days=snap.value_horizon_days).fit(
-            tr, tr[y], va, va[y]
+            tr, tr[y], va, va[y], sample_weight=row_weights(tr)
         )
     scores["baseline"] = trailing.predict(s.test)
     return fold

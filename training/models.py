@@ -42,9 +42,12 @@ class _Booster:
         """The booster's input: the feature vector (value models add their BTYD forecasts)."""
         return model_frame(X)
 
-    def _train(self, params: dict, X, y, X_val, y_val, rounds: int, patience: int) -> None:
-        train = lgb.Dataset(self.input_frame(X), label=y, free_raw_data=True)
-        valid = lgb.Dataset(self.input_frame(X_val), label=y_val, reference=train)
+    def _train(
+        self, params: dict, X, y, X_val, y_val, rounds: int, patience: int, w=None, w_val=None
+    ) -> None:
+        """`w`, `w_val`: per-row weights (a sample's inverse inclusion probabilities)."""
+        train = lgb.Dataset(self.input_frame(X), label=y, weight=w, free_raw_data=True)
+        valid = lgb.Dataset(self.input_frame(X_val), label=y_val, weight=w_val, reference=train)
         self.booster_ = lgb.train(
             params,
             train,
@@ -66,13 +69,15 @@ class ChurnModel(_Booster):
         self.seed = seed
         self.threads = threads
 
-    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ChurnModel:
+    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val, sample_weight=None) -> ChurnModel:
+        """`sample_weight`: per training row (inverse inclusion probability), or None."""
         params = booster_params(self.config, self.seed, self.threads) | {
             "objective": "binary",
             "metric": "binary_logloss",
         }
+        cfg = self.config
         self._train(
-            params, X, y, X_val, y_val, self.config.max_rounds, self.config.early_stopping_rounds
+            params, X, y, X_val, y_val, cfg.max_rounds, cfg.early_stopping_rounds, sample_weight
         )
         return self
 
@@ -109,18 +114,20 @@ class ValueModel(_Booster):
             return frame
         return frame.assign(**btyd_columns(X, self.btyd_))
 
-    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> ValueModel:
+    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val, sample_weight=None) -> ValueModel:
+        """`sample_weight`: per training row (inverse inclusion probability), or None."""
         self.btyd_ = None
         if self.config.btyd:
-            self.btyd_ = BTYDModel(horizon_days=self.horizon_days).fit(X).params_
+            self.btyd_ = BTYDModel(horizon_days=self.horizon_days).fit(X, sample_weight).params_
         params = booster_params(self.config, self.seed, self.threads) | {
             "objective": self.config.objective
         }
         if self.config.objective == "tweedie":
             params["tweedie_variance_power"] = self.config.tweedie_variance_power
             params["metric"] = "rmse"
+        cfg = self.config
         self._train(
-            params, X, y, X_val, y_val, self.config.max_rounds, self.config.early_stopping_rounds
+            params, X, y, X_val, y_val, cfg.max_rounds, cfg.early_stopping_rounds, sample_weight
         )
         return self
 
@@ -142,11 +149,15 @@ class RecencyBaseline:
     def _key(self, X: pd.DataFrame) -> pd.Series:
         return X["days_since_last_billable"].fillna(self.cap_days + 1).clip(upper=self.cap_days + 1)
 
-    def fit(self, X: pd.DataFrame, y) -> RecencyBaseline:
-        rates = pd.Series(np.asarray(y, dtype=float), index=X.index).groupby(self._key(X)).mean()
+    def fit(self, X: pd.DataFrame, y, sample_weight=None) -> RecencyBaseline:
+        """`sample_weight`: per row (inverse inclusion probability), or None."""
+        y = np.asarray(y, dtype=float)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        parts = pd.DataFrame({"yw": y * w, "w": w}, index=X.index).groupby(self._key(X)).sum()
+        rates = parts["yw"] / parts["w"]
         # Longer silence never means lower risk: make the rate monotone in the days.
         self.rates_ = rates.sort_index().cummax()
-        self.prior_ = float(np.mean(y))
+        self.prior_ = float(np.average(y, weights=w))
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -180,8 +191,12 @@ class HurdleValueModel:
         self.seed = seed
         self.threads = threads
 
-    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> HurdleValueModel:
+    def fit(
+        self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val, sample_weight=None
+    ) -> HurdleValueModel:
+        """`sample_weight`: per training row (inverse inclusion probability), or None."""
         y, y_val = np.asarray(y, dtype=float), np.asarray(y_val, dtype=float)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         cfg, rounds = self.config, self.config.max_rounds
         base = booster_params(cfg, self.seed, self.threads)
         self.any_ = _Booster()
@@ -193,6 +208,7 @@ class HurdleValueModel:
             (y_val > 0).astype(float),
             rounds,
             cfg.early_stopping_rounds,
+            w,
         )
         pos, pos_val = y > 0, y_val > 0
         self.amount_ = _Booster()
@@ -204,6 +220,7 @@ class HurdleValueModel:
             y_val[pos_val],
             rounds,
             cfg.early_stopping_rounds,
+            None if w is None else w[pos],
         )
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,8 @@ from features.artefacts.tags import (
 from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
-from features.training_set import build_training_set
+from features.snapshot import connect, present_tables
+from features.training_set import TrainingSample, sample_training_set, write_training_snapshots
 from training import report, tracking
 from training.backtest import backtest, mean_over_folds
 from training.config import TrainConfig
@@ -123,6 +125,20 @@ def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> d
     return compared
 
 
+def training_sample(raw: Path, config: TrainConfig, work: Path) -> TrainingSample:
+    """The labelled snapshots of every cutoff streamed to Parquet under `work` (a folder the
+    caller created and removes), and the stratified, weighted sample of them in memory."""
+    files = write_training_snapshots(raw, config.cutoffs, work, config.snapshot, config.threads)
+    return sample_training_set(
+        files,
+        sorted(present_tables(connect(raw))),
+        config.snapshot,
+        config.sample,
+        config.segments.large_vnd,
+        config.seed,
+    )
+
+
 def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
     the current champion, log to MLflow, register both models as `challenger`, and (when
@@ -131,19 +147,29 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     `raw` must be a `retain clean` output or pass `retain validate` without a fatal problem:
     otherwise RawDataError is raised before anything is fitted, logged or registered."""
     require_valid(raw)
-    frame, manifest = build_training_set(raw, config.cutoffs, config.snapshot)
+    # The snapshots go to Parquet in a folder of this run's own (removed at the end: this
+    # command wrote it) under RETAIN_HOME/work; only the sample reaches pandas.
+    (settings.home / "work").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="train-", dir=settings.home / "work") as work:
+        ts = training_sample(raw, config, Path(work))
+    frame, manifest = ts.frame, ts.manifest
     tuned = tune(frame, config) if config.tuning.trials else None
     if tuned is not None:
         config = tuned.config  # the winning settings are the ones fitted, logged and backtested
     fitted = fit_and_evaluate(frame, config)
+    before = frame[frame["as_of"] < config.test_as_of]
     survival = SurvivalModel(config=config.churn, seed=config.seed, threads=config.threads).fit(
-        frame[frame["as_of"] < config.test_as_of], config.snapshot.churn_label
+        before,
+        config.snapshot.churn_label,
+        sample_weight=before["sample_weight"].to_numpy(),
+        follow_up=ts.follow_up[ts.follow_up["as_of"] < config.test_as_of],
     )
     bt = backtest(frame, config, strict=False)
     exp = tracking.experiment_id(settings)
     compared = _add_champions(fitted, settings, config)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{config.test_as_of}") as run:
         mlflow.log_params(config.flat() | {SCHEMA_TAG: feature_schema_version()})
+        tracking.log_sample(manifest)
         mlflow.log_dict(manifest | {"train_rows": fitted.train_rows}, "training_manifest.json")
         if tuned is not None:
             tracking.log_trials(tuned)

@@ -20,13 +20,21 @@ from features.vector import model_frame
 from training.config import ChurnConfig
 from training.models import _Booster, booster_params
 
+_WEIGHT = "_person_month_weight"
 
-def person_months(frame: pd.DataFrame, churn_label: str) -> pd.DataFrame:
+
+def person_months(
+    frame: pd.DataFrame, churn_label: str, follow_up: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The person-period rows of stacked monthly snapshots (see the module docstring): the
-    snapshot columns of the origin row, `months_ahead` and `event` (churned in that month)."""
-    cutoffs = sorted(frame["as_of"].unique())
+    snapshot columns of the origin row, `months_ahead` and `event` (churned in that month).
+
+    `follow_up` (subscriber_id, as_of, churn label at every cutoff; default `frame` itself)
+    follows a sampled frame's subscribers through cutoffs where they were not sampled."""
+    follow_up = frame if follow_up is None else follow_up
+    cutoffs = sorted(follow_up["as_of"].unique())
     index = {c: i for i, c in enumerate(cutoffs)}
-    labels = frame.pivot_table(index="subscriber_id", columns="as_of", values=churn_label,
+    labels = follow_up.pivot_table(index="subscriber_id", columns="as_of", values=churn_label,
                                aggfunc="first").reindex(columns=cutoffs)  # fmt: skip
     grid = labels.to_numpy(dtype=float)
     row_of = pd.Series(np.arange(len(labels)), index=labels.index)
@@ -65,8 +73,17 @@ class SurvivalModel(_Booster):
         frame[MONTHS_AHEAD] = X[MONTHS_AHEAD].to_numpy(dtype=float)
         return frame
 
-    def fit(self, frame: pd.DataFrame, churn_label: str) -> SurvivalModel:
-        rows = person_months(frame, churn_label)
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        churn_label: str,
+        sample_weight=None,
+        follow_up: pd.DataFrame | None = None,
+    ) -> SurvivalModel:
+        """`sample_weight` per row of `frame` (inverse inclusion probability; each of its
+        person-months weighs as much); `follow_up` as `person_months` reads it."""
+        w = np.ones(len(frame)) if sample_weight is None else np.asarray(sample_weight, float)
+        rows = person_months(frame.assign(**{_WEIGHT: w}), churn_label, follow_up)
         rng = np.random.default_rng(self.seed)
         ids = rows["subscriber_id"].unique()
         held = set(rng.choice(ids, size=max(1, len(ids) // 5), replace=False).tolist())
@@ -75,7 +92,8 @@ class SurvivalModel(_Booster):
             "objective": "binary", "metric": "binary_logloss"}  # fmt: skip
         self._train(params, rows[~val], rows.loc[~val, "event"], rows[val],
                     rows.loc[val, "event"], self.config.max_rounds,
-                    self.config.early_stopping_rounds)  # fmt: skip
+                    self.config.early_stopping_rounds, rows.loc[~val, _WEIGHT].to_numpy(),
+                    rows.loc[val, _WEIGHT].to_numpy())  # fmt: skip
         self.months_seen_ = int(rows[MONTHS_AHEAD].max())
         return self
 

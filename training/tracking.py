@@ -241,10 +241,28 @@ def log_trials(tuned: Tuned) -> None:
 REFERENCE_ROWS = 20_000
 
 
+def log_sample(manifest: dict) -> None:
+    """The sample drawn (`features.sampling`), as run parameters: rows of the base and of the
+    sample over every cutoff, and whether each cutoff's churners and top tiers were kept
+    whole (its target held them)."""
+    cutoffs = manifest["cutoffs"]
+    mlflow.log_params(
+        {
+            "sample.population_rows": manifest["rows"],
+            "sample.sampled_rows": manifest["sampled_rows"],
+            "sample.kept_whole": all(c["kept_whole"] for c in cutoffs),
+            "sample.min_uniform_rate": min(c["uniform_rate"] for c in cutoffs),
+        }
+    )
+
+
 def log_reference(frame: pd.DataFrame, before: date, seed: int) -> None:
     """A seeded sample of the training vectors, logged as `REFERENCE_ARTEFACT`: what
-    scoring reports measure drift against."""
+    scoring reports measure drift against. From a sampled set, only its equal-probability
+    subsample (`uniform_draw`): the base's distribution, not the strata's."""
     train = frame[frame["as_of"] < before]
+    if "uniform_draw" in train:
+        train = train[train["uniform_draw"]]
     sample = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / REFERENCE_FILE

@@ -20,7 +20,7 @@ import optuna
 import pandas as pd
 
 from training.config import ChurnConfig, TrainConfig, ValueConfig
-from training.dataset import temporal_split
+from training.dataset import row_weights, temporal_split
 from training.metrics import normalized_gini, roc_auc
 from training.models import ChurnModel, ValueModel
 
@@ -77,12 +77,17 @@ def tune(
     ):
         s = temporal_split(frame, config.validation_as_of, config.test_as_of, days)
         y_val = s.validation[label].to_numpy()
+        w = row_weights(s.train)
 
-        def objective(trial: optuna.Trial, kind=kind, base=base, s=s, label=label, y_val=y_val):
+        def objective(
+            trial: optuna.Trial, kind=kind, base=base, s=s, label=label, y_val=y_val, w=w
+        ):
             cfg = suggest(trial, base)
             if kind == "churn":
                 model = ChurnModel(config=cfg, seed=config.seed, threads=config.threads)
-                model.fit(s.train, s.train[label], s.validation, s.validation[label])
+                model.fit(
+                    s.train, s.train[label], s.validation, s.validation[label], sample_weight=w
+                )
                 score = roc_auc(y_val, model.predict_proba(s.validation))
             else:
                 model = ValueModel(
@@ -91,7 +96,9 @@ def tune(
                     threads=config.threads,
                     horizon_days=config.snapshot.value_horizon_days,
                 )
-                model.fit(s.train, s.train[label], s.validation, s.validation[label])
+                model.fit(
+                    s.train, s.train[label], s.validation, s.validation[label], sample_weight=w
+                )
                 score = normalized_gini(y_val, model.predict(s.validation))
             done = Trial(
                 kind, trial.number, dict(trial.params), float(score), int(model.best_iteration_)
