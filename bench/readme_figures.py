@@ -129,4 +129,6 @@ SETTINGS = (
     "and 1.5x the comparator",
     "under the 0.97 ratio the issue asks for",
     "short of the 0.8 asked",
+    "a budget of 1,000 VND a subscriber",  # bench.policy's scenario budget
+    "--sizes 20000 200000`",  # the scenario sizes (a command)
 )
