@@ -1,10 +1,17 @@
 """Offer policies on the default synthetic operator, measured against its truth.
 
     python -m bench.policy [--budgets 20000000 50000000 150000000] [--earlier 2025-11-01]
-    python -m bench.policy --subscribers 200000 --budgets 200000000   # a 10x operator
     python -m bench.policy --scenarios none default strong --sizes 20000 200000
 
-On the default operator (20,000 subscribers, seed 42) with its truth folder:
+Scenarios (`scenarios` in the result): the generator's effect scenarios (`none`, `default`,
+`strong`, see `features.synthetic.campaigns`) at each size, each with a budget of 1,000 VND
+a subscriber: Retain's realised net gain and contacts beside the observable oracle (the same
+planner on a LightGBM cross-fitted on the truth's gains from the features Retain sees,
+`bench.oracle.observable_oracle`, with its quality against the truth), the oracle and the
+highest churn risk. Without options, the default scenario at the default size only.
+
+On the default operator (the default scenario at 20,000 subscribers, seed 42, when it is
+run) with its truth folder:
 1. churn and value models fitted as `retain train` does, and the offer-uplift model (the
    pooled save-rate learner `retain train-uplift` fits by default, and the X-learner for
    reference) on the campaigns whose 30-day label window ended before the decision date,
@@ -25,7 +32,7 @@ perfect model could show on so few rows). The truth is read only to evaluate.
 "At least 1.5x the highest-churn-risk policy" is read as: Retain's net gain is positive
 and at least 1.5x the comparator's when the comparator's is positive; a comparator that
 loses money is beaten by any positive gain (a ratio of a gain to a loss means nothing).
-Writes bench/results/policy.json.
+Writes bench/results/policy.json (through `bench.fingerprint.write_result`).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from bench.fingerprint import write_result
 from features.artefacts.calibration import Calibration
 from features.definitions import feature_schema_version
 from features.snapshot import build_snapshot
+from features.synthetic.campaigns import EFFECTS
 from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import read_truth
 from features.training_set import build_training_set
@@ -191,41 +199,26 @@ def ceilings(
     return pd.DataFrame(rows).T
 
 
-def main(budgets: list[float], earlier: list[date], subscribers: int | None = None) -> dict:
-    t0 = time.perf_counter()
-    generator = GeneratorConfig()
-    if subscribers is not None:
-        generator = replace(generator, subscribers=subscribers)
-    raw, truth_dir = operator(generator)
-    truth = offer_truth(truth_dir)
-    config = TrainConfig()
-    frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
-    fitted = fit_and_evaluate(frame, config)
-    result = at_date(DECISION_DATE, raw, truth, config, fitted, budgets)
-    result["earlier_decision_dates"] = {}
+def trained(config: GeneratorConfig) -> tuple[Path, pd.DataFrame, TrainConfig, object]:
+    """The operator of `config` (cached), its offer truth, and the churn and value models
+    fitted as `retain train` does."""
+    raw, truth_dir = operator(config)
+    train = TrainConfig()
+    frame, _ = build_training_set(raw, train.cutoffs, train.snapshot)
+    return raw, offer_truth(truth_dir), train, fit_and_evaluate(frame, train)
+
+
+def earlier_dates(raw, truth, config, fitted, budgets, earlier: list[date]) -> dict:
+    """The same policies at earlier decision dates (the models unchanged)."""
+    out = {}
     for day in earlier:
         print(f"\n--- the same policies at an earlier decision date, {day}")
         r = at_date(day, raw, truth, config, fitted, budgets)
-        result["earlier_decision_dates"][day.isoformat()] = {
+        out[day.isoformat()] = {
             "budgets": r["budgets"],
             "uplift_expected_qini_share_of_perfect": r["uplift_expected_qini_share_of_perfect"],
         }
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    result["load_average"] = os.getloadavg()[0]
-    path = write_result(
-        RESULTS.stem,
-        result,
-        code=("bench/policy.py",),
-        settings={
-            "budgets_vnd": list(budgets),
-            "decision_date": DECISION_DATE.isoformat(),
-            "earlier": [d.isoformat() for d in earlier],
-            "train": str(config),
-        },
-        generator={"config": repr(generator)},
-    )
-    print(f"\n-> {path}")
-    return result
+    return out
 
 
 def at_date(
@@ -361,23 +354,26 @@ def at_date(
 
 
 SCENARIO_BUDGET_PER_SUBSCRIBER = 1_000  # VND: 20M on 20,000 subscribers, 200M on 200,000
+DEFAULT_SIZE = GeneratorConfig().subscribers
 
 
-def scenario(effect: str, subscribers: int) -> dict:
+def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[date]) -> dict:
     """One row of `scenarios`: the operator generated with `effect` and `subscribers`,
     trained as `retain train` does, and Retain's plan at the decision date beside the
     observable oracle (`bench.oracle.observable_oracle`), the oracle and highest churn risk,
-    all on the same budget."""
+    all on the same budget (1,000 VND a subscriber). On the default operator (the default
+    scenario at its default size) the row also carries, under `operator`, the full
+    single-operator comparison at `budgets` and the `earlier` decision dates."""
     from bench.oracle import observable_oracle
     from serving.decision import gains_matrix
 
     budget = float(SCENARIO_BUDGET_PER_SUBSCRIBER * subscribers)
-    raw, truth_dir = operator(replace(GeneratorConfig(), effect=effect, subscribers=subscribers))
-    config = TrainConfig()
-    frame, _ = build_training_set(raw, config.cutoffs, config.snapshot)
-    fitted = fit_and_evaluate(frame, config)
+    generator = replace(GeneratorConfig(), effect=effect, subscribers=subscribers)
+    single = generator == GeneratorConfig()
+    raw, truth, config, fitted = trained(generator)
     extra: dict = {}
-    r = at_date(DECISION_DATE, raw, offer_truth(truth_dir), config, fitted, [budget], extra)
+    plans = [budget, *(b for b in budgets if b != budget)] if single else [budget]
+    r = at_date(DECISION_DATE, raw, truth, config, fitted, plans, extra)
     vectors, answer, cat = extra["vectors"], extra["answer"], extra["catalogue"]
     offers = [o.offer_id for o in cat.offers]
     n = len(vectors)
@@ -406,52 +402,76 @@ def scenario(effect: str, subscribers: int) -> dict:
         "save_rate": r["save_rate"],
     }
     print(json.dumps(row, indent=1))
+    if single:
+        r["earlier_decision_dates"] = earlier_dates(raw, truth, config, fitted, plans, earlier)
+        row["operator"] = r
     return row
 
 
-def scenarios(effects: list[str], sizes: list[int]) -> list[dict]:
-    """Every scenario at every size; merged into bench/results/policy.json (`scenarios`),
-    rows of earlier runs of other (scenario, size) pairs kept."""
-    rows = [scenario(e, n) for n in sizes for e in effects]
-    path = Path(__file__).parent / "results" / "policy.json"
-    body = json.loads(path.read_text()) if path.exists() else {}
-    done = {(r["scenario"], r["subscribers"]) for r in rows}
-    kept = [r for r in body.get("scenarios", []) if (r["scenario"], r["subscribers"]) not in done]
-    body["scenarios"] = sorted(kept + rows, key=lambda r: (r["subscribers"], r["scenario"]))
-    path.write_text(json.dumps(body, indent=2, default=float) + "\n")
-    return rows
+def main(effects: list[str], sizes: list[int], budgets: list[float], earlier: list[date]) -> dict:
+    """Every scenario at every size, written to bench/results/policy.json through the
+    fingerprint: `scenarios` (one row each, see `scenario`) and, when the default scenario
+    at the default size is among them, the default operator's full comparison at the top
+    level (`decision_date`, `budgets`, `earlier_decision_dates`, the uplift's Qini ...)."""
+    t0 = time.perf_counter()
+    rows = [scenario(e, n, budgets, earlier) for n in sizes for e in effects]
+    result: dict = {}
+    for row in rows:
+        result.update(row.pop("operator", {}))
+    result["scenarios"] = rows
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    result["load_average"] = os.getloadavg()[0]
+    path = write_result(
+        RESULTS.stem,
+        result,
+        code=("bench/policy.py", "bench/oracle.py"),
+        settings={
+            "scenarios": list(effects),
+            "sizes": list(sizes),
+            "budget_vnd_per_subscriber": SCENARIO_BUDGET_PER_SUBSCRIBER,
+            "budgets_vnd": list(budgets),
+            "decision_date": DECISION_DATE.isoformat(),
+            "earlier": [d.isoformat() for d in earlier],
+            "train": str(TrainConfig()),
+        },
+        generator={
+            "configs": [
+                repr(replace(GeneratorConfig(), effect=e, subscribers=n))
+                for n in sizes
+                for e in effects
+            ]
+        },
+    )
+    print(f"\n-> {path}")
+    return result
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--budgets", type=float, nargs="+", default=[20e6, 50e6, 150e6])
+    ap.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["default"],
+        choices=list(EFFECTS),
+        help="effect scenarios of the generator (`retain generate --effect`), each run at "
+        "every --sizes",
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[DEFAULT_SIZE])
+    ap.add_argument(
+        "--budgets",
+        type=float,
+        nargs="+",
+        default=[20e6, 50e6, 150e6],
+        help="budgets of the default operator's full comparison (the scenarios' budget is "
+        "1,000 VND a subscriber)",
+    )
     ap.add_argument(
         "--earlier",
         type=date.fromisoformat,
         nargs="*",
         default=list(EARLIER_DATES),
-        help="earlier decision dates to report too (models are the same)",
+        help="earlier decision dates of the default operator's comparison (models the same)",
     )
-    ap.add_argument(
-        "--subscribers",
-        type=int,
-        default=None,
-        help="a larger operator than the default (more campaign history); results are "
-        "written to bench/results/policy-<n>.json",
-    )
-    ap.add_argument(
-        "--scenarios",
-        nargs="*",
-        default=None,
-        help="effect scenarios (none, default, strong) to run at every --sizes instead of "
-        "the default run; rows go to bench/results/policy.json's `scenarios`",
-    )
-    ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
     args = ap.parse_args()
-    if args.scenarios:
-        scenarios(args.scenarios, args.sizes)
-        raise SystemExit(0)
-    if args.subscribers is not None:
-        RESULTS = RESULTS.with_name(f"policy-{args.subscribers}.json")
-    main(args.budgets, args.earlier, args.subscribers)
+    main(args.scenarios, args.sizes, args.budgets, args.earlier)

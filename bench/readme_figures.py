@@ -96,23 +96,6 @@ FIGURES = {
     "policy.expected_share": lambda d: (
         f"{d['uplift_expected_qini_share_of_perfect']['retain']:.2f}"
     ),
-    "policy-200000.expected_share": lambda d: (
-        f"{d['uplift_expected_qini_share_of_perfect']['retain']:.2f}"
-    ),
-    "policy-200000.save_rate": lambda d: (
-        f"{d['save_rate']['estimate']:.2f} +- {d['save_rate']['se']:.2f} on "
-        f"{d['save_rate']['rows']:,} rows"
-    ),
-    "policy-200000.save_rate_used": lambda d: f"{d['save_rate']['used']:.2f}",
-    "policy-200000.retain_contacts": lambda d: f"{_budget(d)['retain']['contacted']:,.0f}",
-    "policy-200000.oracle_contacts": lambda d: f"{_budget(d)['oracle']['contacted']:,.0f}",
-    "policy-200000.retain_share": lambda d: f"{_budget(d)['retain']['share_of_oracle']:.2f}",
-    "policy-200000.retain_gain": lambda d: _m(_budget(d)["retain"]["net_gain_vnd"]),
-    "policy-200000.churn_risk_gain": lambda d: _m(_budget(d)["highest_churn_risk"]["net_gain_vnd"]),
-    "policy-200000.ceilings": lambda d: (
-        f"{_budget(d)[CEILING_CHURN]['share_of_oracle']:.2f} and "
-        f"{_budget(d)[CEILING_TYPE]['share_of_oracle']:.2f}"
-    ),
 }
 
 # Numbers the README states that are settings, targets or definitions, not measurements
@@ -146,7 +129,6 @@ SETTINGS = (
     "and 1.5x the comparator",
     "under the 0.97 ratio the issue asks for",
     "short of the 0.8 asked",
-    "`--subscribers 200000`, 10x the budget",
-    "on a 200,000-",
-    "policy-200000.json",
+    "a budget of 1,000 VND a subscriber",  # bench.policy's scenario budget
+    "--sizes 20000 200000`",  # the scenario sizes (a command)
 )

@@ -8,8 +8,10 @@ person-month rows of the monthly snapshots), fitted on the snapshots before the 
 2025-07-01 and asked for S(1..6) of every subscriber eligible then. The reference is
 lifelines' `CoxPHFitter` on the same features (numerics, nulls as the training median,
 constant columns dropped, penalizer 0.1 as lifelines suggests for many covariates), fitted on
-the same person-level durations. The truth is the generator's hazard at the origin, the true
-probability of the 30-day churn label, held for the six months: S(m) = (1 - p)^m.
+the same person-level durations. The truth is the generator's own S(m) as of the origin (the
+truth's `survival` table: the probability of a 0 churn label in each of the first m monthly
+windows, from the hazards the simulation applies month after month,
+`features/synthetic/survival_truth.py`), the best any model could say.
 
 Both are scored on the churn months observed over 2025-07..12 (first month with the churn
 label, or censored at the data end): the integrated Brier score over months 1..6 with
@@ -94,6 +96,17 @@ def cox_curves(train: pd.DataFrame, test: pd.DataFrame, months: int) -> np.ndarr
     return sf.to_numpy().T
 
 
+def true_survival(truth: Path, test: pd.DataFrame) -> np.ndarray:
+    """The truth's S(1..MONTHS) of each test row (as of the origin), in the rows' order."""
+    s = read_truth(truth, "survival")
+    s = s[(s["as_of"] == ORIGIN) & (s["months_ahead"] <= MONTHS)]
+    wide = s.pivot(index="subscriber_id", columns="months_ahead", values="survival")
+    curves = wide.reindex(index=test["subscriber_id"], columns=range(1, MONTHS + 1))
+    if curves.isna().any().any():
+        raise ValueError(f"truth survival: missing rows or months for the origin {ORIGIN}")
+    return curves.to_numpy()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=10_000)
@@ -119,10 +132,7 @@ def main() -> None:
     train = before.merge(durations(before, label, before), on=["subscriber_id", "as_of"])
     train = train.sample(n=min(len(train), 30_000), random_state=SEED)
     cox = cox_curves(train, test, MONTHS)
-    truth = read_truth(raw.parent / "truth", "churn_probability")
-    truth["as_of"] = pd.to_datetime(truth["as_of"]).dt.date
-    p = test.merge(truth, on=["subscriber_id", "as_of"], how="left")["churn_probability_30d"]
-    true_s = (1.0 - p.to_numpy()[:, None]) ** np.arange(1, MONTHS + 1)
+    true_s = true_survival(raw.parent / "truth", test)
     result = {
         "subscribers": args.subscribers,
         "origin": ORIGIN.isoformat(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from enum import Enum
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -17,12 +18,14 @@ from features.contract.cli import app as contract_app
 from features.definitions import FEATURE_NAMES
 from features.drift import DriftThresholds, drift_table
 from features.snapshot import SnapshotConfig, build_snapshot, write_snapshot
+from features.synthetic.campaigns import EFFECTS
 from features.synthetic.generator import GeneratorConfig, generate_operator
 
 app = typer.Typer(help="Raw data: generate a synthetic operator, validate, build snapshots.")
 app.registered_commands.extend(contract_app.registered_commands)
 log = logging.getLogger(__name__)
 SCORE_COLUMNS = ("churn_probability", "predicted_value_vnd")
+EffectScenario = Enum("EffectScenario", {name: name for name in EFFECTS}, type=str)  # --effect
 
 
 @app.command()
@@ -40,6 +43,13 @@ def generate(
     truth: Annotated[
         Path | None, typer.Option(help="Folder for the truth tables [default: OUT/../truth]")
     ] = None,
+    effect: Annotated[
+        EffectScenario,
+        typer.Option(
+            help="What offers can do in the past campaigns: none (nothing), default, or "
+            "strong (a larger persuadable share and save rate)"
+        ),
+    ] = EffectScenario.default,
 ) -> None:
     """Simulate a mobile operator: the raw tables as Parquet, and its truth kept apart."""
     try:
@@ -49,6 +59,7 @@ def generate(
             start=start.date(),
             seed=seed,
             block_size=block_size,
+            effect=effect.value,
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e

@@ -5,7 +5,9 @@ An operator that adopts Retain has no randomised campaign history yet, so no upl
 planning nothing, Retain randomises offers among the eligible subscribers of the segments
 a playbook names (value tier x relationship state -> candidate offers, `playbook.toml` by
 default), in a random order within the budget, and holds out a control group as for any
-campaign: next cycle's `retain train-uplift` has randomised rows to learn from.
+campaign, at least as large as the power calculation asks (`DecisionPolicy.min_control`,
+see `serving.campaign_gain`): next cycle's `retain train-uplift` has randomised rows to
+learn from, and the one after can see the effect.
 
 Randomness is a hash of (subscriber, campaign), as for the control group: the same plan on
 every re-run.
@@ -96,11 +98,13 @@ def explore(scores: pd.DataFrame, exploration: Exploration, policy: DecisionPoli
     cost = np.array([cat.total_cost(o) for o in offer[rows]], dtype=float)
     treat = ~control & (np.cumsum(np.where(control, 0.0, cost)) <= policy.budget_vnd)
     m = int(np.flatnonzero(treat)[-1]) + 1 if treat.any() else 0  # the campaign: a prefix
-    need = max(int(np.ceil(policy.control_share * m)), policy.min_control)
-    need = min(need, int(treat.sum()))
+    # as in `plan_campaign`, never without a control group and at least the size the power
+    # calculation asks for (`min_control`); unlike there, not capped at half the campaign:
+    # a control row costs nothing, so the budget never limits it, only the eligible rows do
+    need = max(int(np.ceil(policy.control_share * m)), policy.min_control) if m else 0
     held = np.flatnonzero(control[:m])
-    if len(held) < need:  # as in `plan_campaign`: never without a control group; the next
-        after = np.arange(m, len(rows))  # rows of the same random order join it
+    if len(held) < need:  # the next rows of the same random order join it
+        after = np.arange(m, len(rows))
         held = np.concatenate([held, after[: need - len(held)]])
     keep = np.sort(np.concatenate([np.flatnonzero(treat), held]))
     is_control = np.isin(keep, held)

@@ -134,3 +134,42 @@ def test_check_fails_on_a_figure_typed_by_hand(tmp_path):
     )
     (results / "unquoted.json").write_text("{}")
     assert any(p.startswith("unquoted.json: rendered nowhere") for p in problems(README, results))
+
+
+def test_scenario_and_hillstrom_rows_render_their_results(tmp_path):
+    from bench.readme_table import table
+
+    row = {
+        "scenario": "strong",
+        "subscribers": 20_000,
+        "budget_vnd": 20e6,
+        "retain": {"net_gain_vnd": 8_400_000, "contacted": 300},
+        "observable_oracle": {"net_gain_vnd": 10_500_000, "contacted": 280},
+        "oracle": {"net_gain_vnd": 30e6, "contacted": 400},
+        "highest_churn_risk": {"net_gain_vnd": -1e6, "contacted": 790},
+        "observable_oracle_quality": {"spearman": 0.61, "r2": 0.33, "expected_qini_share": 0.7},
+    }
+    (tmp_path / "policy.json").write_text(json.dumps({"scenarios": [row]}))
+    metrics = {"qini_auc": 0.05, "uplift_at_30": 0.07}
+    x_learner, random = (
+        {"qini_auc": 0.04, "uplift_at_30": 0.08},
+        {"qini_auc": 0.9, "uplift_at_30": 0.9},
+    )
+    task = {"retain": metrics, "references": {"x_learner": x_learner, "random": random}}
+    arms = {"retain": 0.181, "all_womens": 0.15, "all_mens": 0.1825, "no_email": 0.106}
+    (tmp_path / "uplift_hillstrom.json").write_text(
+        json.dumps({"tasks": {"womens_visit": task}, "three_arm_policy": arms})
+    )
+    rendered = table(tmp_path)
+    assert (
+        "strong at 20,000 (20M VND): Retain +8.4M (300 contacted), observable oracle +10.5M, "
+        "0.80 of it (Spearman 0.61, R² 0.33, expected Qini 0.70 of perfect), oracle +30.0M, "
+        "highest churn risk -1.0M" in rendered
+    )
+    assert (
+        "womens visit: Retain Qini 0.0500 (best reference x_learner 0.0400), uplift@30% 0.0700 "
+        "(x_learner 0.0800); three arms, visits per customer: Retain 0.1810, all women's 0.1500, "
+        "all men's 0.1825, no e-mail 0.1060" in rendered
+    )
+    (tmp_path / "policy.json").write_text(json.dumps({}))  # a result without scenarios: no row
+    assert "observable oracle" not in table(tmp_path)

@@ -153,7 +153,8 @@ def render_contract() -> str:
         "## Synthetic operator's truth (not part of the contract)",
         "",
         "`retain generate` also writes, beside the raw folder (`<raw>/../truth/<table>/`), what "
-        "no operator can know: each subscriber's true churn probability, expected revenue and "
+        "no operator can know: each subscriber's true churn probability, survival month after "
+        "month, expected revenue and "
         "response to every offer, as of the first day of every month after the first. Only "
         "evaluation code reads it, to report models and policies as a share of the oracle; "
         "see features/synthetic/truth.py for the exact definitions.",

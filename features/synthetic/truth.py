@@ -29,6 +29,9 @@ join the snapshot to keep the eligible ones).
   kept (put back in the staying state and not leaving within the 30-day window) with the
   offer sent. An oracle policy's net gain of sending offer o is
   (churn_probability_30d - churn_probability_30d_treated) * value if retained - cost_vnd.
+- `survival`: per `months_ahead` m (1 to 24, as far as the calendar holds), `survival`, the
+  probability that the churn label is 0 in each of the first m monthly windows from T, from
+  the same chain and hazards (survival_truth.py); m = 1 is 1 - `churn_probability_30d`.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from features.synthetic import campaigns as C
 from features.synthetic import hazard as L
 from features.synthetic import personas as P
 from features.synthetic import propagate as P_
+from features.synthetic import survival_truth as S_
 from features.synthetic.world import World
 
 CHURN_DAYS, VALUE_DAYS = 30, 90
@@ -70,6 +74,12 @@ TRUTH_TABLES: dict[str, Table] = {
             Column("cost_vnd", "int64", "Expected cost of sending the offer", "VND"),
             Column("expected_value_vnd_90d_if_retained", "float64",
                    "Expected revenue in [T, T+90d) if kept, with the offer sent", "VND"))),
+        Table("survival", "subscriber x as_of x months_ahead", ("subscriber_id", "as_of",
+                                                                 "months_ahead"), (
+            SUBSCRIBER_ID, _AS_OF,
+            Column("months_ahead", "int64", "m: the monthly churn-label windows counted"),
+            Column("survival", "float64",
+                   "True P(churn label 0 in each of the first m monthly windows from T)"))),
     )
 }  # fmt: skip
 
@@ -150,6 +160,9 @@ def truth_at(
     def day_rates(k: int) -> tuple[np.ndarray, np.ndarray]:
         return L.activity(sub, world, t0 + k), L.expected_charge(sub, world, t0 + k)
 
+    curves = S_.survival_curves(
+        sub, world, as_of, state, grievance, dissat, (offer_mult, offer_until), kstar
+    )
     churn, value, value_kept = P_.propagate(
         S, 1 + n_off, hazards, day_rates, 1 - sub.loud_share, prepaid, kstar, CHURN_DAYS, VALUE_DAYS
     )
@@ -180,6 +193,7 @@ def truth_at(
             "cost_vnd": np.round(accept * C.OFFER_COST_VND[:, None]).astype(np.int64).ravel(),
             "expected_value_vnd_90d_if_retained": kept.ravel(),
         }),
+        "survival": S_.survival_frame(ids, as_of, curves),
     }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from serving.campaign_gain import (
 from serving.catalogue import Catalogue
 from serving.decision import best_of
 from serving.exploration import Exploration, Playbook
+from serving.language import Language, language
 from serving.registry import Models
 from serving.scoring import OFFER_GAINS, score_columns
 
@@ -73,34 +74,68 @@ def cold_start(
     return Exploration(catalogue, Playbook.from_toml(playbook, catalogue), vectors)
 
 
-def measured_gain_line(past: PastCampaigns | None) -> list[str]:
-    """The summary's lines on the last measured campaign and the control it asks for."""
+def measured_gain_line(past: PastCampaigns | None, lang: Language | None = None) -> list[str]:
+    """The summary's lines on the last measured campaign and the control it asks for, in
+    `lang` (English by default)."""
+    lang = lang or language()
+    _, num = lang.gettext, lang.number
     last = None if past is None else past.last
     if last is None:
-        return ["  measured gain: no past campaign with a control group and a complete window"]
-    day = pd.Timestamp(last["sent_day"]).date()
+        return [
+            "  " + _("measured gain: no past campaign with a control group and a complete window")
+        ]
+
+    def signed(x: float) -> str:
+        return ("+" if x >= 0 else "") + num(x, 3)
+
     size = (
-        f"; seeing an effect that size needs a campaign of {past.campaign_size_needed:,}"
+        _("; seeing an effect that size needs a campaign of {size}").format(
+            size=num(past.campaign_size_needed)
+        )
         if past.campaign_size_needed
         else ""
     )
     return [
-        f"  measured gain of campaign {last['campaign_id']} ({day}, {int(last['treated']):,} "
-        f"treated, {int(last['control']):,} control): retention "
-        f"{last['retention_uplift']:+.3f} (95% CI {last['retention_uplift_low']:+.3f} to "
-        f"{last['retention_uplift_high']:+.3f}); net gain {last['net_gain_vnd']:,.0f} VND "
-        f"(95% CI {last['net_gain_low_vnd']:,.0f} to {last['net_gain_high_vnd']:,.0f})",
-        f"  control group of this campaign: at least {past.min_control:,} (power 0.8 at the "
-        f"last effect; at most half the campaign){size}",
-    ] + _plan_line(past.plan_on_last)
+        "  "
+        + _(
+            "measured gain of campaign {campaign} ({day}, {treated} treated, {control} control): "
+            "retention {uplift} (95% CI {low} to {high}); net gain {gain} (95% CI {gain_low} "
+            "to {gain_high})"
+        ).format(
+            campaign=last["campaign_id"],
+            day=lang.date(pd.Timestamp(last["sent_day"]).date()),
+            treated=num(last["treated"]),
+            control=num(last["control"]),
+            uplift=signed(last["retention_uplift"]),
+            low=signed(last["retention_uplift_low"]),
+            high=signed(last["retention_uplift_high"]),
+            gain=lang.vnd(last["net_gain_vnd"]),
+            gain_low=lang.vnd(last["net_gain_low_vnd"]),
+            gain_high=lang.vnd(last["net_gain_high_vnd"]),
+        ),
+        "  "
+        + _(
+            "control group of this campaign: at least {control} (power 0.8 at the last effect; "
+            "in an uplift campaign, at most half of it){size}"
+        ).format(control=num(past.min_control), size=size),
+    ] + _plan_line(past.plan_on_last, lang)
 
 
-def _plan_line(v: dict | None) -> list[str]:
+def _plan_line(v: dict | None, lang: Language) -> list[str]:
     if not v:
         return []
     return [
-        f"  the current models' plan on that campaign (inverse propensity, {v['plan_contacts']:,} "
-        f"of {v['rows']:,} contacted): {v['plan_value_vnd']:,.0f} +- "
-        f"{v['plan_value_se_vnd']:,.0f} VND per row, against {v['as_run_value_vnd']:,.0f} as run "
-        f"and {v['no_offer_value_vnd']:,.0f} with no offer"
+        "  "
+        + lang.gettext(
+            "the current models' plan on that campaign (inverse propensity, {contacts} of "
+            "{rows} contacted): {value} +- {se} per row, against {as_run} as run and "
+            "{nothing} with no offer"
+        ).format(
+            contacts=lang.number(v["plan_contacts"]),
+            rows=lang.number(v["rows"]),
+            value=lang.vnd(v["plan_value_vnd"]),
+            se=lang.vnd(v["plan_value_se_vnd"]),
+            as_run=lang.vnd(v["as_run_value_vnd"]),
+            nothing=lang.vnd(v["no_offer_value_vnd"]),
+        )
     ]

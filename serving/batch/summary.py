@@ -122,7 +122,7 @@ def summary(run: ScoreRun) -> list[str]:
         lines.append(
             "  " + _("campaign: no uplift model registered (retain train-uplift), no offers")
         )
-    lines += measured_gain_line(run.past)
+    lines += measured_gain_line(run.past, lang)
     out = result.scores_path.parent
     lines += [
         f"  MLflow store: {settings.tracking_uri}  (mlflow ui --backend-store-uri "

@@ -52,7 +52,7 @@ def test_same_seed_same_bytes_different_seed_different_operator(tmp_path):
     assert digest(tmp_path / "a" / "raw") != digest(tmp_path / "c" / "raw")
     assert a["blocks"] == 2 and a["data_end"] == "2025-06-01" and a["truth"] == "../truth"
     assert sorted(p.name for p in (tmp_path / "a" / "truth").iterdir()) == [
-        "churn_probability", "future_value", "offer_effect"]  # fmt: skip
+        "churn_probability", "future_value", "offer_effect", "survival"]  # fmt: skip
 
 
 def test_another_seed_is_another_operator_with_the_same_statistics(tmp_path, tiny_figures):

@@ -79,3 +79,28 @@ def test_off_policy_value_literals():
     assert v["no_offer_value_vnd"] == pytest.approx((10 / 0.5 + 20 / 0.5) / 4)
     assert v["plan_gain_vs_no_offer_vnd"] == pytest.approx((35 - 15) * 4)
     assert v["plan_contacts"] == 4
+
+
+def test_measured_gain_lines_speak_the_run_language():
+    from serving.batch.campaign_measure import measured_gain_line
+    from serving.campaign_gain import PastCampaigns
+    from serving.language import language
+
+    table = measure(outcomes())
+    plan = {"rows": 8, "plan_contacts": 4, "plan_value_vnd": 55.0, "plan_value_se_vnd": 9.0,
+            "as_run_value_vnd": 60.0, "no_offer_value_vnd": 40.0}  # fmt: skip
+    past = PastCampaigns(table, 519, 90_786, None, plan)
+    en, vi = (measured_gain_line(past, language(c)) for c in ("en", "vi"))
+    assert en[0] == (
+        "  measured gain of campaign C1 (January 1, 2025, 4 treated, 4 control): retention "
+        "+0.500 (95% CI -0.193 to +1.193); net gain ₫200 (95% CI ₫200 to ₫200)"
+    )
+    assert en[1].startswith("  control group of this campaign: at least 519 ") and "90,786" in en[1]
+    assert "4 of 8 contacted): ₫55 +- ₫9 per row, against ₫60 as run and ₫40" in en[2]
+    assert vi[0].startswith("  lợi ích đo được của chiến dịch C1 (1 tháng 1, 2025, 4 được chăm")
+    assert "+0,500" in vi[0] and "90.786" in vi[1] and "ít nhất 519" in vi[1]
+    assert "55\xa0₫ ± 9\xa0₫" in vi[2]
+    assert measured_gain_line(None, language("vi")) == [
+        "  lợi ích đo được: chưa có chiến dịch nào trước đây có nhóm đối chứng với đủ thời gian "
+        "theo dõi"
+    ]

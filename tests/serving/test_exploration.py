@@ -49,3 +49,24 @@ def test_bad_playbook_is_refused(tmp_path):
     path.write_text('[[segment]]\ntiers = ["super"]\nstates = ["loyal"]\noffers = ["NOPE"]\n')
     with pytest.raises(ValueError, match="not in the catalogue"):
         Playbook.from_toml(path, CAT)
+
+
+def test_exploration_keeps_the_control_the_power_calculation_asks_for(tmp_path):
+    """A control larger than the treated group (as in the demo: ~150 treated, 519 asked) is
+    kept whole: control rows cost nothing, so the budget does not limit them."""
+    s = scores(n=4_000)
+    book = Exploration(CAT, Playbook.from_toml(None, CAT), tmp_path / "unused")
+    small = DecisionPolicy(budget_vnd=1_000_000, control_share=0.1, campaign_id="X2")
+    asked = DecisionPolicy(budget_vnd=1_000_000, control_share=0.1, campaign_id="X2",
+                           min_control=519)  # fmt: skip
+    base, plan = explore(s, book, small), explore(s, book, asked)
+    t = plan[plan.group == "treatment"]
+    assert 0 < len(t) < 519 and t.cost_vnd.sum() <= 1_000_000
+    assert (plan.group == "control").sum() == 519 and plan.subscriber_id.is_unique
+    assert (plan[plan.group == "control"].cost_vnd == 0).all()
+    assert t.reset_index(drop=True).equals(
+        base[base.group == "treatment"].reset_index(drop=True)
+    )  # the treated rows are the same: only the control grew
+    assert (base.group == "control").sum() < 519
+    nothing = DecisionPolicy(budget_vnd=0, control_share=0.1, campaign_id="X2", min_control=519)
+    assert explore(s, book, nothing).empty  # no treated row, no campaign

@@ -125,3 +125,45 @@ def test_spark_runs_the_whole_job_with_offers(
     page = (tmp_path / "spark" / "report.html").read_text()
     assert all(s in page for s in SECTIONS)
     assert page == (tmp_path / "local" / "report.html").read_text()
+
+
+def test_spark_plans_the_exploration_campaign_and_shows_the_measured_gain(
+    spark, tiny_models, tiny_raw, vectors_path, tmp_path
+):
+    """Without an uplift model, the Spark job plans the local job's exploration campaign
+    (with the control group the power calculation asks for) and its report shows the past
+    campaigns measured before scoring, page for page."""
+    from serving.batch.campaign_measure import measure_past
+    from serving.catalogue import Catalogue
+    from serving.decision import DecisionPolicy
+    from serving.exploration import Exploration, Playbook
+    from tests.conftest import TINY_SCORE_AS_OF
+
+    catalogue = Catalogue.from_toml()
+    pages = {}
+    for engine in ("local", "spark"):
+        out = tmp_path / engine
+        past = measure_past(tiny_raw, out, TINY_SCORE_AS_OF, 0.2)
+        assert past is not None and past.last is not None and past.min_control > 1
+        policy = DecisionPolicy(
+            budget_vnd=1_000_000,
+            control_share=0.2,
+            campaign_id="RET-X",
+            min_control=past.min_control,
+            exploration=Exploration(catalogue, Playbook.from_toml(None, catalogue), vectors_path),
+        )
+        config = BatchConfig(chunk_rows=300, policy=policy)
+        if engine == "local":
+            result = score_parquet(vectors_path, tiny_models, out, config)
+        else:
+            result = score_spark(spark, vectors_path, tiny_models, out, config)
+        assert result.campaign["purpose"] == "exploration" and result.campaign["contacted"] > 0
+        pages[engine] = (out / "report.html").read_text()
+    local, on_spark = (
+        pq.read_table(tmp_path / e / "campaign.parquet").to_pylist() for e in ("local", "spark")
+    )
+    assert on_spark == local
+    assert any(r["group"] == "control" for r in on_spark)
+    assert all(r["purpose"] == "exploration" for r in on_spark)
+    assert pages["spark"] == pages["local"]
+    assert str(past.last["campaign_id"]) in pages["spark"]  # the measured gain's section
