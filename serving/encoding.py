@@ -55,20 +55,29 @@ def encode(
     """The float matrix `booster` takes, in its feature order; columns of `known` (a matrix
     and the booster it was encoded for) are copied where they mean the same."""
     names, maps = encoder(booster)
-    shared: dict[str, int] = {}
+    n = len(columns["subscriber_id"])
+    # Filled column by column in Fortran order (contiguous writes), then one copy to the
+    # row-major layout LightGBM reads: writing columns into a row-major matrix strides
+    # through memory and cost more than the copy.
+    # A matrix lent by `known` is gathered row by row, so then the layout stays row-major.
+    pairs: list[tuple[int, int]] = []
     if known is not None:
         known_names, known_maps = encoder(known[1])
-        shared = {
-            name: j
-            for j, name in enumerate(known_names)
-            if name in names and maps.get(name) == known_maps.get(name)
-        }
-    n = len(columns["subscriber_id"])
-    X = np.empty((n, len(names)), dtype=np.float64)
-    for j, name in enumerate(names):
-        if name in shared:
-            X[:, j] = known[0][:, shared[name]]
-            continue
+        where = {name: j for j, name in enumerate(known_names)}
+        pairs = [(j, where[name]) for j, name in enumerate(names)
+                 if name in where and maps.get(name) == known_maps.get(name)]  # fmt: skip
+    X = np.empty((n, len(names)), dtype=np.float64, order="C" if pairs else "F")
+    todo = list(range(len(names)))
+    if pairs:
+        dst, src = (list(t) for t in zip(*pairs, strict=True))
+        if dst == list(range(len(dst))):
+            X[:, : len(dst)] = known[0][:, src]
+        else:
+            X[:, dst] = known[0][:, src]
+        done = set(dst)
+        todo = [j for j in todo if j not in done]
+    for j in todo:
+        name = names[j]
         col = columns[name]
         if name in maps:
             codes = maps[name]
@@ -85,7 +94,7 @@ def encode(
                 if n > _SMALL
                 else [np.nan if v is None else v for v in col]
             )
-    return X
+    return np.ascontiguousarray(X)
 
 
 def model_inputs(columns: Mapping[str, Any], model: PinnedModel) -> Mapping[str, Any]:

@@ -125,9 +125,8 @@ def survival_curves(
         return None
     n = len(columns["subscriber_id"])
     known = None if X is None else (X, models.churn.booster)
-    return curves(
-        booster, encode(dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}, booster, known)
-    )
+    inputs = dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}
+    return curves(booster, encode(inputs, booster, known), overwrite=True)  # a fresh matrix
 
 
 def _cheapest(models: Models, offers: list[str]) -> float | None:

@@ -83,15 +83,16 @@ def _month_thresholds(node: Mapping[str, Any], feature: int, found: set[float]) 
     _month_thresholds(node["right_child"], feature, found)
 
 
-def month_hazards(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
-    """h(m | x) for m = 1..24 (rows x 24); `X` is the booster's float matrix (its
-    `months_ahead` column is overwritten)."""
+def month_hazards(booster: lgb.Booster, X: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """h(m | x) for m = 1..24 (rows x 24); `X` is the booster's float matrix, whose
+    `months_ahead` column is overwritten when `overwrite`, else in a copy."""
     column = booster.feature_name().index(MONTHS_AHEAD)
     split = _groups(booster)
     if split is None or not len(X):
         return hazards(booster, X, column)
     sigmoid, groups = split
-    X = np.array(X, dtype=np.float64, copy=True)
+    if not overwrite:
+        X = np.array(X, dtype=np.float64, copy=True)
     raw = np.zeros((X.shape[0], MONTHS))
     for group, representatives, rank in groups:
         outputs = np.empty((X.shape[0], len(representatives)))
@@ -102,6 +103,6 @@ def month_hazards(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-sigmoid * raw))
 
 
-def curves(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
-    """S(1..24) per row of the hazard booster's float matrix `X`."""
-    return survival_from_hazards(month_hazards(booster, X))
+def curves(booster: lgb.Booster, X: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """S(1..24) per row of the hazard booster's float matrix `X` (see `month_hazards`)."""
+    return survival_from_hazards(month_hazards(booster, X, overwrite))
