@@ -70,8 +70,8 @@ def encode(
     todo = list(range(len(names)))
     if pairs:
         dst, src = (list(t) for t in zip(*pairs, strict=True))
-        if dst == list(range(len(dst))):
-            X[:, : len(dst)] = known[0][:, src]
+        if dst == list(range(len(dst))) and src == dst:  # a shared prefix: a view, no gather
+            X[:, : len(dst)] = known[0][:, : len(dst)]
         else:
             X[:, dst] = known[0][:, src]
         done = set(dst)
