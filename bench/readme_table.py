@@ -73,8 +73,8 @@ def _generator(d: dict) -> str:
 def _batch(d: dict) -> str:
     return (
         f"{d['rows']:,} rows: Retain {d['retain_batch_rows_per_s']:,.0f} rows/s vs raw predict "
-        f"{d['raw_predict_rows_per_s']:,.0f} rows/s ({d['ratio_retain_to_raw']:.2f}x); reasons "
-        f"{d['reasons_rows_per_s']:,.0f} rows/s"
+        f"{d['raw_predict_rows_per_s']:,.0f} rows/s ({d['ratio_retain_to_raw']:.2f}x), reasons "
+        f"of the {d['campaign_rows_with_reasons']:,} campaign rows included"
     )
 
 

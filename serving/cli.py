@@ -43,7 +43,10 @@ def score(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path(".retain/data/scores"),
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk")] = 200_000,
-    reasons: Annotated[bool, typer.Option(help="Top three reasons for every row")] = True,
+    reasons: Annotated[
+        bool,
+        typer.Option(help="Top three reasons for every row (without: for the campaign rows only)"),
+    ] = True,
     online_store: Annotated[
         str | None,
         typer.Option(help="Store to materialise the vectors into (default RETAIN_ONLINE_STORE)"),

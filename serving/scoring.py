@@ -5,33 +5,29 @@ call; handlers only translate. It takes columns (a DataFrame, or a dict of equal
 sequences) that passed the boundary check (`features.vector.split_valid` or the request
 schema), and returns the columns of `ANSWER_SCHEMA`.
 
-Categorical features are encoded exactly as LightGBM encodes a pandas category column
-(the model file stores each column's training categories; unseen values become missing),
-but straight into one float matrix: that keeps a one-subscriber answer well under a
-millisecond and gives the batch job the same numbers bit for bit.
+Features are encoded once per call (`serving.encoding`) for the churn, value and hazard
+boosters; survival curves are evaluated per month interval (`serving.survival_curves`).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.artefacts.btyd import btyd_columns
-from features.artefacts.survival import MONTHS_AHEAD, hazards, survival_from_hazards
+from features.artefacts.survival import MONTHS_AHEAD
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
 from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
 from serving.decision import best_of, gains_matrix
+from serving.encoding import categorical_names, encode, encoder, model_inputs
 from serving.language import DEFAULT_LANGUAGE
 from serving.names import display_names
 from serving.reasons import top_reasons
-from serving.registry import Models, PinnedModel
+from serving.registry import Models
 from serving.segments import (
     SegmentConfig,
     let_go,
@@ -41,68 +37,7 @@ from serving.segments import (
     value_at_risk,
     value_tier,
 )
-
-# Below this many rows a Python dict lookup beats building a pandas Categorical.
-_SMALL = 512
-
-
-@functools.cache
-def _encoder(booster: lgb.Booster) -> tuple[tuple[str, ...], dict[str, dict[Any, float]]]:
-    """Feature order and, per categorical column, the value -> code map stored in the model."""
-    names = tuple(booster.feature_name())
-    cats = booster.pandas_categorical or []
-    cat_cols = [n for n in names if n in _categorical_names()]
-    if len(cats) != len(cat_cols):
-        raise ValueError(
-            f"model: {len(cats)} stored category lists for {len(cat_cols)} categorical features"
-        )
-    return names, {
-        c: {v: float(i) for i, v in enumerate(cs)} for c, cs in zip(cat_cols, cats, strict=True)
-    }
-
-
-@functools.cache
-def _categorical_names() -> frozenset[str]:
-    from features.definitions import CATEGORICAL
-
-    return frozenset(CATEGORICAL)
-
-
-def encode(columns: Mapping[str, Any], booster: lgb.Booster) -> np.ndarray:
-    """The float matrix `booster` takes, in its feature order."""
-    names, maps = _encoder(booster)
-    n = len(columns["subscriber_id"])
-    X = np.empty((n, len(names)), dtype=np.float64)
-    for j, name in enumerate(names):
-        col = columns[name]
-        if name in maps:
-            codes = maps[name]
-            if n <= _SMALL:
-                X[:, j] = [codes.get(v, np.nan) if _is_value(v) else np.nan for v in col]
-            else:
-                cat = pd.Categorical(np.asarray(col, dtype=object), categories=list(codes))
-                c = cat.codes.astype(np.float64)
-                c[c < 0] = np.nan
-                X[:, j] = c
-        else:
-            X[:, j] = (
-                np.asarray(col, dtype=np.float64)
-                if n > _SMALL
-                else [np.nan if v is None else v for v in col]
-            )
-    return X
-
-
-def model_inputs(columns: Mapping[str, Any], model: PinnedModel) -> Mapping[str, Any]:
-    """The columns `model`'s booster reads: the feature vector, and for a value model fitted
-    with BTYD forecasts (`features.artefacts.btyd`) those forecasts too."""
-    if model.btyd is None:
-        return columns
-    return dict(columns.items()) | btyd_columns(columns, model.btyd)
-
-
-def _is_value(v) -> bool:
-    return v is not None and v is not pd.NA and not (isinstance(v, float) and v != v)
+from serving.survival_curves import curves
 
 
 def score_columns(
@@ -119,9 +54,12 @@ def score_columns(
     or one per row) is the language of the text fields; codes and numbers do not depend on it.
     """
     n = len(columns["subscriber_id"])
-    X = encode(columns, models.churn.booster)
-    same = _encoder(models.value.booster) == _encoder(models.churn.booster)
-    Xv = X if same else encode(model_inputs(columns, models.value), models.value.booster)
+    churn = models.churn.booster
+    X = encode(columns, churn)
+    same = encoder(models.value.booster) == encoder(churn)
+    Xv = (
+        X if same else encode(model_inputs(columns, models.value), models.value.booster, (X, churn))
+    )
     # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
     raw = models.churn.booster.predict(X) if n else np.empty(0)
     p = models.churn.calibration.apply(raw)
@@ -132,7 +70,7 @@ def score_columns(
     state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
     retained, at_risk = value_at_risk(value, p, config)
     life = lifetime_columns(
-        survival_curves(columns, models),
+        survival_curves(columns, models, X),
         retained * 30.0 / models.value_horizon_days,
         columns["contract_type"],
     )
@@ -145,7 +83,7 @@ def score_columns(
         why = top_reasons(
             models.churn.booster,
             X,
-            list(_encoder(models.churn.booster)[0]),
+            list(encoder(churn)[0]),
             columns,
             languages=language,
         )
@@ -177,15 +115,18 @@ def score_columns(
 OFFER_GAINS = "offer_gains"
 
 
-def survival_curves(columns: Mapping[str, Any], models: Models) -> np.ndarray | None:
-    """S(1..24) per row from the churn model's hazard booster, or None without one."""
+def survival_curves(
+    columns: Mapping[str, Any], models: Models, X: np.ndarray | None = None
+) -> np.ndarray | None:
+    """S(1..24) per row from the churn model's hazard booster, or None without one; `X`,
+    the churn booster's matrix of the same rows, lends its columns."""
     booster = models.churn.survival
     if booster is None:
         return None
     n = len(columns["subscriber_id"])
-    X = encode(dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}, booster)
-    names = _encoder(booster)[0]
-    return survival_from_hazards(hazards(booster, X, names.index(MONTHS_AHEAD)))
+    known = None if X is None else (X, models.churn.booster)
+    inputs = dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}
+    return curves(booster, encode(inputs, booster, known), overwrite=True)  # a fresh matrix
 
 
 def _cheapest(models: Models, offers: list[str]) -> float | None:
@@ -216,7 +157,7 @@ def offer_gains(
     if not len(rows):
         return gains
     sub = {
-        c: np.asarray(columns[c], dtype=object if c in _categorical_names() else None)[rows]
+        c: np.asarray(columns[c], dtype=object if c in categorical_names() else None)[rows]
         for c in _uplift_inputs(models)
     }
     model = models.uplift.model
@@ -227,7 +168,7 @@ def offer_gains(
         """One booster's outputs on the rows (with the offer's one-hot inputs if pooled)."""
         if (name, offer) not in cache:
             booster = model.boosters[name]
-            key = (_encoder(booster)[0], offer)
+            key = (encoder(booster)[0], offer)
             if key not in encoded:
                 hot = {} if offer is None else offer_columns(pooled(booster), offer, len(rows))
                 encoded[key] = encode(sub | hot, booster)

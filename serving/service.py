@@ -32,6 +32,8 @@ from __future__ import annotations
 import gc
 import json
 import math
+import threading
+import uuid
 from datetime import date
 from typing import Any
 
@@ -39,6 +41,7 @@ import bentoml
 from starlette.responses import Response
 
 from features.settings import Settings
+from serving.batch.task import TaskFolders, TaskRefused, run_task
 from serving.config import ServingConfig, header_timeout_s
 from serving.language import LanguageError, check, negotiate
 from serving.online_store import StoreError
@@ -103,6 +106,8 @@ class RetentionService:
         settings = Settings.from_env()
         self.live = Live(settings, ServingConfig.from_env(settings))  # fails fast on models
         self.language = check(settings.language)  # the default: RETAIN_LANG
+        self.settings, self.folders = settings, TaskFolders.from_env(settings)
+        self.one_batch = threading.Lock()  # batches run one at a time per worker
         set_nodelay_on_listeners()
         cancel_timers_on_answer()
         time_out_slow_headers(header_timeout_s())
@@ -181,6 +186,42 @@ class RetentionService:
         headers = {"x-retain-model-set": served.model_set,
                    "x-retain-store": served.store_generation}  # fmt: skip
         return Response(answer_json(answers), media_type="application/json", headers=headers)
+
+    @bentoml.task(route="/batch")
+    def batch(
+        self,
+        subscriber_ids: list[SubscriberId] = [],  # type: ignore[valid-type]  # noqa: B006
+        vectors_file: str | None = None,
+        reasons: bool = False,
+        lang: str | None = None,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        """A batch run in the background by the same job as `retain score` (see
+        `serving.batch.task`): `POST /batch/submit` with `subscriber_ids` (read from the
+        online store) or `vectors_file` (a Parquet file of feature vectors inside
+        RETAIN_BATCH_INPUT) answers a `task_id`; `GET /batch/status?task_id=` its status;
+        `GET /batch/get?task_id=` when completed the reconciliation (rows in = scored +
+        rejected, reject counts, unknown ids) and where the scores, rejects, campaign list
+        and report were written. `reasons`: for every row (true) or the campaign rows only
+        (false, the default). A batch that cannot run fails with the one error shape."""
+        served = self.live.current()  # one model set for the whole batch
+        state = getattr(getattr(ctx, "request", None), "state", None)
+        task_id = getattr(state, "task_id", None) or uuid.uuid4().hex
+        try:
+            language = check(lang) if lang is not None else self.language
+            with self.one_batch:
+                answer = run_task(task_id, self.folders, self.settings, served.models,
+                                  served.store, subscriber_ids, vectors_file, reasons,
+                                  language)  # fmt: skip
+        except (TaskRefused, LanguageError, StoreError) as e:
+            log_refusal("POST", "/batch", 400, str(e), None)
+            if ctx is not None:
+                ctx.response.status_code = 400
+            return Response(error_body(str(e)), status_code=400,  # type: ignore[return-value]
+                            media_type="application/json")  # fmt: skip
+        body = {k: None if isinstance(v, float) and not math.isfinite(v) else v
+                for k, v in answer.items()} | {"task_id": task_id}  # fmt: skip
+        return Response(json.dumps(body), media_type="application/json")  # type: ignore[return-value]
 
     def _language(self, ctx) -> str | Response:
         if ctx is None:

@@ -37,11 +37,12 @@ def write_campaign(
     models: Models,
     policy: DecisionPolicy,
     scores_path: Path | None = None,
+    reasons_for=None,
 ) -> pd.DataFrame | None:
     """Plan the budgeted campaign over the whole scored base; write it as Parquet and CSV
     (reasons joined from the scores at `scores_path`, a file or a folder of parts, by default
-    OUT/scores.parquet). Without a pinned uplift model, the exploration campaign when the
-    policy carries one, else None."""
+    OUT/scores.parquet; or from `reasons_for(ids)` when given). Without a pinned uplift
+    model, the exploration campaign when the policy carries one, else None."""
     if models.uplift is None or models.catalogue is None:
         if policy.exploration is None:
             return None
@@ -57,7 +58,9 @@ def write_campaign(
         purpose = UPLIFT
     plan = plan.assign(purpose=purpose)
     reasons = (
-        pq.read_table(
+        reasons_for(plan["subscriber_id"].to_numpy())
+        if reasons_for is not None and len(plan)
+        else pq.read_table(
             scores_path or out / "scores.parquet",
             columns=["subscriber_id", "reasons"],
             filters=[("subscriber_id", "in", plan["subscriber_id"].tolist())],

@@ -23,6 +23,7 @@ from features.drift import DriftThresholds
 from features.labels import trailing_revenue_vnd_90d
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
+from serving.batch.campaign_reasons import ReasonsFor, parquet_batches, reasons_for
 from serving.batch.outputs import atomic_parquet_writer, sole_writer, sweep_temporaries
 from serving.batch.reconcile import (
     REJECTS_SCHEMA,
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BatchConfig:
     chunk_rows: int = 200_000
-    reasons: bool = True  # top three reasons per row (a SHAP pass: the costly part)
+    # top three reasons per row (a SHAP pass: the costly part); False: for the campaign
+    # list's rows only (`serving.batch.campaign_reasons`)
+    reasons: bool = True
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)  # the campaign's budget
     reference: pd.DataFrame | None = field(default=None, compare=False)  # training vectors
@@ -73,17 +76,21 @@ def score_chunks(
     out: Path,
     config: BatchConfig = BatchConfig(),
     progress: Callable[[int], None] | None = None,
+    campaign_reasons: ReasonsFor | None = None,
 ) -> BatchResult:
     """Score a stream of vector chunks; write scores, rejects and reconciliation under `out`.
 
     `duplicated_ids` are the ids that occur more than once in the whole input; the first
     occurrence is scored, later ones are rejected, across chunk borders too. The temporaries
-    a killed run left in `out` are removed first.
+    a killed run left in `out` are removed first. `campaign_reasons` gives the campaign
+    list its reasons when the scores carry none (`BatchConfig.reasons` False).
     """
     out = Path(out)
     with sole_writer(out):
         sweep_temporaries(out)
-        return _score_chunks(chunks, duplicated_ids, models, out, config, progress)
+        return _score_chunks(
+            chunks, duplicated_ids, models, out, config, progress, campaign_reasons
+        )
 
 
 def _score_chunks(
@@ -93,6 +100,7 @@ def _score_chunks(
     out: Path,
     config: BatchConfig,
     progress: Callable[[int], None] | None,
+    campaign_reasons: ReasonsFor | None,
 ) -> BatchResult:
     tally = Tally()
     seen: set[int] = set()
@@ -129,7 +137,15 @@ def _score_chunks(
             tally.rows_in += len(chunk)
             if progress:
                 progress(len(chunk))
-    return finish(out, tally, models, config, out / "scores.parquet", out / "rejects.parquet")
+    return finish(
+        out,
+        tally,
+        models,
+        config,
+        out / "scores.parquet",
+        out / "rejects.parquet",
+        None if config.reasons else campaign_reasons,
+    )
 
 
 def score_frame(
@@ -142,8 +158,9 @@ def score_frame(
     """Score a frame of feature vectors in chunks (see `score_chunks`)."""
     ids = vectors["subscriber_id"]
     dups = {int(i) for i in ids[ids.duplicated() & ids.notna()]}
+    again = reasons_for(lambda: _frame_chunks(vectors, config.chunk_rows), models, config.language)
     return score_chunks(
-        _frame_chunks(vectors, config.chunk_rows), dups, models, out, config, progress
+        _frame_chunks(vectors, config.chunk_rows), dups, models, out, config, progress, again
     )
 
 
@@ -156,6 +173,7 @@ def score_parquet(
 ) -> BatchResult:
     """Score a Parquet file of vectors without loading it whole."""
     dups = duplicated_ids(path)
+    again = reasons_for(parquet_batches(path, config.chunk_rows), models, config.language)
     return score_chunks(
-        parquet_chunks(path, config.chunk_rows), dups, models, out, config, progress
+        parquet_chunks(path, config.chunk_rows), dups, models, out, config, progress, again
     )

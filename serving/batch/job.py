@@ -89,8 +89,10 @@ def run(
     job: ScoreJob,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
+    models: Models | None = None,
 ) -> ScoreRun:
-    """Run the job; `progress(done, total)` is called as rows are scored (local engine)."""
+    """Run the job; `progress(done, total)` is called as rows are scored (local engine).
+    `models`: the model set to score with (the service's pinned one), else the registry's."""
     _check_inputs(job)
     lang = job.language or settings.language
     try:
@@ -103,7 +105,7 @@ def run(
         except SchemaError as e:  # RawDataError included
             raise JobError(str(e)) from e
     try:
-        models = load_models(settings)
+        models = models or load_models(settings)
     except ModelLoadError as e:
         raise JobError(str(e)) from e
     try:

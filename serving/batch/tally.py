@@ -93,12 +93,16 @@ def finish(
     config,
     scores_path: Path,
     rejects_path: Path,
+    campaign_reasons=None,
 ) -> BatchResult:
     """Plan the campaign, reconcile, measure drift and write the report; the run's result.
-    `config` is the run's `BatchConfig`."""
+    `config` is the run's `BatchConfig`; `campaign_reasons` (ids -> reasons), when given,
+    gives the campaign list its reasons instead of the scores."""
     rev = np.concatenate(tally.revenue) if tally.revenue else np.empty(0)
     pred = np.concatenate(tally.predicted) if tally.predicted else np.empty(0)
-    campaign = write_campaign(out, tally.ids, tally.gains, models, config.policy, scores_path)
+    campaign = write_campaign(
+        out, tally.ids, tally.gains, models, config.policy, scores_path, campaign_reasons
+    )
     result = BatchResult(
         scores_path=scores_path,
         rejects_path=rejects_path,

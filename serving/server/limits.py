@@ -9,8 +9,9 @@ An ASGI middleware, in front of BentoML:
   the headers say (a `Content-Length: 10` with `Transfer-Encoding: chunked` and 10 MiB of
   chunks is refused at the limit too);
 - a /predict body is checked by `serving.server.gate` (limits before records, at most a
-  fixed number of problems kept) and refused with 400 in the one error shape
-  (`serving.server.errors`); only a body that passes reaches BentoML.
+  fixed number of problems kept), a /batch/submit body by `serving.server.batch_gate`, and
+  refused with 400 in the one error shape (`serving.server.errors`); only a body that
+  passes reaches BentoML.
 
 The default limit (`serving.config.DEFAULT_MAX_BODY_BYTES`) fits the largest request the API
 accepts. Building the middleware, in each worker after BentoML set up its logging, also
@@ -20,11 +21,13 @@ masks phone numbers in every log handler (`serving.server.privacy`).
 from __future__ import annotations
 
 from serving.config import max_body_bytes
+from serving.server.batch_gate import check_batch
 from serving.server.errors import send_error
 from serving.server.gate import check_predict
 from serving.server.privacy import redact_logs
 
 PREDICT = "/predict"
+BATCH_SUBMIT = "/batch/submit"  # the batch task's queue (`serving.server.batch_gate`)
 
 
 class BodyLimitMiddleware:
@@ -60,8 +63,9 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
                 return
             more = message.get("more_body", False)
-        if scope.get("method") == "POST" and scope["path"] == PREDICT:
-            refused = check_predict(bytes(body))
+        check = {PREDICT: check_predict, BATCH_SUBMIT: check_batch}.get(scope["path"])
+        if scope.get("method") == "POST" and check is not None:
+            refused = check(bytes(body))
             if refused is not None:
                 await send_error(send, 400, refused[0], refused[1], scope=scope)
                 return

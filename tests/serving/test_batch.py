@@ -86,3 +86,23 @@ def test_churn_probability_is_calibrated(tiny_models, tiny_vectors):
 def test_chunk_rows_must_be_positive():
     with pytest.raises(ValueError, match="batch.chunk_rows: must be at least 1"):
         BatchConfig(chunk_rows=0)
+
+
+def test_without_reasons_the_campaign_rows_still_get_theirs(offer_models, tiny_vectors, tmp_path):
+    """`--no-reasons`: the scores carry none, the campaign list's rows carry the very reasons
+    a run with reasons for every row gives them, from a frame and from a Parquet file."""
+    every = score_frame(tiny_vectors, offer_models, tmp_path / "all", BatchConfig(chunk_rows=300))
+    path = tmp_path / "vectors.parquet"
+    pq.write_table(pa.Table.from_pandas(tiny_vectors, preserve_index=False), path)
+    lean = BatchConfig(chunk_rows=300, reasons=False)
+    for run in (
+        score_frame(tiny_vectors, offer_models, tmp_path / "frame", lean),
+        score_parquet(path, offer_models, tmp_path / "file", lean),
+    ):
+        folder = run.scores_path.parent
+        assert pd.read_parquet(run.scores_path).reasons.isna().all()
+        plan = pd.read_parquet(folder / "campaign.parquet")
+        full = pd.read_parquet(every.scores_path.parent / "campaign.parquet")
+        assert len(plan) > 0 and plan.reasons.notna().all()
+        assert plan.drop(columns="reasons").equals(full.drop(columns="reasons"))
+        assert plan.reasons.map(list).tolist() == full.reasons.map(list).tolist()
