@@ -280,6 +280,8 @@ def main() -> None:
         code=(
             "bench/uplift_hillstrom.py",
             "training/uplift/table.py",
+            "training/uplift/pooled.py",  # the confidence level (Z_CONFIDENT)
+            "training/uplift/learners.py",
             "features/artefacts/uplift.py",
         ),  # fmt: skip
         settings={"lightgbm": LGB, "retain": RETAIN.__dict__, "test_size": 0.5},

@@ -40,6 +40,7 @@ from features.artefacts.uplift import (
 )
 from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
 from features.vector import model_frame
+from training.uplift.pooled import Z_CONFIDENT
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,6 @@ class TableUplift:
             arm = NO_OFFER if self.blanket_ == "no_offer" else self.blanket_
             return np.full(len(frame), arm, dtype=object)
         return best_arm(self.model_.predict(frame), cost)
-
-
-Z_CONFIDENT = 1.645  # one-sided 95%
 
 
 def best_arm(uplift: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
