@@ -103,3 +103,11 @@ def test_auto_chooses_dr_for_effects_acceptance_cannot_see_and_spends_nothing_on
     model, choice = choose_learner(null, base, FAST, seed=7, threads=1)
     assert choice.learner == "s" and model.save_rate_.used == 0.0
     assert (model.predict(null).to_numpy() == 0.0).all()
+
+
+def test_auto_names_what_is_missing(vectors):
+    rows = campaign_rows(vectors, 6, effect=True)
+    with pytest.raises(ValueError, match="base: no untargeted rows"):
+        choose_learner(rows, rows.head(0), FAST, seed=7, threads=1)
+    with pytest.raises(ValueError, match="treated: need both treated and control rows"):
+        DRUplift(config=FAST).fit(rows[rows["treated"]])

@@ -36,6 +36,8 @@ def choose_learner(
     campaigns: pd.DataFrame, base: pd.DataFrame, config: UpliftConfig, seed: int, threads: int
 ) -> tuple[PooledSaveRate | DRUplift, Choice]:
     """The chosen learner fitted on every training campaign row, and why it was chosen."""
+    if base.empty:
+        raise ValueError("base: no untargeted rows to learn the churn baseline from")
     campaigns = campaigns.reset_index(drop=True)
     kw = {"config": config, "seed": seed, "threads": threads}
     baseline = PooledSaveRate(**kw).baseline(base)  # depends on the base only: fitted once
