@@ -13,7 +13,8 @@ evaluated with the one-hot columns of the offer being scored.
 - X-learner: g x tau_control + (1 - g) x tau_treated, with g the treated share;
 - pooled save-rate learner ("s"): w x P(accept | x, offer) x P(churn | x, no offer), with
   one acceptance booster pooled over offers and w the share of an accepter's churn risk
-  that the offer removes, estimated on the randomised campaign rows.
+  that the offer removes, estimated on the randomised campaign rows;
+- DR-learner ("dr"): +1 x tau_o, a regression of the doubly robust pseudo-outcome.
 
 - table S-learner (`retain train-uplift --table`): the mean over cross-fitting folds of
   booster_k(x, offer) - booster_k(x, no offer); a term's `arm` pins the one-hot inputs of a
@@ -89,7 +90,7 @@ class Term:
 
 @dataclass(frozen=True)
 class UpliftSpec:
-    learner: str  # "s" pooled save-rate, "t", "x", or "table" (S-learner, cross-fitted)
+    learner: str  # "s" pooled save-rate, "dr", "t", "x", or "table" (S-learner, cross-fitted)
     offers: dict[str, tuple[Term, ...]]
     feature_schema_version: str
     outcome: str = CHURN_REDUCTION

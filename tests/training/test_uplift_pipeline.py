@@ -58,7 +58,11 @@ def test_train_register_and_load(tiny_raw, tiny_settings, tmp_path):
     )
     model = UpliftModel.load(local)
     assert model.offers == sorted(result.table.index.drop(POOLED))
-    assert model.spec.learner == "s"
+    # "auto" registers the learner it chose out of fold on the training campaigns.
+    run = client.get_run(result.run_id)
+    assert model.spec.learner == run.data.tags["uplift_learner_chosen"] in ("s", "dr")
+    assert mv.tags["learner"] == model.spec.learner
+    assert {"oof_uplift_s_qini_pooled", "oof_uplift_dr_qini_pooled"} <= set(run.data.metrics)
 
 
 def test_beats_random_means_better_than_random_rankings():

@@ -106,3 +106,19 @@ def test_retain_train_uplift_table_registers_a_model(tmp_path):
     assert mv.tags["feature_schema_version"].startswith("table-")
     bad = CliRunner().invoke(app, [*args, "--control", "ctl"], env=env)
     assert bad.exit_code != 0 and "no row has the control value 'ctl'" in bad.output
+
+
+def test_without_heterogeneity_the_plan_is_the_best_blanket_arm():
+    """Offer B adds 0.05 for everyone, offer A nothing: a per-customer plan cannot be
+    confidently better than sending everyone B, so the plan is B for every row."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    frame = pd.DataFrame({"x": rng.random(n), "arm": rng.choice(["A", "B", "none"], n)})
+    p = 0.2 + 0.05 * (frame["arm"] == "B")
+    frame["converted"] = (rng.random(n) < p).astype(int)
+    model = TableUplift(config=FAST).fit(
+        prepare_campaign(frame, CampaignTableSpec("arm", "converted", "none"))
+    )
+    assert model.blanket_ == "B"
+    assert model.policy_values_["personalised_gain_se"] > 0
+    assert (model.plan(frame.head(50), {}) == "B").all()

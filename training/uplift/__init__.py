@@ -1,7 +1,7 @@
-"""Offer uplift learnt from randomised campaigns: the learners (`learners`, `pooled`), the
-campaign rows (`data`), Qini and AUUC (`metrics`), training and registration
-(`pipeline`), a campaign table the user brings (`table`, `table_run`) and
-`retain train-uplift` (`cli`).
+"""Offer uplift learnt from randomised campaigns: the learners (`learners`, `pooled`, `dr`)
+and the choice between them (`choice`), the campaign rows (`data`), Qini and AUUC
+(`metrics`, `evaluation`), training and registration (`pipeline`), a campaign table the
+user brings (`table`, `table_run`) and `retain train-uplift` (`cli`).
 
 The names below load lazily (PEP 562): importing the package runs no submodule.
 """
@@ -16,6 +16,8 @@ __all__, __getattr__ = lazy_api(
         "OfferUplift": "training.uplift.learners",
         "UpliftConfig": "training.uplift.learners",
         "PooledSaveRate": "training.uplift.pooled",
+        "DRUplift": "training.uplift.dr",
+        "choose_learner": "training.uplift.choice",
         "train_uplift": "training.uplift.pipeline",
         "UpliftTrainConfig": "training.uplift.pipeline",
         "qini_coefficient": "training.uplift.metrics",

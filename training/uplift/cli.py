@@ -20,8 +20,12 @@ app = typer.Typer()
 def train_uplift_command(
     raw: Annotated[Path, typer.Option(help="Folder of raw tables")] = Path(".retain/data/raw"),
     learner: Annotated[
-        str, typer.Option(help="s (pooled save-rate, all offers and campaigns), t or x")
-    ] = "s",
+        str,
+        typer.Option(
+            help="auto (s or dr, whichever ranks the training campaigns better out of fold), "
+            "s (pooled save-rate), dr (DR-learner), t or x"
+        ),
+    ] = "auto",
     test_campaigns: Annotated[int, typer.Option(min=1, help="Latest campaigns held out")] = 2,
     table: Annotated[
         Path | None,

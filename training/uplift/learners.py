@@ -20,12 +20,14 @@ from features.artefacts.uplift import Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
 from features.vector import model_frame
 
-LEARNERS = ("s", "t", "x")
+LEARNERS = ("auto", "s", "dr", "t", "x")
 
 
 @dataclass(frozen=True)
 class UpliftConfig:
-    learner: str = "s"  # "s" pooled save-rate (training.uplift.pooled), "t" or "x"
+    # "auto": "s" or "dr" by out-of-fold Qini (training.uplift.choice); "s" pooled
+    # save-rate (training.uplift.pooled); "dr" DR-learner (training.uplift.dr); "t" or "x"
+    learner: str = "auto"
     num_leaves: int = 15
     learning_rate: float = 0.05
     rounds: int = 150

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
@@ -16,9 +15,17 @@ from features.artefacts.tags import RUN_ID_TAG, SCHEMA_TAG
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from training import tracking
+from training.uplift.choice import Choice, choose_learner
 from training.uplift.data import campaign_history
+from training.uplift.dr import DRUplift
+from training.uplift.evaluation import (  # noqa: F401 (re-exported: bench, table_run)
+    POOLED,
+    _row,
+    beats_random,
+    evaluate,
+    pooled_score,
+)
 from training.uplift.learners import LEARNERS, OfferUplift, UpliftConfig
-from training.uplift.metrics import auuc, qini_coefficient
 from training.uplift.pooled import PooledSaveRate
 
 log = logging.getLogger(__name__)
@@ -32,69 +39,22 @@ class UpliftTrainConfig:
     model: UpliftConfig = field(default_factory=UpliftConfig)
 
 
-POOLED = "all offers"
-RANDOM_DRAWS = 200
-
-
-def _row(retained, t, score, rng) -> dict[str, float]:
-    draws = [rng.random(len(score)) for _ in range(RANDOM_DRAWS)]
-    q_random = [qini_coefficient(retained, t, d) for d in draws]
-    return {
-        "rows": int(len(score)),
-        "qini": qini_coefficient(retained, t, score),
-        "qini_random": float(np.mean(q_random)),
-        "qini_random_sd": float(np.std(q_random)),
-        "auuc": auuc(retained, t, score),
-        "auuc_random": float(np.mean([auuc(retained, t, d) for d in draws[:20]])),
-        "observed_uplift": float(retained[t].mean() - retained[~t].mean()),
-    }
-
-
-def evaluate(frame: pd.DataFrame, predicted: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Qini and AUUC on `frame` (later campaigns) beside a random ranking (the mean and
-    spread of `RANDOM_DRAWS` random scores): per offer (its treated rows and every control)
-    and pooled over offers (row `POOLED`: a treated row is scored with the offer it got, a
-    control with the mean over offers, the uplift of the random offer it could have got)."""
-    rng = np.random.default_rng(seed)
-    treated = frame["treated"].to_numpy(dtype=bool)
-    retained_all = 1.0 - frame["churned"].to_numpy(dtype=float)
-    rows = {}
-    for offer in predicted.columns:
-        m = (frame["offer_id"].to_numpy() == offer) & treated | ~treated
-        rows[offer] = _row(retained_all[m], treated[m], predicted[offer].to_numpy()[m], rng)
-    rows[POOLED] = _row(retained_all, treated, pooled_score(frame, predicted), rng)
-    return pd.DataFrame(rows).T
-
-
-def pooled_score(frame: pd.DataFrame, per_offer: pd.DataFrame) -> np.ndarray:
-    """One score per campaign row from per-offer columns: a treated row's is the offer it
-    got, a control's the mean over offers (the uplift of the random offer it could have got)."""
-    treated = frame["treated"].to_numpy(dtype=bool)
-    sent = frame["offer_id"].to_numpy()
-    score = per_offer.mean(axis=1).to_numpy().copy()
-    for j, offer in enumerate(per_offer.columns):
-        m = treated & (sent == offer)
-        score[m] = per_offer.to_numpy()[m, j]
-    return score
-
-
-def beats_random(table: pd.DataFrame) -> bool:
-    """The promotion rule: the pooled Qini on the later campaigns is positive and beats
-    random rankings, i.e. exceeds their mean by two standard deviations (about 97.5% of
-    them; above their mean alone, a random score would pass half the time)."""
-    row = table.loc[POOLED]
-    return bool(row["qini"] > max(0.0, row["qini_random"] + 2.0 * row["qini_random_sd"]))
-
-
 def fit_learner(
     train: pd.DataFrame, base: pd.DataFrame, config: UpliftTrainConfig
-) -> OfferUplift | PooledSaveRate:
-    """The configured learner fitted on campaign rows (and, for "s", the untargeted base)."""
+) -> OfferUplift | PooledSaveRate | DRUplift:
+    """The configured learner fitted on campaign rows (and, for "s" and "auto", the
+    untargeted base); "auto" is `choose_learner`'s choice, with its `choice_`."""
     if config.model.learner not in LEARNERS:
         raise ValueError(f"learner: '{config.model.learner}' is not one of {LEARNERS}")
     kw = {"config": config.model, "seed": config.seed, "threads": config.threads}
+    if config.model.learner == "auto":
+        model, choice = choose_learner(train, base, **kw)
+        model.choice_ = choice
+        return model
     if config.model.learner == "s":
         return PooledSaveRate(**kw).fit(train, base)
+    if config.model.learner == "dr":
+        return DRUplift(**kw).fit(train)
     return OfferUplift(**kw).fit(train, train["offer_id"], train["treated"], train["churned"])
 
 
@@ -144,6 +104,11 @@ def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> Up
             key = "pooled" if offer == POOLED else offer
             mlflow.log_metrics({f"test_uplift_{key}_{k}": float(v) for k, v in row.items()})
         mlflow.log_metric("test_uplift_qini_pooled", float(table.loc[POOLED, "qini"]))
+        choice: Choice | None = getattr(model, "choice_", None)
+        if choice is not None:  # "auto": each candidate's out-of-fold Qini on the training rows
+            mlflow.set_tag("uplift_learner_chosen", choice.learner)
+            for name, t in choice.oof.items():
+                mlflow.log_metric(f"oof_uplift_{name}_qini_pooled", float(t.loc[POOLED, "qini"]))
         if isinstance(model, PooledSaveRate):
             rate = model.save_rate_
             mlflow.log_metrics(
@@ -162,7 +127,7 @@ def train_uplift(raw: Path, config: UpliftTrainConfig, settings: Settings) -> Up
             tags={
                 SCHEMA_TAG: feature_schema_version(),
                 RUN_ID_TAG: run.info.run_id,
-                "learner": config.model.learner,
+                "learner": model.model_.spec.learner,
                 "beats_random": str(ok),
             },
         )

@@ -12,9 +12,11 @@
   from the randomised rows of all campaigns pooled: the churn residual regressed on
   -treated x m (m = P(accept) x P(churn)), adjusting for m and P(churn) (a baseline that
   is miscalibrated on the targeted pool must not pass for an effect), weighted by
-  1 / (P(churn)(1 - P(churn))). The estimate is shrunk towards zero by its own noise,
-  w x w^2 / (w^2 + se^2), and never below 0: an effect the campaigns cannot tell from
-  zero should not buy contacts.
+  1 / (P(churn)(1 - P(churn))). The planner uses the posterior mean under a fixed prior
+  N(0, PRIOR_SD^2), w x tau^2 / (tau^2 + se^2): the prior's weight does not grow with the
+  data, so the shrinkage vanishes as the randomised rows grow (se ~ 1/sqrt(n)); and only
+  when the rows reject "no effect" at one-sided 5% (w > Z_CONFIDENT x se): an effect the
+  campaigns cannot tell from zero buys no contacts (0 then, and never below 0 or above 1).
 
 Why: a campaign of a few hundred rows per offer, 80% treated, with a churn rate near 5%,
 cannot tell one meta-learner's heterogeneous effects from noise (on the default operator
@@ -39,15 +41,27 @@ from training.uplift.learners import UpliftConfig, _params
 BASELINE, ACCEPT = "churn_no_offer.lgb", "accept.lgb"
 
 
+PRIOR_SD = 0.5  # a save rate is a share of risk in [0, 1]: a weak prior, fixed in n
+Z_CONFIDENT = 1.645  # one-sided 95%
+
+
 @dataclass(frozen=True)
 class SaveRate:
     """The estimated share of an accepter's risk removed, its standard error and the value
-    the model uses (shrunk, non-negative)."""
+    the model uses (the posterior mean when the effect is confidently positive, else 0)."""
 
     estimate: float
     se: float
     used: float
     rows: int
+
+
+def planned_rate(w: float, se: float) -> float:
+    """The save rate the planner uses (see the module docstring): the posterior mean under
+    N(0, PRIOR_SD^2) when w > Z_CONFIDENT x se, else 0; within [0, 1]."""
+    if not w > Z_CONFIDENT * se:
+        return 0.0
+    return float(min(1.0, w * PRIOR_SD**2 / (PRIOR_SD**2 + se * se)))
 
 
 def save_rate(churned, treated, p_churn, p_accept) -> SaveRate:
@@ -65,8 +79,7 @@ def save_rate(churned, treated, p_churn, p_accept) -> SaveRate:
     Hi = np.linalg.pinv(H)
     cov = Hi @ (A.T @ (A * (wt**2 * e**2)[:, None])) @ Hi  # sandwich (heteroscedasticity)
     w, se = float(beta[1]), float(np.sqrt(max(cov[1, 1], 0.0)))
-    used = max(0.0, w * w * w / (w * w + se * se)) if w > 0 else 0.0
-    return SaveRate(w, se, used, len(y))
+    return SaveRate(w, se, planned_rate(w, se), len(y))
 
 
 def with_offer(X: pd.DataFrame, offer_ids, offers: list[str]) -> pd.DataFrame:
@@ -86,7 +99,11 @@ class PooledSaveRate:
         self.seed = seed
         self.threads = threads
 
-    def fit(self, campaigns: pd.DataFrame, base: pd.DataFrame) -> PooledSaveRate:
+    def fit(
+        self, campaigns: pd.DataFrame, base: pd.DataFrame, baseline: lgb.Booster | None = None
+    ) -> PooledSaveRate:
+        """`baseline`: a no-offer churn booster already fitted on `base` (cross-fitting
+        refits only what depends on the campaign rows)."""
         cfg = self.config
         t = campaigns["treated"].to_numpy(dtype=bool)
         if t.all() or not t.any():
@@ -94,13 +111,7 @@ class PooledSaveRate:
         if base.empty:
             raise ValueError("base: no untargeted rows to learn the churn baseline from")
         offers = sorted(set(campaigns.loc[t, "offer_id"]))
-        if 0 < cfg.baseline_rows < len(base):
-            base = base.sample(n=cfg.baseline_rows, random_state=self.seed)
-        mu0 = lgb.train(
-            _params("binary", cfg, self.seed, self.threads, leaves=cfg.baseline_num_leaves),
-            lgb.Dataset(model_frame(base), label=base["churned"].to_numpy(dtype=float)),
-            num_boost_round=cfg.baseline_rounds,
-        )
+        mu0 = baseline if baseline is not None else self.baseline(base)
         treated = campaigns[t]
         acc = lgb.train(
             _params("binary", cfg, self.seed, self.threads),
@@ -121,6 +132,17 @@ class PooledSaveRate:
         )
         self.model_ = UpliftModel(spec, {BASELINE: mu0, ACCEPT: acc})
         return self
+
+    def baseline(self, base: pd.DataFrame) -> lgb.Booster:
+        """P(churn | x, no offer) from a seeded sample of the untargeted base."""
+        cfg = self.config
+        if 0 < cfg.baseline_rows < len(base):
+            base = base.sample(n=cfg.baseline_rows, random_state=self.seed)
+        return lgb.train(
+            _params("binary", cfg, self.seed, self.threads, leaves=cfg.baseline_num_leaves),
+            lgb.Dataset(model_frame(base), label=base["churned"].to_numpy(dtype=float)),
+            num_boost_round=cfg.baseline_rounds,
+        )
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         return self.model_.predict(X)

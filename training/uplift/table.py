@@ -40,6 +40,7 @@ from features.artefacts.uplift import (
 )
 from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
 from features.vector import model_frame
+from training.uplift.pooled import Z_CONFIDENT
 
 
 @dataclass(frozen=True)
@@ -208,17 +209,21 @@ class TableUplift:
         values = policy_values(table, self.oof_)
         personal = values.pop("personalised")
         best = max(values, key=values.get)
-        # The personalised plan is used only where, on the training rows' out-of-fold
-        # estimates, it beats sending everyone the same thing: with little data a noisy
-        # per-customer plan loses to the best blanket arm.
-        self.blanket_ = None if personal > values[best] else best
-        self.policy_values_ = values | {"personalised": personal}
+        # Default everyone to the best blanket arm (or nothing) by the randomised rows'
+        # estimate; deviate per customer only when, on the training rows' out-of-fold
+        # estimates, the personalised plan beats that default with one-sided 95% confidence
+        # (Z_CONFIDENT standard errors of the paired inverse-propensity difference): with
+        # little or uninformative data a noisy per-customer plan loses to the best arm.
+        gap, se = policy_gain(table, self.oof_, best)
+        self.blanket_ = None if gap - Z_CONFIDENT * se > 0 else best
+        self.policy_values_ = values | {"personalised": personal, "personalised_gain_se": se}
         return self
 
     def plan(self, frame: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
         """The arm for each row of `frame` (NO_OFFER: nothing), net of `cost`."""
         if self.blanket_ is not None:
-            return np.full(len(frame), self.blanket_, dtype=object)
+            arm = NO_OFFER if self.blanket_ == "no_offer" else self.blanket_
+            return np.full(len(frame), arm, dtype=object)
         return best_arm(self.model_.predict(frame), cost)
 
 
@@ -230,19 +235,35 @@ def best_arm(uplift: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
     return np.where(pays, np.asarray(uplift.columns, dtype=object)[k], NO_OFFER)
 
 
-def policy_values(table: CampaignTable, uplift: pd.DataFrame) -> dict[str, float]:
-    """Inverse-propensity estimates (arm shares as propensities: randomised) of the outcome
-    per customer, net of cost, of sending everyone one arm, nothing, or `best_arm`."""
+def _ips_terms(table: CampaignTable, chosen: np.ndarray) -> np.ndarray:
+    """Each row's inverse-propensity term (arm shares as propensities: randomised) of the
+    outcome, net of cost, under the plan `chosen`; their mean is the plan's value."""
     sign = -1.0 if table.spec.churn_outcome else 1.0
     gain = sign * table.y - np.array([table.cost.get(a, 0.0) for a in table.arm])
     share = {a: float((table.arm == a).mean()) for a in set(table.arm)}
+    prop = np.array([share[a] for a in table.arm])
+    return np.where(chosen == table.arm, gain / prop, 0.0)
 
-    def value(chosen: np.ndarray) -> float:
-        hit = chosen == table.arm
-        return float(np.sum(gain[hit] / np.array([share[a] for a in table.arm[hit]])) / len(gain))
 
-    out = {a or "no_offer": value(np.full(len(gain), a, dtype=object)) for a in share}
-    return out | {"personalised": value(best_arm(uplift, table.cost))}
+def policy_values(table: CampaignTable, uplift: pd.DataFrame) -> dict[str, float]:
+    """Inverse-propensity estimates of the outcome per customer, net of cost, of sending
+    everyone one arm, nothing ("no_offer"), or `best_arm` ("personalised")."""
+    n = len(table.y)
+    out = {
+        a or "no_offer": float(_ips_terms(table, np.full(n, a, dtype=object)).mean())
+        for a in sorted(set(table.arm))
+    }
+    return out | {"personalised": float(_ips_terms(table, best_arm(uplift, table.cost)).mean())}
+
+
+def policy_gain(table: CampaignTable, uplift: pd.DataFrame, blanket: str) -> tuple[float, float]:
+    """The personalised plan's value minus the blanket arm's (inverse propensity, per
+    customer) and its standard error (paired over rows)."""
+    arm = NO_OFFER if blanket == "no_offer" else blanket
+    d = _ips_terms(table, best_arm(uplift, table.cost)) - _ips_terms(
+        table, np.full(len(table.y), arm, dtype=object)
+    )
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
 
 
 def is_retain_vector(table: CampaignTable) -> bool:
