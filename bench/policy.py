@@ -13,7 +13,8 @@ highest churn risk. Without options, the default scenario at the default size on
 On the default operator (the default scenario at 20,000 subscribers, seed 42, when it is
 run) with its truth folder:
 1. churn and value models fitted as `retain train` does, and the offer-uplift model (the
-   pooled save-rate learner `retain train-uplift` fits by default, and the X-learner for
+   learner `retain train-uplift` fits by default ("auto": the pooled save-rate learner or the
+   DR-learner by out-of-fold Qini), and the X-learner for
    reference) on the campaigns whose 30-day label window ended before the decision date,
    the latest two of them held out for Qini;
 2. the eligible base as of the decision date scored through serving's one scoring path
@@ -243,10 +244,12 @@ def at_date(
     train, test = before[before["sent_day"] < days[-2]], before[before["sent_day"] >= days[-2]]
     base_train = base[base["sent_day"] < days[-2]]
     learners = {}
-    for name, learner in (("retain", "s"), ("retain_x_learner", "x")):
-        cfg = UpliftTrainConfig(
-            seed=config.seed, threads=config.threads, model=UpliftConfig(learner=learner)
-        )
+    # "retain" is what `retain train-uplift` fits by default (UpliftConfig's learner).
+    for name, model in (
+        ("retain", UpliftConfig()),
+        ("retain_x_learner", UpliftConfig(learner="x")),
+    ):
+        cfg = UpliftTrainConfig(seed=config.seed, threads=config.threads, model=model)
         learners[name] = fit_learner(train, base_train, cfg)
     uplift = learners["retain"]
     predicted = {name: learner.predict(test) for name, learner in learners.items()}
