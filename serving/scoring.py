@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.artefacts.btyd import btyd_columns
+from features.artefacts.btyd import btyd_columns, value_prediction
 from features.artefacts.survival import MONTHS_AHEAD, hazards, survival_from_hazards
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
@@ -125,7 +125,7 @@ def score_columns(
     # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
     raw = models.churn.booster.predict(X) if n else np.empty(0)
     p = models.churn.calibration.apply(raw)
-    value = models.value.booster.predict(Xv) if n else np.empty(0)
+    value = value_prediction(models.value.booster, Xv, columns, models.value.btyd)
     monthly = value * 30.0 / models.value_horizon_days
     band = risk_band(p, config)
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)

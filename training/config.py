@@ -40,6 +40,7 @@ class ValueConfig(BoosterConfig):
     objective: str = "tweedie"
     tweedie_variance_power: float = 1.3
     btyd: bool = True  # BG/NBD + Gamma-Gamma forecasts as features (training.btyd)
+    btyd_base_margin: bool = True  # and the booster corrects the BTYD forecast (log link)
 
 
 @dataclass(frozen=True)
