@@ -35,10 +35,9 @@ from serving.registry import Models, PinnedModel
 from serving.segments import (
     SegmentConfig,
     let_go,
-    lifetime_columns,
     relationship_state,
+    retention_values,
     risk_band,
-    value_at_risk,
     value_tier,
 )
 
@@ -130,15 +129,20 @@ def score_columns(
     band = risk_band(p, config)
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
     state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
-    retained, at_risk = value_at_risk(value, p, config)
-    life = lifetime_columns(
-        survival_curves(columns, models),
-        retained * 30.0 / models.value_horizon_days,
+    curves = survival_curves(columns, models)
+    retained, at_risk, life = retention_values(
+        value,
+        p,
+        curves,
+        models.value_horizon_days,
         columns["contract_type"],
+        config,
+        models.churn.margin,  # the cost rates training stored with the survival model
     )
     gains = offer_gains(columns, models, p, retained, tier)
     offers = _offer_ids(models)
-    gone = let_go(life["lifetime_value_vnd"], _cheapest(models, offers))
+    kept = retained if curves is not None else life["lifetime_value_vnd"]  # NaN: no let-go
+    gone = let_go(kept, _cheapest(models, offers))
     gains[np.array([g is not None for g in gone], dtype=bool)] = np.nan  # let go: no offer
     best, best_gain = best_of(gains, offers) if offers else ([None] * n, np.full(n, np.nan))
     if reasons:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from features.artefacts.calibration import METHODS
+from features.artefacts.survival import MarginConfig
 from features.snapshot import SnapshotConfig
 from features.tiers import SegmentConfig
 from training.profit import VND_EMPC, EMPCConfig
@@ -91,6 +92,7 @@ class TrainConfig:
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
+    margin: MarginConfig = field(default_factory=MarginConfig)  # lifetime value's cost rates
     empc: EMPCConfig = field(default_factory=EMPCConfig)
     empc_vnd: EMPCConfig = VND_EMPC
 
@@ -144,10 +146,17 @@ def _merge(obj, data: dict, where: str):
         if key not in known:
             raise ValueError(f"{where}: unknown setting '{key}' (known: {sorted(known)})")
         current = getattr(obj, key)
-        if isinstance(value, dict):
+        if isinstance(current, dict):  # a table of its own ([margin.cost_rates]): merged
+            if not isinstance(value, dict):
+                raise ValueError(f"{where}: setting '{key}' must be a table, got {value!r}")
+            changes[key] = dict(current) | value
+        elif isinstance(value, dict):
             changes[key] = _merge(current, value, f"{where} [{key}]")
         elif isinstance(current, date) and isinstance(value, str):
             changes[key] = date.fromisoformat(value)
         else:
-            changes[key] = type(current)(value) if current is not None else value
+            try:
+                changes[key] = type(current)(value) if current is not None else value
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{where}: setting '{key}': {e}") from None
     return replace(obj, **changes)
