@@ -10,6 +10,7 @@ import lightgbm as lgb
 
 from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
+from features.artefacts.survival import MarginConfig
 from features.artefacts.uplift import UpliftModel
 from features.query import SnapshotConfig
 from serving.catalogue import Catalogue
@@ -29,6 +30,7 @@ class PinnedModel:
     snapshot: SnapshotConfig = SnapshotConfig()  # how training built its snapshots
     btyd: BTYDParams | None = None  # value models: the BTYD forecasts read as features
     survival: lgb.Booster | None = None  # churn models: the monthly hazard booster
+    margin: MarginConfig = MarginConfig()  # churn models: lifetime value's cost rates
 
     @property
     def ref(self) -> str:

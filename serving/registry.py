@@ -18,9 +18,10 @@ from mlflow.exceptions import MlflowException
 
 from features.artefacts.btyd import BTYDParams
 from features.artefacts.calibration import Calibration
-from features.artefacts.survival import load_survival
+from features.artefacts.survival import MarginConfig, load_survival
 from features.artefacts.tags import (
     DIGEST_TAG,
+    MARGIN_TAG,
     PROMOTION_CHECK_TAG,
     SCHEMA_TAG,
     SNAPSHOT_TAG,
@@ -146,8 +147,13 @@ def _load(
     log.info("loaded %s version %s (%s@%s)", name, mv.version, name, alias)
     tag = mv.tags.get(SNAPSHOT_TAG)  # absent on versions registered before it was stored
     snapshot = SnapshotConfig.from_json(tag) if tag else SnapshotConfig()
+    tag = mv.tags.get(MARGIN_TAG)  # absent before it was stored: the defaults in code
+    try:
+        margin = MarginConfig.from_json(tag) if tag else MarginConfig()
+    except (ValueError, KeyError, TypeError) as e:
+        raise ModelLoadError(f"model {name} version {mv.version}: bad {MARGIN_TAG} tag: {e}") from e
     return PinnedModel(name, str(mv.version), booster, mv.tags[SCHEMA_TAG], calibration,
-                       snapshot, btyd, survival)  # fmt: skip
+                       snapshot, btyd, survival, margin)  # fmt: skip
 
 
 def _verify(name: str, mv: ModelVersion, local: Path) -> None:

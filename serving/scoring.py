@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.artefacts.btyd import value_prediction
 from features.artefacts.survival import MONTHS_AHEAD
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
@@ -31,10 +32,9 @@ from serving.registry import Models
 from serving.segments import (
     SegmentConfig,
     let_go,
-    lifetime_columns,
     relationship_state,
+    retention_values,
     risk_band,
-    value_at_risk,
     value_tier,
 )
 from serving.survival_curves import curves
@@ -63,20 +63,25 @@ def score_columns(
     # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
     raw = models.churn.booster.predict(X) if n else np.empty(0)
     p = models.churn.calibration.apply(raw)
-    value = models.value.booster.predict(Xv) if n else np.empty(0)
+    value = value_prediction(models.value.booster, Xv, columns, models.value.btyd)
     monthly = value * 30.0 / models.value_horizon_days
     band = risk_band(p, config)
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
     state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
-    retained, at_risk = value_at_risk(value, p, config)
-    life = lifetime_columns(
-        survival_curves(columns, models, X),
-        retained * 30.0 / models.value_horizon_days,
+    survival = survival_curves(columns, models, X)
+    retained, at_risk, life = retention_values(
+        value,
+        p,
+        survival,
+        models.value_horizon_days,
         columns["contract_type"],
+        config,
+        models.churn.margin,  # the cost rates training stored with the survival model
     )
     gains = offer_gains(columns, models, p, retained, tier)
     offers = _offer_ids(models)
-    gone = let_go(life["lifetime_value_vnd"], _cheapest(models, offers))
+    kept = retained if survival is not None else life["lifetime_value_vnd"]  # NaN: no let-go
+    gone = let_go(kept, _cheapest(models, offers))
     gains[np.array([g is not None for g in gone], dtype=bool)] = np.nan  # let go: no offer
     best, best_gain = best_of(gains, offers) if offers else ([None] * n, np.full(n, np.nan))
     if reasons:

@@ -17,7 +17,19 @@ in one place, and training's segment metrics read the same tiers):
   So value_if_retained = E[value] / (1 - p), with the multiplier capped at
   max_retained_multiplier (p near 1 would divide by ~0), and value_at_risk =
   p x value_if_retained: what a successful retention would save over the value horizon.
-  Used until training registers an explicit value-if-retained model.
+  This is the rule without a survival model.
+- **Value if retained with a survival model** (`retention_values`): the lifetime margin of
+  the subscriber if kept through the next 30 days. Churn in month m means no billable
+  activity in it, so the revenue of the value horizon H is E[value] = r x A_H, with r the
+  revenue per 30 days while active and A_H = sum_{m <= H/30} S(m) the expected active
+  months in it (the last month pro rata): r = E[value] / A_H (A_H floored at
+  (H/30) / max_retained_multiplier, the same cap as above). Kept through month 1, the
+  survival is S(m) / S(1), so value_if_retained = sum_m S(m) / S(1) x r x margin share x
+  discount(m) = lifetime value / S(1), and value_at_risk = p x value_if_retained. A
+  subscriber already leaving (S(1) small) is then worth, if kept, what an otherwise
+  identical loyal one is, not E[value] / (1 - p) of a near-zero E[value]; the offer gains
+  (`serving.decision.gains_matrix`: uplift x value if retained - cost) and the let-go rule
+  (no offer pays for itself when the margin if kept is below its cost) read it.
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ __all__ = [
     "let_go",
     "lifetime_columns",
     "relationship_state",
+    "retention_values",
     "risk_band",
     "top_share",
     "value_at_risk",
@@ -103,9 +116,48 @@ def lifetime_columns(
     }
 
 
+def active_months(survival: np.ndarray, horizon_days: int) -> np.ndarray:
+    """Expected months with billable activity within the first `horizon_days`: sum of S(m)
+    over the horizon's months, the last one pro rata."""
+    months = horizon_days / 30.0
+    whole = min(int(months), survival.shape[1])
+    out = survival[:, :whole].sum(axis=1)
+    if whole < survival.shape[1] and months > whole:
+        out = out + (months - whole) * survival[:, whole]
+    return out
+
+
+def retention_values(
+    predicted_value_vnd,
+    churn_probability,
+    survival: np.ndarray | None,
+    horizon_days: int,
+    contract_type,
+    config: SegmentConfig = SegmentConfig(),
+    margin: MarginConfig = MarginConfig(),
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(value_if_retained_vnd, value_at_risk_vnd, lifetime columns): with a survival model
+    the lifetime margin if kept (see the module docstring), without one `value_at_risk`."""
+    v = np.clip(np.asarray(predicted_value_vnd, dtype=float), 0.0, None)
+    p = np.asarray(churn_probability, dtype=float)
+    if survival is None:
+        retained, at_risk = value_at_risk(v, p, config)
+        life = lifetime_columns(None, retained * 30.0 / horizon_days, contract_type, margin)
+        return retained, at_risk, life
+    months = horizon_days / 30.0
+    active = np.maximum(active_months(survival, horizon_days),
+                        months / config.max_retained_multiplier)  # fmt: skip
+    life = lifetime_columns(survival, v / active, contract_type, margin)
+    # S(1) > 0 for any hazard below 1; the floor only keeps a certain churner finite.
+    first = np.maximum(survival[:, 0], 1e-9)
+    retained = life["lifetime_value_vnd"] / first  # negative only for a negative margin share
+    return retained, p * np.maximum(retained, 0.0), life
+
+
 def let_go(lifetime_value_vnd, cheapest_offer_vnd: float | None) -> np.ndarray:
     """The reason a subscriber never receives an offer (None when kept): a negative
-    lifetime margin, or one below the cheapest offer's cost (no offer can pay for itself)."""
+    lifetime margin, or one below the cheapest offer's cost (no offer can pay for itself).
+    Scoring passes the lifetime margin if kept (`retention_values`): what an offer buys."""
     v = np.asarray(lifetime_value_vnd, dtype=float)
     out = np.full(len(v), None, dtype=object)
     if cheapest_offer_vnd is not None:

@@ -1,7 +1,8 @@
 """Fitting the BTYD models of a recharge log by maximum likelihood: BG/NBD for how often a
 subscriber tops up and whether they still do, Gamma-Gamma for how much. The forecasts are
 `features.artefacts.btyd` (serving evaluates them too); `retain train` fits both on the
-training snapshots and the value model reads their forecasts as features.
+training snapshots and the value model reads their forecasts as features and starts from
+their value forecast (its base margin, `training.models.ValueModel`).
 
 The closed-form log-likelihoods are written with scipy rather than taken from PyMC-Marketing
 (the reference: `clv.BetaGeoModel` and `clv.GammaGammaModel` with a MAP fit): that would add

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from features.artefacts.calibration import METHODS
+from features.artefacts.survival import MarginConfig
 from features.sampling import SampleConfig
 from features.snapshot import SnapshotConfig
 from features.tiers import SegmentConfig
@@ -41,6 +42,7 @@ class ValueConfig(BoosterConfig):
     objective: str = "tweedie"
     tweedie_variance_power: float = 1.3
     btyd: bool = True  # BG/NBD + Gamma-Gamma forecasts as features (training.btyd)
+    btyd_base_margin: bool = True  # and the booster corrects the BTYD forecast (log link)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class TrainConfig:
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
+    margin: MarginConfig = field(default_factory=MarginConfig)  # lifetime value's cost rates
     empc: EMPCConfig = field(default_factory=EMPCConfig)
     empc_vnd: EMPCConfig = VND_EMPC
 
@@ -146,10 +149,17 @@ def _merge(obj, data: dict, where: str):
         if key not in known:
             raise ValueError(f"{where}: unknown setting '{key}' (known: {sorted(known)})")
         current = getattr(obj, key)
-        if isinstance(value, dict):
+        if isinstance(current, dict):  # a table of its own ([margin.cost_rates]): merged
+            if not isinstance(value, dict):
+                raise ValueError(f"{where}: setting '{key}' must be a table, got {value!r}")
+            changes[key] = dict(current) | value
+        elif isinstance(value, dict):
             changes[key] = _merge(current, value, f"{where} [{key}]")
         elif isinstance(current, date) and isinstance(value, str):
             changes[key] = date.fromisoformat(value)
         else:
-            changes[key] = type(current)(value) if current is not None else value
+            try:
+                changes[key] = type(current)(value) if current is not None else value
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{where}: setting '{key}': {e}") from None
     return replace(obj, **changes)

@@ -7,11 +7,13 @@ what gets logged, in LightGBM's native text format.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.artefacts.btyd import btyd_columns
+from features.artefacts.btyd import base_margin, btyd_columns, value_prediction
 from features.labels import trailing_revenue_vnd_90d
 from features.vector import model_frame
 from training.btyd import BTYDModel
@@ -37,17 +39,28 @@ def booster_params(cfg, seed: int, threads: int) -> dict:
     }
 
 
+LOG_LINK = ("tweedie", "gamma", "poisson")  # objectives whose raw score is log(mean)
+
+
 class _Booster:
     def input_frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """The booster's input: the feature vector (value models add their BTYD forecasts)."""
         return model_frame(X)
 
     def _train(
-        self, params: dict, X, y, X_val, y_val, rounds: int, patience: int, w=None, w_val=None
-    ) -> None:
-        """`w`, `w_val`: per-row weights (a sample's inverse inclusion probabilities)."""
-        train = lgb.Dataset(self.input_frame(X), label=y, weight=w, free_raw_data=True)
-        valid = lgb.Dataset(self.input_frame(X_val), label=y_val, weight=w_val, reference=train)
+        self, params: dict, X, y, X_val, y_val, rounds: int, patience: int,
+        w=None, w_val=None, init=None,
+    ) -> None:  # fmt: skip
+        """`w`, `w_val`: per-row weights (a sample's inverse inclusion probabilities); `init`:
+        a function of rows giving each row's init score (a base margin), or None."""
+        scores = (None, None) if init is None else (init(X), init(X_val))
+        train = lgb.Dataset(
+            self.input_frame(X), label=y, weight=w, init_score=scores[0], free_raw_data=True
+        )
+        valid = lgb.Dataset(
+            self.input_frame(X_val), label=y_val, weight=w_val, init_score=scores[1],
+            reference=train,
+        )  # fmt: skip
         self.booster_ = lgb.train(
             params,
             train,
@@ -93,7 +106,20 @@ class ValueModel(_Booster):
     With `config.btyd`, BG/NBD + Gamma-Gamma (`training.btyd`) are fitted on the training
     rows first, over `horizon_days` (the horizon the label covers: no scaling), and their
     forecasts (`features.artefacts.btyd.BTYD_COLUMNS`) are features of the booster; their
-    parameters (`btyd_`) are logged beside it and serving evaluates the same closed forms."""
+    parameters (`btyd_`) are logged beside it and serving evaluates the same closed forms.
+
+    With `config.btyd_base_margin` as well (the default), the booster also starts from the
+    BTYD forecast: its init score is log(btyd_value_vnd_h), so with the log link of the
+    Tweedie (or Gamma, Poisson) objective its trees learn multiplicative corrections to
+    BG/NBD + Gamma-Gamma, and the answer is exp(trees) x forecast
+    (`features.artefacts.btyd.value_prediction`). Why a base margin rather than a blend of
+    the two forecasts: the base margin nests both ends in one fit — no tree is BTYD itself,
+    many trees are a free LightGBM model — and early stopping on the validation snapshot
+    (later than every training snapshot, inside the training data: the same rolling-origin
+    check a time-series cross-validated blend weight would make) decides how far the trees
+    move away from BTYD, per subscriber rather than with one global weight; a blend would
+    add weights learnt on a second set of inner windows the short histories this model
+    meets (CDNOW: a few monthly snapshots) do not have."""
 
     def __init__(
         self,
@@ -116,23 +142,42 @@ class ValueModel(_Booster):
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val, sample_weight=None) -> ValueModel:
         """`sample_weight`: per training row (inverse inclusion probability), or None."""
+        cfg = self.config
         self.btyd_ = None
-        if self.config.btyd:
-            self.btyd_ = BTYDModel(horizon_days=self.horizon_days).fit(X, sample_weight).params_
-        params = booster_params(self.config, self.seed, self.threads) | {
-            "objective": self.config.objective
-        }
-        if self.config.objective == "tweedie":
-            params["tweedie_variance_power"] = self.config.tweedie_variance_power
+        if cfg.btyd_base_margin and cfg.objective not in LOG_LINK:
+            raise ValueError(
+                f"value.btyd_base_margin: needs a log-link objective {LOG_LINK}, "
+                f"got value.objective '{cfg.objective}'"
+            )
+        if cfg.btyd:
+            params = BTYDModel(horizon_days=self.horizon_days).fit(X, sample_weight).params_
+            self.btyd_ = replace(params, base_margin=cfg.btyd_base_margin)
+        init = None
+        if self.btyd_ is not None and self.btyd_.base_margin:
+            init = lambda rows: base_margin(rows, self.btyd_)  # noqa: E731
+        params = booster_params(cfg, self.seed, self.threads) | {"objective": cfg.objective}
+        if cfg.objective == "tweedie":
+            params["tweedie_variance_power"] = cfg.tweedie_variance_power
             params["metric"] = "rmse"
         cfg = self.config
         self._train(
-            params, X, y, X_val, y_val, cfg.max_rounds, cfg.early_stopping_rounds, sample_weight
+            params,
+            X,
+            y,
+            X_val,
+            y_val,
+            cfg.max_rounds,
+            cfg.early_stopping_rounds,
+            sample_weight,
+            init=init,
         )
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.raw_predict(X)
+        """Revenue over the horizon per row, VND (with the base margin when fitted on one)."""
+        # The booster predicts at its best iteration (LightGBM's default once early stopping
+        # set one), as the file it is logged to does.
+        return value_prediction(self.booster_, self.input_frame(X), X, self.btyd_)
 
 
 class RecencyBaseline:

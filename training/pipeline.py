@@ -14,6 +14,7 @@ import pandas as pd
 from features.artefacts.calibration import Calibration
 from features.artefacts.tags import (
     COMPARED_CHAMPION_TAG,
+    MARGIN_TAG,
     PROMOTION_CHECK_TAG,
     RUN_ID_TAG,
     SCHEMA_TAG,
@@ -191,6 +192,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
             RUN_ID_TAG: run.info.run_id,
             TEST_AS_OF_TAG: config.test_as_of.isoformat(),
             SNAPSHOT_TAG: config.snapshot.to_json(),  # scoring builds its snapshots the same way
+            MARGIN_TAG: config.margin.to_json(),  # and takes lifetime value with these rates
         }
         verdicts = {
             "churn": verdict("churn", fitted.churn_test, fitted.churn_segments, config.promotion),

@@ -23,7 +23,7 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
 from features.artefacts.btyd import FILE_NAME as BTYD_FILE
-from features.artefacts.btyd import BTYDParams, btyd_columns
+from features.artefacts.btyd import BTYDParams, btyd_columns, value_prediction
 from features.artefacts.calibration import FILE_NAME as CALIBRATION_FILE
 from features.artefacts.calibration import Calibration
 from features.artefacts.digests import DIGEST_TAG, file_digests
@@ -145,7 +145,7 @@ class Registered:
         frame = model_frame(X)
         if self.btyd is not None:
             frame = frame.assign(**btyd_columns(X, self.btyd))
-        return self.booster.predict(frame)
+        return value_prediction(self.booster, frame, X, self.btyd)
 
 
 def load_alias(registered_name: str, alias: str) -> Registered | None:

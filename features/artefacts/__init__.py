@@ -27,6 +27,7 @@ __all__, __getattr__ = lazy_api(
         "TableModel": "features.artefacts.table_model",
         "BTYDParams": "features.artefacts.btyd",
         "btyd_columns": "features.artefacts.btyd",
+        "value_prediction": "features.artefacts.btyd",
         "MarginConfig": "features.artefacts.survival",
         "survival_from_hazards": "features.artefacts.survival",
         "lifetime_value": "features.artefacts.survival",

@@ -8,6 +8,10 @@ J. Marketing Research 42(4)) gives the expected amount of one top-up day. They a
 here (scipy's `hyp2f1` and `gammaln`), not taken from PyMC-Marketing or lifetimes: serving
 evaluates them per request without pymc/pytensor, and lifetimes is unmaintained.
 
+A value model fitted on a base margin (`BTYDParams.base_margin`) is a LightGBM booster with a
+log link whose trees correct the BTYD forecast: its answer is the booster's prediction times
+the forecast (`value_prediction`), never the booster's prediction alone.
+
 Inputs per subscriber at T, in days, from the whole-history recharge features: x = repeat
 top-up days (days with a top-up - 1), t_x = age at the last top-up day, T = age since the
 first top-up, m = mean amount per top-up day (over all of them, first included).
@@ -41,6 +45,7 @@ class BTYDParams:
     q: float
     gamma: float
     horizon_days: int
+    base_margin: bool = False  # the value booster starts from log(btyd_value_vnd_h)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -48,8 +53,11 @@ class BTYDParams:
     @classmethod
     def from_json(cls, text: str) -> BTYDParams:
         data = json.loads(text)
-        return cls(**{k: float(v) for k, v in data.items() if k != "horizon_days"},
-                   horizon_days=int(data["horizon_days"]))  # fmt: skip
+        exact = {
+            "horizon_days": int(data["horizon_days"]),
+            "base_margin": bool(data.get("base_margin", False)),
+        }
+        return cls(**{k: float(v) for k, v in data.items() if k not in exact}, **exact)  # fmt: skip
 
     @classmethod
     def load(cls, folder: Path) -> BTYDParams | None:
@@ -120,3 +128,28 @@ def btyd_columns(columns: Mapping[str, Any], params: BTYDParams) -> dict[str, np
         "btyd_spend_vnd": spend,
         "btyd_value_vnd_h": purchases * spend,
     }
+
+
+# A forecast of 0 VND (a subscriber BG/NBD thinks long gone) has no logarithm: the base
+# margin starts such rows at 1 VND, which the trees can still raise.
+FLOOR_VND = 1.0
+
+
+def base_margin(columns: Mapping[str, Any], params: BTYDParams) -> np.ndarray:
+    """log of the BTYD value forecast over the horizon (VND, floored at `FLOOR_VND`): the
+    init score a log-link value booster is fitted from."""
+    value = btyd_columns(columns, params)["btyd_value_vnd_h"]
+    return np.log(np.maximum(np.nan_to_num(value, nan=FLOOR_VND), FLOOR_VND))
+
+
+def value_prediction(booster, X, columns: Mapping[str, Any], params: BTYDParams | None):
+    """The value model's forecast (VND over the horizon) for the booster's input `X` (a frame
+    or its float matrix) of feature vectors `columns`: the booster's prediction, times the
+    BTYD forecast when the booster was fitted on it as a base margin (log link: exp(f + log
+    b) = exp(f) x b). Training, evaluation and serving all answer through this."""
+    if len(X) == 0:
+        return np.empty(0)
+    out = booster.predict(X)
+    if params is not None and params.base_margin:
+        out = out * np.exp(base_margin(columns, params))
+    return out

@@ -9,12 +9,16 @@ m = 1..`MONTHS`; the expected remaining lifetime (months, within the 24) is sum_
 
 Lifetime value over the 24 months = sum_m S(m) x margin per month x (1 + annual rate)^(-m/12),
 margin = revenue if active x (1 - cost-to-serve rate of the contract type - interconnect
-share) (`MarginConfig`; a documented annual discount rate of 10% by default).
+share) (`MarginConfig`; a documented annual discount rate of 10% by default). The rates are
+set in the training TOML's `[margin]` table, stored with the churn model (`MARGIN_TAG`) and
+read back by every scoring path, batch and HTTP alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import lightgbm as lgb
@@ -38,13 +42,31 @@ class MarginConfig:
     annual_discount_rate: float = 0.10
 
     def __post_init__(self) -> None:
+        if not isinstance(self.cost_rates, dict) or "prepaid" not in self.cost_rates:
+            raise ValueError(
+                "margin.cost_rates: a table of contract type = rate with at least 'prepaid' "
+                f"(the rate of a null contract type), got {self.cost_rates!r}"
+            )
         for k, v in self.cost_rates.items():
-            if not 0 <= v < 1:
-                raise ValueError(f"margin.cost_rates.{k}: must be in [0, 1), got {v}")
-        if not 0 <= self.interconnect_share < 1:
-            raise ValueError("margin.interconnect_share: must be in [0, 1)")
-        if self.annual_discount_rate < 0:
-            raise ValueError("margin.annual_discount_rate: must be non-negative")
+            _rate(f"margin.cost_rates.{k}", v, 0.0, 1.0)
+        _rate("margin.interconnect_share", self.interconnect_share, 0.0, 1.0)
+        _rate("margin.annual_discount_rate", self.annual_discount_rate, 0.0, 1.0)
+        worst = max(self.cost_rates.values()) + self.interconnect_share
+        if worst >= 1:
+            raise ValueError(
+                f"margin: a cost rate plus margin.interconnect_share is {worst:g}, "
+                "leaving no margin; each must sum to below 1"
+            )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> MarginConfig:
+        data = json.loads(text)
+        return cls(cost_rates=dict(data["cost_rates"]),
+                   interconnect_share=data["interconnect_share"],
+                   annual_discount_rate=data["annual_discount_rate"])  # fmt: skip
 
     def margin_share(self, contract_type) -> np.ndarray:
         """Share of revenue left after the cost to serve and interconnect, per row."""
@@ -53,6 +75,13 @@ class MarginConfig:
         cost = [self.cost_rates.get(k, default) if isinstance(k, str) else default for k in kinds]
         cost = np.asarray(cost, dtype=float)
         return 1.0 - cost - self.interconnect_share
+
+
+def _rate(key: str, value, low: float, high: float) -> None:
+    """A rate in [low, high), or a ValueError naming the setting."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not low <= value < high:
+        raise ValueError(f"{key}: must be a number in [{low:g}, {high:g}), got {value!r}")
 
 
 def load_survival(folder: Path) -> lgb.Booster | None:

@@ -17,6 +17,7 @@ TEST_AS_OF_TAG = "test_as_of"  # the test snapshot it was evaluated on (ISO date
 COMPARED_CHAMPION_TAG = "compared_champion_version"  # the champion scored beside it
 SNAPSHOT_TAG = "snapshot_config"  # JSON: lookback and eligibility scoring must reuse
 PROMOTION_CHECK_TAG = "promotion_check"  # the promotion rule's verdict at training
+MARGIN_TAG = "margin_config"  # JSON (churn model): cost rates lifetime value is taken with
 
 # The training run's sample of training vectors: what scoring reports measure drift against.
 REFERENCE_DIR = "reference"
@@ -26,6 +27,7 @@ REFERENCE_ARTEFACT = f"{REFERENCE_DIR}/{REFERENCE_FILE}"
 __all__ = [
     "COMPARED_CHAMPION_TAG",
     "DIGEST_TAG",
+    "MARGIN_TAG",
     "PROMOTION_CHECK_TAG",
     "REFERENCE_ARTEFACT",
     "REFERENCE_DIR",

@@ -1,6 +1,7 @@
 """The batch job (`retain score`): the sequence (`job`), chunked scoring (`chunks`) or Spark
-(`spark`), reconciliation (`reconcile`), the campaign list (`campaign_files`), the
-report (`report`) and the output folder's atomic writes and lock (`outputs`).
+(`spark`, its model set broadcast as JSON: `packed`), reconciliation (`reconcile`), the
+campaign list (`campaign_files`), the report (`report`) and the output folder's atomic
+writes and lock (`outputs`).
 
 The names below load lazily (PEP 562): importing the package runs no submodule.
 """
@@ -22,5 +23,7 @@ __all__, __getattr__ = lazy_api(
         "BatchResult": "serving.batch.reconcile",
         "score_table": "serving.batch.table",
         "measure_past": "serving.batch.campaign_measure",
+        "pack": "serving.batch.packed",
+        "unpack": "serving.batch.packed",
     },
 )

@@ -15,33 +15,27 @@ subscriber: about 60 bytes with four offers, 1.8 GB at 30 million.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.artefacts.btyd import BTYDParams
-from features.artefacts.calibration import Calibration
-from features.artefacts.uplift import UpliftModel, UpliftSpec
 from features.labels import trailing_revenue_vnd_90d
-from features.query import SnapshotConfig
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
 from serving.batch.chunks import BatchConfig
 from serving.batch.outputs import sole_writer, sweep_temporaries
+from serving.batch.packed import pack, unpack
 from serving.batch.reconcile import BatchResult, reject_duplicates
 from serving.batch.report import DRIFT_SAMPLE_ROWS
 from serving.batch.tally import REPORT_ATTRIBUTES, Tally, finish
-from serving.registry import Models, PinnedModel, PinnedUplift
+from serving.registry import Models
 from serving.scoring import OFFER_GAINS, score_columns, to_arrow
 
 log = logging.getLogger(__name__)
@@ -53,71 +47,6 @@ def _spark_schema(schema: pa.Schema):
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema)
-
-
-def _pack(models: Models) -> str:
-    """The pinned model set as JSON text (native model strings, calibration, uplift spec)."""
-
-    def one(m: PinnedModel) -> dict:
-        return {
-            "name": m.name,
-            "version": m.version,
-            "fsv": m.feature_schema_version,
-            "model": m.booster.model_to_string(),
-            "calibration": m.calibration.to_json(),
-            "snapshot": m.snapshot.to_json(),
-            "btyd": m.btyd.to_json() if m.btyd is not None else None,
-            "survival": m.survival.model_to_string() if m.survival is not None else None,
-        }
-
-    uplift = None
-    if models.uplift is not None:
-        u = models.uplift
-        uplift = {
-            "name": u.name,
-            "version": u.version,
-            "spec": u.model.spec.to_json(),
-            "boosters": {k: b.model_to_string() for k, b in u.model.boosters.items()},
-        }
-    return json.dumps(
-        {
-            "churn": one(models.churn),
-            "value": one(models.value),
-            "horizon": models.value_horizon_days,
-            "uplift": uplift,
-        }
-    )
-
-
-def _unpack(text: str, catalogue) -> Models:
-    """The packed model set, rebuilt once per worker, with the run's offer catalogue."""
-    models = _boosters(text)
-    return replace(models, catalogue=catalogue if models.uplift is not None else None)
-
-
-@functools.lru_cache(maxsize=2)
-def _boosters(text: str) -> Models:
-    d = json.loads(text)
-
-    def one(m: dict) -> PinnedModel:
-        return PinnedModel(
-            m["name"],
-            m["version"],
-            lgb.Booster(model_str=m["model"]),
-            m["fsv"],
-            Calibration.from_json(m["calibration"]),
-            SnapshotConfig.from_json(m["snapshot"]),
-            BTYDParams.from_json(m["btyd"]) if m["btyd"] is not None else None,
-            lgb.Booster(model_str=m["survival"]) if m["survival"] is not None else None,
-        )
-
-    uplift = None
-    if d["uplift"] is not None:
-        u = d["uplift"]
-        boosters = {k: lgb.Booster(model_str=s) for k, s in u["boosters"].items()}
-        model = UpliftModel(UpliftSpec.from_json(u["spec"]), boosters)
-        uplift = PinnedUplift(u["name"], u["version"], model)
-    return Models(one(d["churn"]), one(d["value"]), d["horizon"], uplift=uplift)
 
 
 def _out_schema(offers: int) -> pa.Schema:
@@ -139,7 +68,7 @@ def _score_partitions(packed, catalogue, config: BatchConfig, schema: pa.Schema)
     offers = sum(1 for n in schema.names if n.startswith(_GAIN))
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pa.RecordBatch]:
-        models = _unpack(packed.value, catalogue)
+        models = unpack(packed.value, catalogue)
         for chunk in batches:
             chunk = chunk.reset_index(drop=True)
             dup = chunk.pop(_DUP).to_numpy(dtype=bool)
@@ -209,7 +138,7 @@ def _score_spark(spark, vectors_path, models: Models, out: Path, config) -> Batc
     df = df.withColumn(
         _DUP, F.col("subscriber_id").isNotNull() & (F.row_number().over(first) > 1)
     ).orderBy(_ROW)
-    packed = spark.sparkContext.broadcast(_pack(models))
+    packed = spark.sparkContext.broadcast(pack(models))
     runner = _pandas_runner(packed, models.catalogue, config, schema)
     scored = df.mapInPandas(runner, _spark_schema(schema)).cache()
     ok = scored.filter(F.col("reject_reason").isNull())

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from serving.segments import (
+    MarginConfig,
     SegmentConfig,
     relationship_state,
     risk_band,
@@ -67,3 +68,50 @@ def test_bad_thresholds_are_refused():
 def test_top_share():
     assert top_share([80, 5, 5, 5, 5]) == pytest.approx(0.8)
     assert top_share(np.ones(100)) == pytest.approx(0.2)
+
+
+def test_a_subscriber_already_leaving_is_worth_if_kept_what_a_loyal_twin_is():
+    from serving.segments import retention_values
+
+    months = np.arange(1, 25)
+    loyal = 0.98**months  # S(m) of a loyal subscriber
+    leaving = 0.3 * 0.98 ** (months - 1)  # 70% leave in month 1: high risk
+    survival = np.vstack([loyal, leaving])
+    r = 50_000.0  # revenue per 30 days while active, the same for both
+    active = survival[:, :3].sum(axis=1)
+    predicted = r * active  # E[revenue over 90 days] each model would give
+    p = 1.0 - survival[:, 0]
+    margin = MarginConfig(cost_rates={"prepaid": 0.3}, interconnect_share=0.1,
+                          annual_discount_rate=0.0)  # fmt: skip
+    retained, at_risk, life = retention_values(
+        predicted, p, survival, 90, ["prepaid", "prepaid"], SegmentConfig(), margin
+    )
+    kept = 0.6 * r * (0.98 ** (months - 1)).sum()  # S(m) / S(1), margin share 0.6
+    assert retained.tolist() == pytest.approx([kept, kept])
+    assert at_risk.tolist() == pytest.approx([p[0] * kept, 0.7 * kept])
+    # the unconditional lifetime value still counts the chance of leaving
+    assert life["lifetime_value_vnd"][1] == pytest.approx(0.3 * kept)
+    # a lifetime margin, not the value horizon's revenue the rule without survival gives
+    horizon_rule, _ = value_at_risk(predicted, p)
+    assert (retained > 3 * horizon_rule).all()
+    # beyond max_retained_multiplier (E[value] of 3% of the horizon) the cap bounds it
+    gone = 0.01 * 0.98 ** (months - 1)
+    capped, _, _ = retention_values([r * gone[:3].sum()], [0.99], gone[None, :], 90, ["prepaid"],
+                                    SegmentConfig(), margin)  # fmt: skip
+    assert capped[0] == pytest.approx(kept * gone[:3].sum() * 5 / 3)
+
+
+def test_without_a_survival_model_value_if_retained_is_the_horizon_rule():
+    from serving.segments import retention_values
+
+    retained, at_risk, life = retention_values([90_000.0], [0.5], None, 90, ["prepaid"])
+    assert retained.tolist() == [180_000] and at_risk.tolist() == [90_000]
+    assert np.isnan(life["lifetime_value_vnd"]).all()
+
+
+def test_active_months_count_the_horizon_pro_rata():
+    from serving.segments import active_months
+
+    s = np.array([[0.5, 0.25, 0.125, 0.0625]])
+    assert active_months(s, 90).tolist() == [0.875]
+    assert active_months(s, 45).tolist() == [0.5 + 0.5 * 0.25]
