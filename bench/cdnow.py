@@ -11,8 +11,8 @@ dollars x 25,000 VND, a `topup_id` sequence so that repeat purchases on one day 
    LightGBM on the snapshot features with the BG/NBD + Gamma-Gamma forecasts of
    `training.btyd` as features and as its base margin, trained on the horizon it predicts)
    on an extract that ends at the origin: its training labels end by the validation cutoff
-   and the validation labels by the origin, as in the product. An (origin, horizon) the data cannot train that way is
-   listed in `not_evaluated` with the reason, not approximated. BG/NBD + Gamma-Gamma and
+   and the validation labels by the origin, as in the product. An (origin, horizon) the data
+   cannot train that way is listed in `not_evaluated` with the reason, not approximated. BG/NBD + Gamma-Gamma and
    Pareto/NBD + Gamma-Gamma (lifetimes, set up as its documentation does) are fitted in the
    same run on the same history. Every customer seen before the origin is scored.
 2. The product path (`product_path`): `retain validate`, `retain train`, `retain promote`
