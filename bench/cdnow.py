@@ -7,14 +7,15 @@ CDNOW (lifetimes' `CDNOW_master.txt`, 23,570 customers, checksummed) becomes two
 dollars x 25,000 VND, a `topup_id` sequence so that repeat purchases on one day stay).
 
 1. Rolling origins (`origins`): every quarter from 1997-07-01 to 1998-01-01, horizons of 13,
-   26 and 39 weeks. Retain is the value model `retain train` fits (`training.fold.fit_value`:
-   LightGBM on the snapshot features with the BG/NBD + Gamma-Gamma forecasts of
-   `training.btyd` as features and as its base margin, trained on the horizon it predicts)
-   on an extract that ends at the origin: its training labels end by the validation cutoff
-   and the validation labels by the origin, as in the product. An (origin, horizon) the data
-   cannot train that way is listed in `not_evaluated` with the reason, not approximated. BG/NBD + Gamma-Gamma and
-   Pareto/NBD + Gamma-Gamma (lifetimes, set up as its documentation does) are fitted in the
-   same run on the same history. Every customer seen before the origin is scored.
+   26 and 39 weeks. Retain is the value model `retain train` fits
+   (`training.fold.fit_value`: LightGBM on the snapshot features with the BG/NBD + Gamma-
+   Gamma forecasts of `training.btyd` as features and as its base margin, trained on the
+   horizon it predicts) on an extract that ends at the origin: its training labels end by
+   the validation cutoff and the validation labels by the origin, as in the product. An
+   (origin, horizon) the data cannot train that way is listed in `not_evaluated` with the
+   reason, not approximated. BG/NBD + Gamma-Gamma and Pareto/NBD + Gamma-Gamma (lifetimes,
+   set up as its documentation does) are fitted in the same run on the same history. Every
+   customer seen before the origin is scored.
 2. The product path (`product_path`): `retain validate`, `retain train`, `retain promote`
    (`--force`, where the promotion rule refused a first model) and `retain score` through the
    command line on the extract cut at 1998-01-01, scored for the next 90 days.
