@@ -45,7 +45,11 @@ def write_campaign(
     if models.uplift is None or models.catalogue is None:
         if policy.exploration is None:
             return None
-        plan = explore(_segments(out, policy.exploration), policy.exploration, policy)
+        plan = explore(
+            _segments(scores_path or out / "scores.parquet", policy.exploration),
+            policy.exploration,
+            policy,
+        )
         purpose = EXPLORATION
     else:
         offers = [o.offer_id for o in models.catalogue.offers]
@@ -86,10 +90,11 @@ def write_campaign(
     return plan
 
 
-def _segments(out: Path, exploration: Exploration) -> pd.DataFrame:
-    """Scored subscribers with their tier, relationship state and contract type."""
+def _segments(scores_path: Path, exploration: Exploration) -> pd.DataFrame:
+    """Scored subscribers (a file, or the Spark engine's folder of parts) with their tier,
+    relationship state and contract type."""
     scores = pq.read_table(
-        out / "scores.parquet", columns=["subscriber_id", "value_tier", "relationship_state"]
+        scores_path, columns=["subscriber_id", "value_tier", "relationship_state"]
     ).to_pandas()
     contract = pq.read_table(exploration.vectors, columns=["subscriber_id", "contract_type"])
     return scores.merge(contract.to_pandas(), on="subscriber_id", how="left")

@@ -125,3 +125,27 @@ def test_spark_runs_the_whole_job_with_offers(
     page = (tmp_path / "spark" / "report.html").read_text()
     assert all(s in page for s in SECTIONS)
     assert page == (tmp_path / "local" / "report.html").read_text()
+
+
+def test_spark_plans_the_exploration_campaign_without_an_uplift_model(
+    spark, offer_models, vectors_path, tiny_vectors, tmp_path
+):
+    """Cold start on Spark: the exploration campaign reads the scores from Spark's folder
+    of parts and is the local job's, row for row."""
+    from dataclasses import replace
+
+    from serving.catalogue import Catalogue
+    from serving.decision import DecisionPolicy
+    from serving.exploration import Exploration, Playbook
+
+    cat = Catalogue.from_toml()
+    explore = Exploration(cat, Playbook.from_toml(None, cat), vectors_path)
+    policy = DecisionPolicy(budget_vnd=200_000, campaign_id="RET-x", exploration=explore)
+    cold = replace(offer_models, uplift=None, catalogue=None)
+    config = BatchConfig(chunk_rows=300, policy=policy, reference=tiny_vectors.head(400))
+    local = score_parquet(vectors_path, cold, tmp_path / "local", config)
+    on_spark = score_spark(spark, vectors_path, cold, tmp_path / "spark", replace(config))
+    plan = pq.read_table(tmp_path / "spark" / "campaign.parquet").to_pylist()
+    assert plan == pq.read_table(tmp_path / "local" / "campaign.parquet").to_pylist()
+    assert {r["purpose"] for r in plan} == {"exploration"}
+    assert on_spark.campaign == local.campaign and local.campaign["contacted"] > 0
