@@ -70,6 +70,19 @@ def _generator(d: dict) -> str:
     )
 
 
+def _scale(d: dict) -> str:
+    big = d["sizes"][-1]
+    stages = ", ".join(
+        f"{k} {v['wall_s']:,.0f} s / {v['peak_rss_mb']:,} MiB" for k, v in big["stages"].items()
+    )
+    line = f"{big['subscribers']:,} subscribers: {stages}"
+    for n, p in d["projection"].items():
+        line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h here"
+        if "spark_executor_hours" in p:
+            line += f", {p['spark_executor_hours']:,.1f} executor-hours on Spark"
+    return line
+
+
 def _batch(d: dict) -> str:
     return (
         f"{d['rows']:,} rows: Retain {d['retain_batch_rows_per_s']:,.0f} rows/s vs raw predict "
@@ -255,6 +268,12 @@ ROWS = (
     ),
     ("oracle", "python -m bench.oracle", "the truth's own figures (the ceiling)", _truth),
     ("generator", "python -m bench.generator", "synthetic operator generation", _generator),
+    (
+        "scale",
+        "python -m bench.scale",
+        "each stage's wall time and peak memory; 30M and 60M projected",
+        _scale,
+    ),
     ("batch", "python -m bench.batch", "batch scoring vs the boosters' raw predict", _batch),
     ("serving", "python -m bench.serving", "HTTP endpoint vs mlflow models serve", _serving),
     (

@@ -7,6 +7,10 @@ Locally (tests) the session runs in `local[2]`; on a cluster, pass the cluster's
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -28,23 +32,68 @@ _SPARK_TYPES = {
 }
 
 
-def local_session(threads: int = 2, shuffle_partitions: int = 4):
-    """A local SparkSession for tests and single-machine runs: UI off, UTC, few partitions.
+@dataclass(frozen=True)
+class SparkConfig:
+    """Where Spark runs and with what, for `retain score --engine spark` and `retain train
+    --engine spark` alike. Defaults suit this machine; on a cluster set RETAIN_SPARK_MASTER
+    (e.g. `yarn`, `spark://host:7077`) and RETAIN_SPARK_CONF (JSON of Spark settings, which
+    win over the ones below, e.g. `{"spark.executor.instances": "20"}`)."""
 
-    Raw times are naive local times; a UTC session keeps Spark from shifting them.
-    """
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    executor_memory: str = "4g"
+    executor_cores: int = 2
+    shuffle_partitions: int = 8
+    conf: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> SparkConfig:
+        env = dict(os.environ if env is None else env)
+        try:
+            conf = json.loads(env.get("RETAIN_SPARK_CONF") or "{}")
+        except json.JSONDecodeError as e:
+            raise ValueError(f"RETAIN_SPARK_CONF: not JSON ({e.msg})") from e
+        if not isinstance(conf, dict):
+            raise ValueError("RETAIN_SPARK_CONF: need a JSON object of Spark settings")
+        return cls(master=env.get("RETAIN_SPARK_MASTER") or cls.master, conf=conf)
+
+    def settings(self) -> dict[str, str]:
+        """Every Spark setting the session is built with. Raw times are naive local times:
+        a UTC session keeps Spark from shifting them."""
+        return {
+            "spark.driver.memory": self.driver_memory,
+            "spark.executor.memory": self.executor_memory,
+            "spark.executor.cores": str(self.executor_cores),
+            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+            "spark.ui.showConsoleProgress": "false",
+            # Python workers run this interpreter, which has Retain's dependencies.
+            "spark.pyspark.python": sys.executable,
+        } | {k: str(v) for k, v in self.conf.items()}
+
+
+def spark_session(config: SparkConfig | None = None, app_name: str = "retain"):
+    """The active Spark session, or a new one built from `config` (default
+    `SparkConfig.from_env()`)."""
     from pyspark.sql import SparkSession
 
-    return (
-        SparkSession.builder.master(f"local[{threads}]")
-        .appName("retain-features")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
-        .getOrCreate()
+    config = config or SparkConfig.from_env()
+    builder = SparkSession.builder.master(config.master).appName(app_name)
+    for key, value in config.settings().items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def local_session(threads: int = 2, shuffle_partitions: int = 4):
+    """A local SparkSession for tests and single-machine runs: few partitions, UI off."""
+    return spark_session(
+        SparkConfig(
+            master=f"local[{threads}]",
+            shuffle_partitions=shuffle_partitions,
+            conf={"spark.ui.enabled": "false"},
+        ),
+        app_name="retain-features",
     )
 
 
@@ -78,6 +127,17 @@ def snapshot_frame(spark, as_of: date, config: SnapshotConfig, tables: set[str])
     return spark.sql(snapshot_sql(as_of, config, SPARK, tables))
 
 
+def labels_frame(spark, as_of: date, config: SnapshotConfig, tables: set[str]):
+    """The labels as of `as_of` as a Spark DataFrame, after checking that the data cover
+    both label windows (ValueError otherwise, as the DuckDB engine)."""
+    if "usage_daily" in tables:
+        column, query = "usage_daily.date", "SELECT max(date) FROM usage_daily"
+    else:
+        column, query = "recharges.ts", "SELECT CAST(max(ts) AS DATE) FROM recharges"
+    check_label_coverage(spark.sql(query).collect()[0][0], as_of, config, column)
+    return spark.sql(labels_sql(as_of, config, SPARK, tables))
+
+
 def build_snapshot_spark(
     spark,
     raw: Path,
@@ -89,12 +149,7 @@ def build_snapshot_spark(
     tables = register_raw(spark, raw)
     frame = snapshot_frame(spark, as_of, config, tables).toPandas()
     if labels:
-        if "usage_daily" in tables:
-            column, query = "usage_daily.date", "SELECT max(date) FROM usage_daily"
-        else:
-            column, query = "recharges.ts", "SELECT CAST(max(ts) AS DATE) FROM recharges"
-        check_label_coverage(spark.sql(query).collect()[0][0], as_of, config, column)
-        lab = spark.sql(labels_sql(as_of, config, SPARK, tables)).toPandas()
+        lab = labels_frame(spark, as_of, config, tables).toPandas()
         frame = frame.merge(lab, on="subscriber_id", how="left", validate="one_to_one")
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame.attrs["tables"] = sorted(tables)

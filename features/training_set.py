@@ -41,7 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _check_cutoffs(cutoffs: Sequence[date]) -> None:
+def check_cutoffs(cutoffs: Sequence[date]) -> None:
     if not cutoffs:
         raise ValueError("cutoffs: need at least one snapshot date")
     if sorted(set(cutoffs)) != list(cutoffs):
@@ -67,7 +67,7 @@ def build_training_set(
 ) -> tuple[pd.DataFrame, dict]:
     """Whole labelled snapshots at each cutoff, stacked in cutoff order in memory; and their
     manifest. Memory grows with the base: `retain train` uses `sample_training_set`."""
-    _check_cutoffs(cutoffs)
+    check_cutoffs(cutoffs)
     con = raw if isinstance(raw, duckdb.DuckDBPyConnection) else connect(raw)
     parts = []
     for as_of in cutoffs:
@@ -95,7 +95,7 @@ def write_training_snapshots(
 ) -> dict[date, Path]:
     """One labelled snapshot per cutoff, streamed by DuckDB to `folder/as_of=<date>.parquet`
     (memory does not grow with the base); the files by cutoff. The caller owns `folder`."""
-    _check_cutoffs(cutoffs)
+    check_cutoffs(cutoffs)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -139,7 +139,7 @@ def sample_training_set(
     `write_training_snapshots` wrote them), drawn in DuckDB; `tables` are the raw tables
     present (for the manifest). `top_monthly_vnd` is the value tier threshold from which
     every subscriber is kept (`SegmentConfig.large_vnd`: the super and large tiers)."""
-    _check_cutoffs(list(files))
+    check_cutoffs(list(files))
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     label = config.churn_label

@@ -60,6 +60,13 @@ def train(
             "seeded share of the rest, weighted (0 = whole base; [sample] rows in the TOML)",
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Builds the snapshots: local (DuckDB), or spark (local[*] unless "
+            "RETAIN_SPARK_MASTER / RETAIN_SPARK_CONF say otherwise)"
+        ),
+    ] = "local",
 ) -> None:
     """Build monthly snapshots, backtest, fit churn (calibrated) and value models, evaluate
     them against their baselines and the current champion on the test cutoff, log the
@@ -68,10 +75,14 @@ def train(
     on a `retain clean` output. With `--tune-trials N`, an Optuna search (N trials per
     model, scored on the validation snapshot, nested runs under this one) picks the churn
     and value settings first. The snapshots are streamed to Parquet and training reads a
-    stratified, weighted sample of them (`--sample-rows`), so memory is set by the sample."""
+    stratified, weighted sample of them (`--sample-rows`), so memory is set by the sample.
+    With `--engine spark` the snapshots are built and written by Spark."""
     from features.contract.clean import RawDataError
     from features.sampling import SampleConfig
+    from training.pipeline import ENGINES
 
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"need one of {', '.join(ENGINES)}", param_hint="--engine")
     cfg = _config(config, train_from, test_as_of)
     if sample_rows is not None:
         try:
@@ -90,7 +101,7 @@ def train(
         )
     settings = Settings.from_env()
     try:
-        result = run_training(raw, cfg, settings)
+        result = run_training(raw, cfg, settings, engine)
     except (RawDataError, ValueError) as e:  # refused data, a label window not covered
         typer.echo(f"error: {' '.join(str(e).split()) if not isinstance(e, RawDataError) else e}",
                    err=True)  # fmt: skip

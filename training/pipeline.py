@@ -126,13 +126,31 @@ def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> d
     return compared
 
 
-def training_sample(raw: Path, config: TrainConfig, work: Path) -> TrainingSample:
+ENGINES = ("local", "spark")  # as `retain score --engine`
+
+
+def training_sample(
+    raw: Path, config: TrainConfig, work: Path, engine: str = "local"
+) -> TrainingSample:
     """The labelled snapshots of every cutoff streamed to Parquet under `work` (a folder the
-    caller created and removes), and the stratified, weighted sample of them in memory."""
-    files = write_training_snapshots(raw, config.cutoffs, work, config.snapshot, config.threads)
+    caller created and removes) by DuckDB, or built and written by Spark
+    (`features.spark_engine.SparkConfig` says where it runs); and the stratified, weighted
+    sample of them, drawn the same way for both engines, in memory."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine: need one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "spark":
+        from features.spark_engine import spark_session
+        from features.spark_training import write_training_snapshots_spark
+
+        files, tables = write_training_snapshots_spark(
+            spark_session(app_name="retain-train"), raw, config.cutoffs, work, config.snapshot
+        )
+    else:
+        files = write_training_snapshots(raw, config.cutoffs, work, config.snapshot, config.threads)
+        tables = present_tables(connect(raw))
     return sample_training_set(
         files,
-        sorted(present_tables(connect(raw))),
+        sorted(tables),
         config.snapshot,
         config.sample,
         config.segments.large_vnd,
@@ -140,11 +158,12 @@ def training_sample(raw: Path, config: TrainConfig, work: Path) -> TrainingSampl
     )
 
 
-def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
+def train(raw: Path, config: TrainConfig, settings: Settings, engine: str = "local") -> TrainResult:
     """Build the training set from `raw`, backtest, fit, evaluate against the baselines and
     the current champion, log to MLflow, register both models as `challenger`, and (when
     `config.promotion.auto`) promote each one that passes the promotion rule.
 
+    `engine` builds the snapshots: local (DuckDB, embedded) or spark (see `training_sample`).
     `raw` must be a `retain clean` output or pass `retain validate` without a fatal problem:
     otherwise RawDataError is raised before anything is fitted, logged or registered."""
     require_valid(raw)
@@ -152,7 +171,7 @@ def train(raw: Path, config: TrainConfig, settings: Settings) -> TrainResult:
     # command wrote it) under RETAIN_HOME/work; only the sample reaches pandas.
     (settings.home / "work").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="train-", dir=settings.home / "work") as work:
-        ts = training_sample(raw, config, Path(work))
+        ts = training_sample(raw, config, Path(work), engine)
     frame, manifest = ts.frame, ts.manifest
     tuned = tune(frame, config) if config.tuning.trials else None
     if tuned is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,29 +200,11 @@ def _pandas_runner(packed, catalogue, config: BatchConfig, schema: pa.Schema):
     return pandas
 
 
-def spark_session(master: str | None = None, conf: dict[str, str] | None = None):
-    """The active Spark session, or a new one on `master` (default `local[*]`, or
-    RETAIN_SPARK_MASTER) with `conf` (RETAIN_SPARK_CONF: JSON of Spark settings, e.g.
-    executor memory and cores for a cluster). Its Python workers run this interpreter,
-    which has the scoring path's dependencies."""
-    import os
-
-    from pyspark.sql import SparkSession
-
-    master = master or os.environ.get("RETAIN_SPARK_MASTER", "local[*]")
-    conf = conf if conf is not None else json.loads(os.environ.get("RETAIN_SPARK_CONF", "{}"))
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("retain-score")
-        .config("spark.pyspark.python", sys.executable)
-    )
-    for key, value in conf.items():
-        builder = builder.config(key, str(value))
-    return builder.getOrCreate()
-
-
 def score_parquet_spark(
     vectors_path: Path, models: Models, out: Path, config: BatchConfig = BatchConfig()
 ) -> BatchResult:
-    """`score_spark` on `spark_session()`."""
-    return score_spark(spark_session(), vectors_path, models, out, config)
+    """`score_spark` on `spark_session()` (`features.spark_engine.SparkConfig`: master and
+    executor settings from RETAIN_SPARK_MASTER and RETAIN_SPARK_CONF)."""
+    from features.spark_engine import spark_session
+
+    return score_spark(spark_session(app_name="retain-score"), vectors_path, models, out, config)
