@@ -113,6 +113,8 @@ SETTINGS = (
     "503 with `Retry-After`",
     "the survival at 3, 6 and\n  12 months",  # the answer's survival horizons
     "discounted at 10% a year",  # the lifetime value's default discount rate
+    "default\n100,000 per snapshot",  # the training sample's default size
+    "at one-sided 5%",  # the save rate's confidence rule
     "fell by 60% in the last 30 days",  # an example of a reason's wording
     "the top 20% bring",  # the Pareto view's definition
     "(3.11+)",  # the Python it needs
