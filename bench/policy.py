@@ -314,7 +314,10 @@ def at_date(
         "eligible_subscribers": len(vectors),
         "default_offer_for_ranking_policies": default_offer,
         "uplift_heldout_campaigns": [str(pd.Timestamp(d).date()) for d in days[-2:]],
-        "save_rate": asdict(uplift.save_rate_),
+        # The learner `auto` kept, and the pooled save rate when that is the one kept.
+        "uplift_learner": getattr(getattr(uplift, "choice_", None), "learner", None),
+        "uplift_oof_qini": _oof_qini(uplift),
+        "save_rate": asdict(uplift.save_rate_) if hasattr(uplift, "save_rate_") else None,
         "uplift_qini_latest_campaigns": qini.round(5).to_dict(orient="index"),
         "uplift_qini_latest_campaigns_x_learner": qini_x.round(5).to_dict(orient="index"),
         "uplift_qini_true_uplift_as_score": floor,
@@ -351,9 +354,22 @@ def at_date(
         + "; share of the perfect ranking: "
         + ", ".join(f"{k} {v:.3f}" for k, v in share.items())
     )
-    rate = uplift.save_rate_
-    print(f"save rate per acceptance: {rate.estimate:.3f} +- {rate.se:.3f}, used {rate.used:.3f}")
+    print(f"uplift learner kept by out-of-fold Qini: {result['uplift_learner']} "
+          f"(out-of-fold Qini {result['uplift_oof_qini']})")  # fmt: skip
+    if hasattr(uplift, "save_rate_"):
+        rate = uplift.save_rate_
+        print(
+            f"save rate per acceptance: {rate.estimate:.3f} +- {rate.se:.3f}, used {rate.used:.3f}"
+        )
     return result
+
+
+def _oof_qini(uplift) -> dict[str, float] | None:
+    """Each candidate learner's out-of-fold Qini over all offers (training campaigns only)."""
+    choice = getattr(uplift, "choice_", None)
+    if choice is None:
+        return None
+    return {k: round(float(t.loc["all offers", "qini"]), 6) for k, t in choice.oof.items()}
 
 
 SCENARIO_BUDGET_PER_SUBSCRIBER = 1_000  # VND: 20M on 20,000 subscribers, 200M on 200,000

@@ -15,7 +15,6 @@ subscriber: about 60 bytes with four offers, 1.8 GB at 30 million.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Iterator
