@@ -3,6 +3,8 @@ trained once per session into a temporary MLflow sqlite store."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +20,17 @@ from training.config import TrainConfig
 TINY = GeneratorConfig(subscribers=1500, months=10, seed=11, block_size=1000)
 TINY_TRAIN = TrainConfig(train_from=date(2025, 4, 1), test_as_of=date(2025, 8, 1))
 TINY_SCORE_AS_OF = date(2025, 9, 1)
+
+
+def required_binary(name: str, installed_by: str) -> str:
+    """The path of a server binary a test starts. `make test` (and so CI) installs it, so
+    there its absence fails the test; elsewhere the test is skipped with how to install it."""
+    binary = shutil.which(name)
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed although {installed_by} installs it")
+        pytest.skip(f"{name} is not installed ({installed_by} installs it; apt-get install {name})")
+    return binary
 
 
 def write_raw(root: Path, **tables: list[dict] | pd.DataFrame) -> Path:

@@ -3,8 +3,6 @@ Redis server on loopback when `redis-server` is installed (`.ci/run` installs it
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -13,7 +11,7 @@ import pytest
 
 from features.snapshot import build_snapshot
 from serving.registry import load_models
-from tests.conftest import TINY_SCORE_AS_OF
+from tests.conftest import TINY_SCORE_AS_OF, required_binary
 from tests.servers import free_port
 
 
@@ -35,13 +33,7 @@ def tiny_vectors(tiny_raw):
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):  # .ci/run installs it: missing there is a broken install
-            pytest.fail("redis-server is not installed although .ci/run installs it")
-        pytest.skip(
-            "redis-server is not installed (.ci/run installs it; apt-get install redis-server)"
-        )
+    binary = required_binary("redis-server", "make test")
     port = free_port()
     folder = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(

@@ -6,15 +6,14 @@ a screenshot is written beside the test output."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from serving.batch.report import SECTIONS, render
+from tests.conftest import required_binary
 from tests.serving.test_report import inputs
 
 WIDTH = 1280
@@ -54,14 +53,7 @@ window.addEventListener('load', () => {
 
 @pytest.fixture(scope="module")
 def chromium():
-    binary = shutil.which("chromium")
-    if binary is None:
-        if os.environ.get("CI"):  # .ci/run installs it: missing there is a broken install
-            pytest.fail("chromium is not installed although scripts/install-chromium ran")
-        pytest.skip(
-            "chromium is not installed (scripts/install-chromium; apt-get install chromium)"
-        )
-    return binary
+    return required_binary("chromium", "scripts/install-chromium")
 
 
 def _run(binary: str, profile: Path, *args: str, height: int = 1000) -> str:
