@@ -6,7 +6,8 @@ planning nothing, Retain randomises offers among the eligible subscribers of the
 a playbook names (value tier x relationship state -> candidate offers, `playbook.toml` by
 default), in a random order within the budget, and holds out a control group as for any
 campaign, at least as large as the power calculation asks (`DecisionPolicy.min_control`,
-see `serving.campaign_gain`): next cycle's `retain train-uplift` has randomised rows to
+see `serving.campaign_gain`; when the eligible subscribers run out before the budget, up
+to half of the campaign): next cycle's `retain train-uplift` has randomised rows to
 learn from, and the one after can see the effect.
 
 Randomness is a hash of (subscriber, campaign), as for the control group: the same plan on
@@ -102,11 +103,17 @@ def explore(scores: pd.DataFrame, exploration: Exploration, policy: DecisionPoli
     # calculation asks for (`min_control`); unlike there, not capped at half the campaign:
     # a control row costs nothing, so the budget never limits it, only the eligible rows do
     need = max(int(np.ceil(policy.control_share * m)), policy.min_control) if m else 0
-    held = np.flatnonzero(control[:m])
+    held, treated = np.flatnonzero(control[:m]), np.flatnonzero(treat)
     if len(held) < need:  # the next rows of the same random order join it
         after = np.arange(m, len(rows))
         held = np.concatenate([held, after[: need - len(held)]])
-    keep = np.sort(np.concatenate([np.flatnonzero(treat), held]))
+    # When the eligible rows run out first, the campaign is split so that the control gets
+    # what it asks for, up to half of it: the last treated rows of the random order (a
+    # random subset themselves) join the control group instead of being treated.
+    short = min(need, (len(treated) + len(held)) // 2) - len(held)
+    if short > 0:
+        held, treated = np.concatenate([held, treated[-short:]]), treated[:-short]
+    keep = np.sort(np.concatenate([treated, held]))
     is_control = np.isin(keep, held)
     chosen = rows[keep]
     return pd.DataFrame(

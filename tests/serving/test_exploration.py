@@ -70,3 +70,23 @@ def test_exploration_keeps_the_control_the_power_calculation_asks_for(tmp_path):
     assert (base.group == "control").sum() < 519
     nothing = DecisionPolicy(budget_vnd=0, control_share=0.1, campaign_id="X2", min_control=519)
     assert explore(s, book, nothing).empty  # no treated row, no campaign
+
+
+def test_a_small_eligible_pool_treats_fewer_so_the_control_gets_what_it_asks(tmp_path):
+    """When the budget could treat every eligible subscriber, the control the power
+    calculation asks for comes out of the treated rows (up to half of the campaign)
+    instead of staying below what was asked."""
+    s = scores(n=1_200)
+    book = Exploration(CAT, Playbook.from_toml(None, CAT), tmp_path / "unused")
+    rich = DecisionPolicy(budget_vnd=1e12, control_share=0.1, campaign_id="X3", min_control=150)
+    plan = explore(s, book, rich)
+    control, treated = plan[plan.group == "control"], plan[plan.group == "treatment"]
+    everyone = explore(s, book, DecisionPolicy(budget_vnd=1e12, control_share=0.1,
+                                               campaign_id="X3"))  # fmt: skip
+    assert len(plan) == len(everyone)  # the eligible pool, all in the campaign
+    assert len(control) == 150 and len(treated) == len(plan) - 150
+    assert set(treated.subscriber_id) < set(everyone[everyone.group == "treatment"].subscriber_id)
+    huge = explore(s, book, DecisionPolicy(budget_vnd=1e12, control_share=0.1,
+                                           campaign_id="X3", min_control=10_000))  # fmt: skip
+    assert (huge.group == "control").sum() == len(huge) // 2  # at most half the campaign
+    assert huge.subscriber_id.is_unique and (huge[huge.group == "control"].cost_vnd == 0).all()
