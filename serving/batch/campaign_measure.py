@@ -15,6 +15,7 @@ import pandas as pd
 from features.contract.sources import replacing
 from features.settings import Settings
 from features.snapshot import build_snapshot
+from serving.batch.report_campaign import measured_figures
 from serving.campaign_gain import (
     MEASURED_FILE,
     NONE,
@@ -85,9 +86,6 @@ def measured_gain_line(past: PastCampaigns | None, lang: Language | None = None)
             "  " + _("measured gain: no past campaign with a control group and a complete window")
         ]
 
-    def signed(x: float) -> str:
-        return ("+" if x >= 0 else "") + num(x, 3)
-
     size = (
         _("; seeing an effect that size needs a campaign of {size}").format(
             size=num(past.campaign_size_needed)
@@ -106,12 +104,7 @@ def measured_gain_line(past: PastCampaigns | None, lang: Language | None = None)
             day=lang.date(pd.Timestamp(last["sent_day"]).date()),
             treated=num(last["treated"]),
             control=num(last["control"]),
-            uplift=signed(last["retention_uplift"]),
-            low=signed(last["retention_uplift_low"]),
-            high=signed(last["retention_uplift_high"]),
-            gain=lang.vnd(last["net_gain_vnd"]),
-            gain_low=lang.vnd(last["net_gain_low_vnd"]),
-            gain_high=lang.vnd(last["net_gain_high_vnd"]),
+            **measured_figures(last, lang),
         ),
         "  "
         + _(

@@ -18,6 +18,24 @@ TOP_ROWS = 20  # campaign rows shown with their reasons
 NO_CAMPAIGN = N_("No campaign was planned in this run.")
 
 
+def measured_figures(measured, lang: Language) -> dict[str, str]:
+    """A measured campaign's retention uplift and net gain with their 95% intervals, as the
+    summary's and the report's sentences name them (`uplift`, `low`, `high`, `gain`,
+    `gain_low`, `gain_high`), in `lang`."""
+
+    def signed(x: float) -> str:
+        return ("+" if x >= 0 else "") + lang.number(x, 3)
+
+    return {
+        "uplift": signed(measured["retention_uplift"]),
+        "low": signed(measured["retention_uplift_low"]),
+        "high": signed(measured["retention_uplift_high"]),
+        "gain": lang.vnd(measured["net_gain_vnd"]),
+        "gain_low": lang.vnd(measured["net_gain_low_vnd"]),
+        "gain_high": lang.vnd(measured["net_gain_high_vnd"]),
+    }
+
+
 def campaign(inputs, lang: Language, title: str) -> str:
     _, c = lang.gettext, inputs.campaign
     if c is None or c.empty:
@@ -80,30 +98,17 @@ def measured(inputs, lang: Language, title: str) -> str:
             + "</p>",  # fmt: skip
         )
     rows = m[m["offer_id"] == ALL_OFFERS].set_index("campaign_id")
-    last = rows.iloc[-1]
-
-    def signed(x: float) -> str:
-        return ("+" if x >= 0 else "") + lang.number(x, 3)
-
     text = _(
         "Last campaign {campaign}: retention {uplift} ({low} to {high}), net gain {gain} "
         "({gain_low} to {gain_high}); treatment against control, 95% intervals."
-    ).format(
-        campaign=html.escape(str(rows.index[-1])),
-        uplift=signed(last["retention_uplift"]),
-        low=signed(last["retention_uplift_low"]),
-        high=signed(last["retention_uplift_high"]),
-        gain=lang.vnd(last["net_gain_vnd"]),
-        gain_low=lang.vnd(last["net_gain_low_vnd"]),
-        gain_high=lang.vnd(last["net_gain_high_vnd"]),
-    )
+    ).format(campaign=html.escape(str(rows.index[-1])), **measured_figures(rows.iloc[-1], lang))
     table_rows = [
         (
             html.escape(str(cid)),
             str(r["sent_day"]),
             lang.number(r["treated"]),
             lang.number(r["control"]),
-            signed(r["retention_uplift"]),
+            measured_figures(r, lang)["uplift"],
             lang.vnd(r["net_gain_vnd"]),
         )
         for cid, r in rows.iterrows()
