@@ -18,10 +18,11 @@ label, or censored at the data end): the integrated Brier score over months 1..6
 inverse-probability-of-censoring weights (Graf et al. 1999), and Harrell's concordance of the
 expected months active within the six.
 
-`diagnostics` says where each curve gains or loses: the Brier score month by month (also with
-the rows seen active through month t counted alive at t: the score above counts no row alive
-at the last month, whose term then only rewards a low S(6) for the churners), the mean S(m)
-beside Kaplan-Meier's, and the ROC-AUC of the hazard of month m among the rows still active.
+`diagnostics` says where each curve gains or loses: the Brier score month by month and its
+mean before the last month (the score above counts no row alive at the last month: a row
+censored at month 6 was seen active through it but is counted neither alive nor churned, so
+that month's term only rewards a low S(6) for the churners), the mean S(m) beside
+Kaplan-Meier's, and the ROC-AUC of the hazard of month m among the rows still active.
 """
 
 from __future__ import annotations
@@ -69,13 +70,8 @@ def brier_ipcw(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> float:
     return float(np.mean(brier_by_month(s, duration, event)))
 
 
-def brier_by_month(
-    s: np.ndarray, duration: np.ndarray, event: np.ndarray, survivors_at_t: bool = False
-) -> list[float]:
-    """The IPCW Brier score at each month t (the integrand of `brier_ipcw`). A row censored
-    at t (`duration` t, `event` 0) was seen active through month t; the score counts it as
-    alive at t only with `survivors_at_t` (a diagnostic: otherwise no row is alive at the
-    last month, whose term then only rewards a low S for the churners)."""
+def brier_by_month(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> list[float]:
+    """The IPCW Brier score at each month t = 1..S.shape[1] (the integrand of `brier_ipcw`)."""
     km = KaplanMeierFitter().fit(duration, 1 - event)
 
     def g(t):
@@ -84,7 +80,7 @@ def brier_by_month(
     scores = []
     for t in range(1, s.shape[1] + 1):
         died = (duration <= t) & (event == 1)
-        alive = (duration > t) | (survivors_at_t & (duration == t) & (event == 0))
+        alive = duration > t
         w_died = np.where(died, 1.0 / g(np.minimum(duration, t)), 0.0)
         w_alive = np.where(alive, 1.0 / g(np.array([t]))[0], 0.0)
         st = s[:, t - 1]
@@ -92,24 +88,21 @@ def brier_by_month(
     return scores
 
 
-def diagnostics(s: np.ndarray, d: pd.DataFrame) -> dict[str, list[float]]:
-    """Where a curve gains or loses, month by month: its IPCW Brier score (and with the
-    survivors of month t counted alive at t), its mean S(m) (beside Kaplan-Meier's), and
-    the ROC-AUC of its hazard h(m) = 1 - S(m)/S(m-1) among the rows still active at the
-    start of month m (the last month has no row past it and is left out)."""
+def diagnostics(s: np.ndarray, d: pd.DataFrame) -> dict:
+    """Where a curve gains or loses, month by month: its IPCW Brier score, and their mean
+    before the last month (no row is past the last month, so its term only rewards a low S
+    for the churners), its mean S(m) (beside Kaplan-Meier's), and the ROC-AUC of its hazard
+    h(m) = 1 - S(m)/S(m-1) among the rows still active at the start of month m (but the
+    last)."""
     duration, event = d["duration"].to_numpy(), d["event"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.nan_to_num(np.c_[1 - s[:, :1], 1 - s[:, 1:] / s[:, :-1]], nan=1.0)
     auc = [roc_auc_score(((duration == m) & (event == 1))[duration >= m], h[duration >= m, m - 1])
            for m in range(1, s.shape[1])]  # fmt: skip
+    brier = brier_by_month(s, duration, event)
     return {
-        "brier_by_month": [round(b, 5) for b in brier_by_month(s, duration, event)],
-        "brier_by_month_survivors_at_t": [
-            round(b, 5) for b in brier_by_month(s, duration, event, survivors_at_t=True)
-        ],
-        "integrated_brier_survivors_at_t": round(
-            float(np.mean(brier_by_month(s, duration, event, survivors_at_t=True))), 5
-        ),
+        "brier_by_month": [round(b, 5) for b in brier],
+        "integrated_brier_before_last_month": round(float(np.mean(brier[:-1])), 5),
         "mean_survival_by_month": [round(float(v), 4) for v in s.mean(axis=0)],
         "hazard_auc_by_month": [round(float(a), 4) for a in auc],
     }
