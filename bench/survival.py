@@ -17,6 +17,12 @@ Both are scored on the churn months observed over 2025-07..12 (first month with 
 label, or censored at the data end): the integrated Brier score over months 1..6 with
 inverse-probability-of-censoring weights (Graf et al. 1999), and Harrell's concordance of the
 expected months active within the six.
+
+`diagnostics` says where each curve gains or loses: the Brier score month by month and its
+mean before the last month (the score above counts no row alive at the last month: a row
+censored at month 6 was seen active through it but is counted neither alive nor churned, so
+that month's term only rewards a low S(6) for the churners), the mean S(m) beside
+Kaplan-Meier's, and the ROC-AUC of the hazard of month m among the rows still active.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.utils import concordance_index
+from sklearn.metrics import roc_auc_score
 
 from bench.fingerprint import write_result
 from features.definitions import NUMERIC
@@ -60,6 +67,11 @@ def durations(frame: pd.DataFrame, label: str, origin_rows: pd.DataFrame) -> pd.
 
 def brier_ipcw(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> float:
     """Integrated Brier score over months 1..S.shape[1], IPCW (Graf et al. 1999)."""
+    return float(np.mean(brier_by_month(s, duration, event)))
+
+
+def brier_by_month(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> list[float]:
+    """The IPCW Brier score at each month t = 1..S.shape[1] (the integrand of `brier_ipcw`)."""
     km = KaplanMeierFitter().fit(duration, 1 - event)
 
     def g(t):
@@ -72,8 +84,28 @@ def brier_ipcw(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> float:
         w_died = np.where(died, 1.0 / g(np.minimum(duration, t)), 0.0)
         w_alive = np.where(alive, 1.0 / g(np.array([t]))[0], 0.0)
         st = s[:, t - 1]
-        scores.append(np.mean(st**2 * w_died + (1 - st) ** 2 * w_alive))
-    return float(np.mean(scores))
+        scores.append(float(np.mean(st**2 * w_died + (1 - st) ** 2 * w_alive)))
+    return scores
+
+
+def diagnostics(s: np.ndarray, d: pd.DataFrame) -> dict:
+    """Where a curve gains or loses, month by month: its IPCW Brier score, and their mean
+    before the last month (no row is past the last month, so its term only rewards a low S
+    for the churners), its mean S(m) (beside Kaplan-Meier's), and the ROC-AUC of its hazard
+    h(m) = 1 - S(m)/S(m-1) among the rows still active at the start of month m (but the
+    last)."""
+    duration, event = d["duration"].to_numpy(), d["event"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.nan_to_num(np.c_[1 - s[:, :1], 1 - s[:, 1:] / s[:, :-1]], nan=1.0)
+    auc = [roc_auc_score(((duration == m) & (event == 1))[duration >= m], h[duration >= m, m - 1])
+           for m in range(1, s.shape[1])]  # fmt: skip
+    brier = brier_by_month(s, duration, event)
+    return {
+        "brier_by_month": [round(b, 5) for b in brier],
+        "integrated_brier_before_last_month": round(float(np.mean(brier[:-1])), 5),
+        "mean_survival_by_month": [round(float(v), 4) for v in s.mean(axis=0)],
+        "hazard_auc_by_month": [round(float(a), 4) for a in auc],
+    }
 
 
 def evaluate(s: np.ndarray, d: pd.DataFrame) -> dict[str, float]:
@@ -144,6 +176,14 @@ def main() -> None:
         "truth": evaluate(true_s, test),
         "seconds": round(time.perf_counter() - t0, 1),
     }
+    km = KaplanMeierFitter().fit(test["duration"], test["event"])
+    result["diagnostics"] = {
+        "kaplan_meier_by_month": [
+            round(float(v), 4) for v in km.survival_function_at_times(range(1, MONTHS + 1))
+        ],
+        **{name: diagnostics(c, test) for name, c in (("retain", retain), ("cox", cox),
+                                                      ("truth", true_s))},
+    }  # fmt: skip
     r, c, t = result["retain"], result["cox"], result["truth"]
     result["acceptance"] = {
         "retain_ibs_le_cox": r["integrated_brier"] <= c["integrated_brier"],
@@ -152,7 +192,12 @@ def main() -> None:
     path = write_result(
         "survival",
         result,
-        code=("bench/survival.py", "training/survival.py", "features/artefacts/survival.py"),
+        code=(
+            "bench/survival.py",
+            "training/survival.py",
+            "training/calibrate.py",
+            "features/artefacts/survival.py",
+        ),
         settings={"origin": ORIGIN.isoformat(), "months": MONTHS, "seed": SEED},
         generator={"subscribers": args.subscribers, "seed": gen.seed, "months": gen.months},
     )

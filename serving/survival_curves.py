@@ -3,13 +3,15 @@
 The booster takes `months_ahead` = m as one more input (`features.artefacts.survival`), so
 the plain way predicts all its trees 24 times per row. But a tree's output changes with m
 only where the tree splits on `months_ahead`, and most trees split there at one or two
-thresholds, or not at all (a model trained on twelve months of data never splits above
-month 6). So the trees are grouped by the thresholds they split `months_ahead` at, and each
-group is predicted once per month interval of its own (the first month of the interval
-stands for all of it): the same trees reach the same leaves, with far fewer tree walks
-(190 instead of 24 x 99 on the demo model). The raw scores of the groups are summed and
-the binary objective's sigmoid applied, which equals the booster's own prediction up to
-the order of a floating-point sum.
+thresholds (every tree's root splits month 1 from the later ones,
+`training.survival.train_first_month_apart`; a model trained on twelve months of data
+never splits above month 11). So the trees are grouped by the thresholds they split
+`months_ahead` at, and each group is predicted once per month interval of its own (the
+first month of the interval stands for all of it): the same trees reach the same leaves,
+with far fewer tree walks (270 instead of 24 x 129 on the survival benchmark's model). The
+raw scores of the groups are summed and the binary objective's sigmoid applied (its
+`sigmoid` setting: the hazard's Platt slope), which equals the booster's own prediction up
+to the order of a floating-point sum.
 
 LightGBM has no API to predict an arbitrary subset of trees (only a contiguous range of
 iterations), so each group is loaded as its own booster from the model's text, keeping the

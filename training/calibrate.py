@@ -63,3 +63,17 @@ def centred_knots(raw: np.ndarray, fitted: np.ndarray) -> tuple[np.ndarray, np.n
     levels, block = np.unique(fitted, return_inverse=True)
     centres = np.bincount(block, weights=raw) / np.bincount(block)
     return centres, levels
+
+
+def fit_hazard_platt(raw: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of the Platt map sigmoid(slope x raw + intercept) of a hazard
+    booster's raw scores (log-odds) on held-out person-month rows, weighted (a sample's
+    inverse inclusion probabilities). A map whose slope is not positive would reverse the
+    booster's ranking: the identity (1, 0) is kept then."""
+    y = np.asarray(y, dtype=float)
+    if len(np.unique(y)) < 2:
+        raise ValueError("survival calibration: the held-out months need churners and stayers")
+    lr = LogisticRegression(C=1e6, max_iter=1000)
+    lr.fit(np.asarray(raw, float).reshape(-1, 1), y, sample_weight=np.asarray(weight, float))
+    slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    return (slope, intercept) if slope > 0 else (1.0, 0.0)

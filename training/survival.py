@@ -12,15 +12,69 @@ the data are extrapolated by the booster's flat tail in `months_ahead`).
 
 from __future__ import annotations
 
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from features.artefacts.survival import MONTHS, MONTHS_AHEAD, survival_from_hazards
 from features.vector import model_frame
+from training.calibrate import fit_hazard_platt
 from training.config import ChurnConfig
 from training.models import _Booster, booster_params
 
 _WEIGHT = "_person_month_weight"
+_SIGMOID = re.compile(r"(?m)^objective=binary sigmoid:([0-9.eE+-]+)$")
+FIRST_MONTH_SPLIT = 1.5  # every tree's root: month 1 on its left, the later months on its right
+
+
+def train_first_month_apart(params: dict, column: int, train) -> lgb.Booster:
+    """`train(params)` with every tree's root forced to split `months_ahead` (input column
+    `column`) at `FIRST_MONTH_SPLIT`: the first month and the later ones grow separate
+    subtrees.
+
+    Why: month 1 is the churn model's job, largely how long the subscriber has been idle; in
+    the later months only those who stayed through month 1 remain, and a tree shared by all
+    months carries the first month's ranking over to them. Forced splits are LightGBM's own
+    (`forcedsplits_filename`); the file's temporary path is dropped from the model's text,
+    whose bytes then depend only on the data and the seed."""
+    with tempfile.TemporaryDirectory(prefix="retain-survival-") as tmp:
+        path = Path(tmp) / "forced_split.json"
+        path.write_text(json.dumps({"feature": column, "threshold": FIRST_MONTH_SPLIT}))
+        booster = train(params | {"forcedsplits_filename": str(path)})
+    text = booster.model_to_string(num_iteration=booster.best_iteration or None)
+    text = text.replace(f"[forcedsplits_filename: {path}]", "[forcedsplits_filename: ]")
+    return lgb.Booster(model_str=text)
+
+
+def with_platt(booster: lgb.Booster, slope: float, intercept: float) -> lgb.Booster:
+    """The booster predicting sigmoid(slope x raw + intercept) (a binary one): LightGBM's
+    binary objective predicts sigmoid(s x raw), s its `sigmoid` setting in the model text,
+    which becomes `slope`, and every leaf of the first tree (each row reaches one) gains
+    intercept / slope. Every reader of the file (LightGBM, `serving.survival_curves`) then
+    predicts the calibrated hazard."""
+    text = booster.model_to_string()
+    line = _SIGMOID.search(text)
+    if line is None or booster.num_model_per_iteration() != 1:
+        raise ValueError("survival: a Platt map is written into a binary booster only")
+    text = text.replace(line.group(0), f"objective=binary sigmoid:{slope!r}", 1)
+    out = lgb.Booster(model_str=text)
+    kept = float(_SIGMOID.search(out.model_to_string()).group(1))  # as LightGBM writes it
+    shift = intercept / kept
+    for leaf in range(out.dump_model()["tree_info"][0]["num_leaves"]):
+        out.set_leaf_output(0, leaf, out.get_leaf_output(0, leaf) + shift)
+    return lgb.Booster(model_str=out.model_to_string())
+
+
+def outcome_months(rows: pd.DataFrame, cutoffs) -> np.ndarray:
+    """Per person-month row, the index in `cutoffs` of the month whose churn it records
+    (origin's index + months_ahead - 1)."""
+    index = {c: i for i, c in enumerate(sorted(cutoffs))}
+    return rows["as_of"].map(index).to_numpy() + rows[MONTHS_AHEAD].to_numpy().astype(int) - 1
 
 
 def person_months(
@@ -60,8 +114,16 @@ def person_months(
 
 class SurvivalModel(_Booster):
     """LightGBM binary classifier of the monthly hazard h(m | x) (scikit-learn's contract);
-    `survival(X)` gives S(1..24) per row. Early stopping on the subscribers of a seeded
-    fifth held out from the person-month rows."""
+    `survival(X)` gives S(1..24) per row.
+
+    Chosen by cross-validation inside the training snapshots (the person-month log-loss of
+    the latest month's churn, fitted on the months before it): every tree's root splits
+    month 1 from the later months (`train_first_month_apart`); the number of rounds is
+    early-stopped on the latest month's rows (later than the rest, as the churn model is
+    validated on a later snapshot), then the booster is refitted on every row with the
+    rounds scaled to them; and the hazard is Platt-calibrated on the latest month's rows of
+    the held-out fit (`training.calibrate.fit_hazard_platt`), the map written into the
+    booster itself (`with_platt`), so serving reads calibrated hazards from the one file."""
 
     def __init__(self, *, config: ChurnConfig = ChurnConfig(), seed: int = 7, threads: int = 2):
         self.config = config
@@ -84,16 +146,36 @@ class SurvivalModel(_Booster):
         person-months weighs as much); `follow_up` as `person_months` reads it."""
         w = np.ones(len(frame)) if sample_weight is None else np.asarray(sample_weight, float)
         rows = person_months(frame.assign(**{_WEIGHT: w}), churn_label, follow_up)
-        rng = np.random.default_rng(self.seed)
-        ids = rows["subscriber_id"].unique()
-        held = set(rng.choice(ids, size=max(1, len(ids) // 5), replace=False).tolist())
-        val = rows["subscriber_id"].isin(held)
+        month = outcome_months(rows, (frame if follow_up is None else follow_up)["as_of"].unique())
+        val = month == month.max()
+        if val.all():
+            raise ValueError(
+                "survival: the person-month rows record the churn of one month only; the hazard "
+                "model needs at least two monthly snapshots (it validates on the latest month)"
+            )
+        X, y, w = self.input_frame(rows), rows["event"].to_numpy(), rows[_WEIGHT].to_numpy()
         params = booster_params(self.config, self.seed, self.threads) | {
             "objective": "binary", "metric": "binary_logloss"}  # fmt: skip
-        self._train(params, rows[~val], rows.loc[~val, "event"], rows[val],
-                    rows.loc[val, "event"], self.config.max_rounds,
-                    self.config.early_stopping_rounds, rows.loc[~val, _WEIGHT].to_numpy(),
-                    rows.loc[val, _WEIGHT].to_numpy())  # fmt: skip
+        column = X.columns.get_loc(MONTHS_AHEAD)
+
+        def held_out(p: dict) -> lgb.Booster:
+            train = lgb.Dataset(X[~val], y[~val], weight=w[~val])
+            valid = lgb.Dataset(X[val], y[val], weight=w[val], reference=train)
+            return lgb.train(p, train, self.config.max_rounds, valid_sets=[valid],
+                             callbacks=[lgb.early_stopping(self.config.early_stopping_rounds,
+                                                           verbose=False)])  # fmt: skip
+
+        first = train_first_month_apart(params, column, held_out)
+        slope, intercept = fit_hazard_platt(first.predict(X[val], raw_score=True), y[val], w[val])
+        # The rounds that were best on the latest month, scaled to all the rows, refitted on
+        # all of them: the latest month, the most like the months to come, is not left out.
+        rounds = max(1, round(first.num_trees() * len(y) / int((~val).sum())))
+        booster = train_first_month_apart(
+            params, column, lambda p: lgb.train(p, lgb.Dataset(X, y, weight=w), rounds)
+        )
+        self.booster_ = with_platt(booster, slope, intercept)
+        self.best_iteration_ = self.booster_.num_trees()
+        self.platt_ = (slope, intercept)
         self.months_seen_ = int(rows[MONTHS_AHEAD].max())
         return self
 

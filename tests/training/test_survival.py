@@ -2,12 +2,28 @@
 
 from datetime import date
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.artefacts.survival import MarginConfig, lifetime_value, survival_from_hazards
-from training.survival import person_months
+from features.artefacts.survival import (
+    MONTHS_AHEAD,
+    MarginConfig,
+    hazards,
+    lifetime_value,
+    survival_from_hazards,
+)
+from serving.survival_curves import curves
+from training.calibrate import fit_hazard_platt
+from training.survival import (
+    FIRST_MONTH_SPLIT,
+    SurvivalModel,
+    outcome_months,
+    person_months,
+    train_first_month_apart,
+    with_platt,
+)
 
 C = [date(2025, m, 1) for m in (1, 2, 3, 4)]
 
@@ -59,3 +75,68 @@ def test_subscribers_whose_lifetime_margin_cannot_pay_for_an_offer_are_let_go():
     assert reasons[0].startswith("lifetime margin") and "below the cheapest offer" in reasons[0]
     assert let_go(np.array([-1.0]), None).tolist() == ["negative lifetime margin"]
     assert np.isnan(lifetime_columns(None, np.ones(2), [None, None])["lifetime_value_vnd"]).all()
+
+
+def test_outcome_months_count_from_the_origin():
+    rows = pd.DataFrame({"as_of": [C[0], C[0], C[2], C[1]], "months_ahead": [1.0, 3.0, 2.0, 1.0]})
+    assert outcome_months(rows, [C[2], C[0], C[1], C[3]]).tolist() == [0, 2, 3, 1]
+
+
+def test_a_single_month_of_churn_is_refused_before_fitting():
+    frame = pd.DataFrame({"subscriber_id": [1, 2], "as_of": [C[0], C[0]],
+                          "churned_30d": [0, 1]})  # fmt: skip
+    with pytest.raises(ValueError, match="at least two monthly snapshots"):
+        SurvivalModel().fit(frame, "churned_30d")
+
+
+def test_platt_recovers_a_planted_map_of_the_raw_scores():
+    rng = np.random.default_rng(3)
+    raw = rng.normal(-3, 1.2, 60_000)
+    y = rng.random(len(raw)) < 1 / (1 + np.exp(-(0.8 * raw - 0.5)))
+    slope, intercept = fit_hazard_platt(raw, y, np.ones(len(raw)))
+    assert slope == pytest.approx(0.8, abs=0.05) and intercept == pytest.approx(-0.5, abs=0.15)
+    # a map reversing the booster's ranking is never written into the model
+    assert fit_hazard_platt(-raw, y, np.ones(len(raw))) == (1.0, 0.0)
+
+
+def _planted(n=4000, seed=5):
+    rng = np.random.default_rng(seed)
+    idle = rng.uniform(0, 30, n)
+    month = rng.integers(1, 7, n).astype(float)
+    logit = np.where(month == 1, -4 + idle / 6, -3 - idle / 30)  # month 1 apart
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    X = np.column_stack([idle, rng.normal(size=n), month])
+    return X, y
+
+
+def test_every_tree_splits_the_first_month_from_the_later_ones_and_the_bytes_repeat():
+    X, y = _planted()
+    params = {"objective": "binary", "num_leaves": 7, "verbose": -1, "seed": 1,
+              "deterministic": True, "min_data_in_leaf": 20}  # fmt: skip
+
+    def fit():
+        return train_first_month_apart(params, 2, lambda p: lgb.train(p, lgb.Dataset(
+            X, y, feature_name=["idle_days", "noise", MONTHS_AHEAD]), 30))  # fmt: skip
+
+    booster = fit()
+    roots = [t["tree_structure"] for t in booster.dump_model()["tree_info"]]
+    assert all(r["split_feature"] == 2 for r in roots)
+    assert all(r["threshold"] == pytest.approx(FIRST_MONTH_SPLIT) for r in roots)
+    text = booster.model_to_string()
+    assert "retain-survival-" not in text and text == fit().model_to_string()
+
+
+def test_a_platt_map_written_into_the_booster_is_what_every_reader_predicts():
+    X, y = _planted()
+    data = lgb.Dataset(X, y, feature_name=["idle_days", "noise", MONTHS_AHEAD])
+    plain = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1}, data, 30)
+    calibrated = with_platt(plain, 0.7, -0.4)
+    expected = 1 / (1 + np.exp(-(0.7 * plain.predict(X, raw_score=True) - 0.4)))
+    np.testing.assert_allclose(calibrated.predict(X), expected, rtol=1e-5)
+    reloaded = lgb.Booster(model_str=calibrated.model_to_string())  # the file serving loads
+    np.testing.assert_allclose(reloaded.predict(X), calibrated.predict(X), rtol=1e-12)
+    # serving's per-interval curves give the same numbers as the plain month-by-month predict
+    np.testing.assert_allclose(curves(reloaded, X), survival_from_hazards(hazards(reloaded, X, 2)),
+                               rtol=1e-12, atol=1e-15)  # fmt: skip
+    with pytest.raises(ValueError, match="binary booster only"):
+        with_platt(lgb.train({"objective": "regression", "verbose": -1}, data, 2), 1.0, 0.0)
