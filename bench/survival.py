@@ -18,11 +18,16 @@ label, or censored at the data end): the integrated Brier score over months 1..6
 inverse-probability-of-censoring weights (Graf et al. 1999), and Harrell's concordance of the
 expected months active within the six.
 
+Months are discrete: a row censored at month d (the data end) was seen active through
+month d, so it counts as alive at t <= d, and a status at month t weighs 1/G(t-1), the
+censoring survival just before t (Graf et al.'s G(t-), censoring after the month's status).
+The first version of this benchmark counted a row censored at month 6 neither alive nor
+churned at month 6, so that month's term only rewarded a low S(6) for the churners;
+`diagnostics` keeps the mean before the last month beside the month-by-month scores.
+
 `diagnostics` says where each curve gains or loses: the Brier score month by month and its
-mean before the last month (the score above counts no row alive at the last month: a row
-censored at month 6 was seen active through it but is counted neither alive nor churned, so
-that month's term only rewards a low S(6) for the churners), the mean S(m) beside
-Kaplan-Meier's, and the ROC-AUC of the hazard of month m among the rows still active.
+mean before the last month, the mean S(m) beside Kaplan-Meier's, and the ROC-AUC of the
+hazard of month m among the rows still active.
 """
 
 from __future__ import annotations
@@ -74,15 +79,19 @@ def brier_by_month(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> li
     """The IPCW Brier score at each month t = 1..S.shape[1] (the integrand of `brier_ipcw`)."""
     km = KaplanMeierFitter().fit(duration, 1 - event)
 
-    def g(t):
-        return np.maximum(km.survival_function_at_times(t).to_numpy(), 1e-6)
+    def g_before(t):
+        """G(t-): the chance of being still under observation when month t's status is
+        seen. In discrete months a row censored at d was seen active through month d (its
+        censoring comes after that month's status), so the weight of a status at t is
+        1/G(t-1), as Graf et al.'s G(t-) for ties of an event and a censoring."""
+        return np.maximum(km.survival_function_at_times(t - 1).to_numpy(), 1e-6)
 
     scores = []
     for t in range(1, s.shape[1] + 1):
         died = (duration <= t) & (event == 1)
-        alive = duration > t
-        w_died = np.where(died, 1.0 / g(np.minimum(duration, t)), 0.0)
-        w_alive = np.where(alive, 1.0 / g(np.array([t]))[0], 0.0)
+        alive = (duration > t) | ((duration == t) & (event == 0))
+        w_died = np.where(died, 1.0 / g_before(np.minimum(duration, t)), 0.0)
+        w_alive = np.where(alive, 1.0 / g_before(np.array([t]))[0], 0.0)
         st = s[:, t - 1]
         scores.append(float(np.mean(st**2 * w_died + (1 - st) ** 2 * w_alive)))
     return scores
@@ -90,8 +99,7 @@ def brier_by_month(s: np.ndarray, duration: np.ndarray, event: np.ndarray) -> li
 
 def diagnostics(s: np.ndarray, d: pd.DataFrame) -> dict:
     """Where a curve gains or loses, month by month: its IPCW Brier score, and their mean
-    before the last month (no row is past the last month, so its term only rewards a low S
-    for the churners), its mean S(m) (beside Kaplan-Meier's), and the ROC-AUC of its hazard
+    before the last month, its mean S(m) (beside Kaplan-Meier's), and the ROC-AUC of its hazard
     h(m) = 1 - S(m)/S(m-1) among the rows still active at the start of month m (but the
     last)."""
     duration, event = d["duration"].to_numpy(), d["event"].to_numpy()
