@@ -56,45 +56,51 @@ def encode(
     and the booster it was encoded for) are copied where they mean the same."""
     names, maps = encoder(booster)
     n = len(columns["subscriber_id"])
-    # Filled column by column in Fortran order (contiguous writes), then one copy to the
-    # row-major layout LightGBM reads: writing columns into a row-major matrix strides
-    # through memory and cost more than the copy.
-    # A matrix lent by `known` is gathered row by row, so then the layout stays row-major.
-    pairs: list[tuple[int, int]] = []
+    # Column-major: each column is written contiguously, and LightGBM (>= 4) reads a
+    # Fortran-ordered matrix as it is (`_np2d_to_np1d`: no copy, the same predictions bit
+    # for bit), so the matrix is never transposed; a row-major copy cost as much as the
+    # churn booster's own predict on the batch.
+    X = np.empty((n, len(names)), dtype=np.float64, order="F")
+    todo = list(range(len(names)))
     if known is not None:
         known_names, known_maps = encoder(known[1])
         where = {name: j for j, name in enumerate(known_names)}
         pairs = [(j, where[name]) for j, name in enumerate(names)
                  if name in where and maps.get(name) == known_maps.get(name)]  # fmt: skip
-    X = np.empty((n, len(names)), dtype=np.float64, order="C" if pairs else "F")
-    todo = list(range(len(names)))
-    if pairs:
-        dst, src = (list(t) for t in zip(*pairs, strict=True))
-        if dst == list(range(len(dst))) and src == dst:  # a shared prefix: a view, no gather
-            X[:, : len(dst)] = known[0][:, : len(dst)]
-        else:
-            X[:, dst] = known[0][:, src]
-        done = set(dst)
-        todo = [j for j in todo if j not in done]
+        if pairs:
+            dst, src = (list(t) for t in zip(*pairs, strict=True))
+            if dst == list(range(len(dst))) and src == dst:  # a shared prefix: one block
+                X[:, : len(dst)] = known[0][:, : len(dst)]
+            else:
+                X[:, dst] = known[0][:, src]
+            done = set(dst)
+            todo = [j for j in todo if j not in done]
     for j in todo:
         name = names[j]
         col = columns[name]
         if name in maps:
-            codes = maps[name]
-            if n <= _SMALL:
-                X[:, j] = [codes.get(v, np.nan) if _is_value(v) else np.nan for v in col]
-            else:
-                cat = pd.Categorical(np.asarray(col, dtype=object), categories=list(codes))
-                c = cat.codes.astype(np.float64)
-                c[c < 0] = np.nan
-                X[:, j] = c
+            X[:, j] = (
+                _codes(col, maps[name])
+                if n > _SMALL
+                else [maps[name].get(v, np.nan) if _is_value(v) else np.nan for v in col]
+            )
         else:
             X[:, j] = (
                 np.asarray(col, dtype=np.float64)
                 if n > _SMALL
                 else [np.nan if v is None else v for v in col]
             )
-    return np.ascontiguousarray(X)
+    return X
+
+
+def _codes(column, codes: dict[Any, float]) -> np.ndarray:
+    """The model's code of each value (NaN for a missing or unseen one): the distinct values
+    are factorised once and looked up in the model's categories, which costs a fraction of
+    building a `pd.Categorical` with those categories (and keeps unseen values legal)."""
+    index, distinct = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+    lookup = pd.Index(list(codes)).get_indexer(distinct).astype(np.float64)
+    lookup[lookup < 0] = np.nan
+    return np.append(lookup, np.nan)[index]  # index -1 (missing) takes the last: NaN
 
 
 def model_inputs(columns: Mapping[str, Any], model: PinnedModel) -> Mapping[str, Any]:

@@ -55,11 +55,7 @@ def score_columns(
     """
     n = len(columns["subscriber_id"])
     churn = models.churn.booster
-    X = encode(columns, churn)
-    same = encoder(models.value.booster) == encoder(churn)
-    Xv = (
-        X if same else encode(model_inputs(columns, models.value), models.value.booster, (X, churn))
-    )
+    X, Xv = _matrices(columns, models)
     # No per-call LightGBM parameters: a change of parameters rebuilds its predictor.
     raw = models.churn.booster.predict(X) if n else np.empty(0)
     p = models.churn.calibration.apply(raw)
@@ -68,7 +64,7 @@ def score_columns(
     band = risk_band(p, config)
     tier = value_tier(monthly, np.asarray(columns["tenure_days"], dtype=float), config)
     state = relationship_state(tier, band, monthly, trailing_revenue_vnd_90d(columns), config)
-    survival = survival_curves(columns, models, X)
+    survival = survival_curves(columns, models, X, spare=Xv)  # Xv is not read after this
     retained, at_risk, life = retention_values(
         value,
         p,
@@ -120,15 +116,60 @@ def score_columns(
 OFFER_GAINS = "offer_gains"
 
 
+def _matrices(columns: Mapping[str, Any], models: Models) -> tuple[np.ndarray, np.ndarray]:
+    """The churn and value boosters' matrices of the same rows. When the value booster reads
+    the churn booster's features and then its own (its BTYD forecasts), both are one
+    column-major allocation: the churn matrix is the value matrix's leading columns, which
+    LightGBM reads without a copy. Otherwise the value matrix borrows the churn's columns."""
+    churn, value = models.churn.booster, models.value.booster
+    if encoder(value) == encoder(churn):
+        X = encode(columns, churn)
+        return X, X
+    inputs = model_inputs(columns, models.value)
+    k = _leading(churn, value)
+    if k is None:
+        X = encode(columns, churn)
+        return X, encode(inputs, value, (X, churn))
+    Xv = encode(inputs, value)
+    return Xv[:, :k], Xv
+
+
+def _leading(first, then) -> int | None:
+    """len(first's features) when `then` reads them first, in order and with the same
+    categories, and more after them; else None."""
+    names, maps = encoder(first)
+    more, more_maps = encoder(then)
+    shared = more[: len(names)] == names and all(more_maps.get(c) == maps.get(c) for c in names)
+    return len(names) if shared and len(more) > len(names) else None
+
+
 def survival_curves(
-    columns: Mapping[str, Any], models: Models, X: np.ndarray | None = None
+    columns: Mapping[str, Any],
+    models: Models,
+    X: np.ndarray | None = None,
+    spare: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """S(1..24) per row from the churn model's hazard booster, or None without one; `X`,
-    the churn booster's matrix of the same rows, lends its columns."""
+    the churn booster's matrix of the same rows, lends its columns. `spare`, a column-major
+    matrix whose leading columns are `X` and that the caller no longer needs, is written
+    over when the hazard booster reads the churn features then `months_ahead`: its next
+    column becomes `months_ahead`, and no matrix is allocated for the hazard booster."""
     booster = models.churn.survival
     if booster is None:
         return None
     n = len(columns["subscriber_id"])
+    k = _leading(models.churn.booster, booster)
+    if (
+        X is not None
+        and spare is not None
+        and k == X.shape[1] < spare.shape[1]
+        and encoder(booster)[0][k:] == (MONTHS_AHEAD,)
+        and spare.flags.f_contiguous
+        and X.ctypes.data == spare.ctypes.data  # X is spare's leading columns
+    ):
+        H = spare[:, : k + 1]
+        H[:, k] = 1.0
+        return curves(booster, H, overwrite=True)
     known = None if X is None else (X, models.churn.booster)
     inputs = dict(columns.items()) | {MONTHS_AHEAD: np.ones(n)}
     return curves(booster, encode(inputs, booster, known), overwrite=True)  # a fresh matrix

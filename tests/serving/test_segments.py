@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from features.artefacts.survival import lifetime_value
 from serving.segments import (
     MarginConfig,
     SegmentConfig,
+    lifetime_columns,
     relationship_state,
     risk_band,
     top_share,
@@ -115,3 +117,19 @@ def test_active_months_count_the_horizon_pro_rata():
     s = np.array([[0.5, 0.25, 0.125, 0.0625]])
     assert active_months(s, 90).tolist() == [0.875]
     assert active_months(s, 45).tolist() == [0.5 + 0.5 * 0.25]
+
+
+def test_lifetime_value_takes_each_rows_own_margin_share():
+    """The margin share is looked up once per contract type, and spread back row by row."""
+    margin = MarginConfig()
+    kinds = np.array(["prepaid", "postpaid", None, np.nan, "unknown", "postpaid"], dtype=object)
+    survival = np.tile(np.linspace(0.99, 0.5, 24), (len(kinds), 1))
+    revenue = np.arange(1, len(kinds) + 1) * 10_000.0
+    life = lifetime_columns(survival, revenue, kinds, margin)
+    expected = lifetime_value(
+        survival, revenue, margin.margin_share(kinds), margin.annual_discount_rate
+    )
+    assert np.array_equal(life["lifetime_value_vnd"], expected)
+    per_vnd = life["lifetime_value_vnd"] / revenue
+    assert per_vnd[0] == pytest.approx(per_vnd[2]) == pytest.approx(per_vnd[3])  # the default
+    assert per_vnd[1] == pytest.approx(per_vnd[5]) != pytest.approx(per_vnd[0])
