@@ -81,18 +81,21 @@ def explore(scores: pd.DataFrame, exploration: Exploration, policy: DecisionPoli
     draw = control_draw(ids, policy.campaign_id)
     pick = control_draw(ids, policy.campaign_id + "/offer")
     offer = np.full(len(scores), None, dtype=object)
-    keys = zip(scores["value_tier"], scores["relationship_state"], strict=True)
-    contract = scores["contract_type"].to_numpy(dtype=object)
-    tier = scores["value_tier"].to_numpy(dtype=object)
-    for i, key in enumerate(keys):
+    # The offers allowed depend on (tier, state, contract type) only: decided once per
+    # combination present, then each row picks among its combination's offers.
+    keys = scores[["value_tier", "relationship_state", "contract_type"]].astype(object)
+    combos, which = np.unique(keys.to_numpy().astype(str), axis=0, return_inverse=True)
+    for k, (tier, state, contract) in enumerate(combos):
         allowed = [
             o
-            for o in book.segments.get(key, ())
-            if (not cat.offer(o).contract_types or contract[i] in cat.offer(o).contract_types)
-            and (not cat.offer(o).tiers or tier[i] in cat.offer(o).tiers)
+            for o in book.segments.get((tier, state), ())
+            if (not cat.offer(o).contract_types or contract in cat.offer(o).contract_types)
+            and (not cat.offer(o).tiers or tier in cat.offer(o).tiers)
         ]
-        if allowed:
-            offer[i] = allowed[int(pick[i] * len(allowed))]
+        rows_k = np.flatnonzero(which.ravel() == k)
+        if allowed and len(rows_k):
+            choice = (pick[rows_k] * len(allowed)).astype(int)
+            offer[rows_k] = np.asarray(allowed, dtype=object)[choice]
     rows = np.flatnonzero(offer != None)  # noqa: E711 (element-wise)
     rows = rows[np.argsort(control_draw(ids[rows], policy.campaign_id + "/order"), kind="stable")]
     control = draw[rows] < policy.control_share
