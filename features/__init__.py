@@ -44,6 +44,7 @@ __all__, __getattr__ = lazy_api(
         "write_catalog": "features.catalog",
         "build_snapshot_spark": "features.spark_engine",
         "SparkConfig": "features.spark_engine",
+        "ENGINES": "features.spark_engine",
         "write_training_snapshots_spark": "features.spark_training",
         "RANGES": "features.vector",
     },

@@ -22,6 +22,8 @@ from features.dialect import SPARK
 from features.labels import check_label_coverage, labels_sql
 from features.query import SnapshotConfig, snapshot_sql
 
+ENGINES = ("local", "spark")  # where snapshots, training and the batch run: DuckDB/pandas, or Spark
+
 _SPARK_TYPES = {
     "int64": "BIGINT",
     "float64": "DOUBLE",

@@ -79,7 +79,7 @@ def train(
     With `--engine spark` the snapshots are built and written by Spark."""
     from features.contract.clean import RawDataError
     from features.sampling import SampleConfig
-    from training.pipeline import ENGINES
+    from features.spark_engine import ENGINES
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"need one of {', '.join(ENGINES)}", param_hint="--engine")

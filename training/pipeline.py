@@ -25,6 +25,7 @@ from features.contract.clean import require_valid
 from features.definitions import feature_schema_version
 from features.settings import Settings
 from features.snapshot import connect, present_tables
+from features.spark_engine import ENGINES
 from features.training_set import TrainingSample, sample_training_set, write_training_snapshots
 from training import report, tracking
 from training.backtest import backtest, mean_over_folds
@@ -124,9 +125,6 @@ def _add_champions(fitted: Fitted, settings: Settings, config: TrainConfig) -> d
         compared[kind] = reg.version
     fitted.evaluate(config)
     return compared
-
-
-ENGINES = ("local", "spark")  # as `retain score --engine`
 
 
 def training_sample(

@@ -18,6 +18,7 @@ from features.contract.guard import OutputRefused, check_as_of, check_output
 from features.contract.schema import SchemaError
 from features.settings import Settings
 from features.snapshot import SnapshotConfig, write_snapshot
+from features.spark_engine import ENGINES
 from serving.batch.campaign_measure import cold_start, measure_past
 from serving.batch.chunks import BatchConfig, parquet_chunks, score_parquet
 from serving.batch.outputs import FolderBusy, is_output, sole_writer
@@ -31,7 +32,6 @@ from serving.registry import ModelLoadError, Models, load_models
 from serving.training_run import training_reference
 
 log = logging.getLogger(__name__)
-ENGINES = ("local", "spark")
 
 
 class JobError(RuntimeError):
