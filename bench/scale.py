@@ -6,7 +6,9 @@ the fitted cost per subscriber of each stage; what a 30M and a 60M base need.
 For each size, 12 months of the synthetic operator, in a fresh folder and RETAIN_HOME under
 /tmp/retain-bench/scale-<n>, every stage is the real `retain` command run as a child process:
 
-- generate: `retain generate`; clean: `retain clean`; snapshot: `retain snapshot` (the
+- generate: `retain generate --workers 2 --no-survival-truth` (two blocks at once, the same
+  bytes; the truth's survival curves, which only bench.survival reads and which take most
+  of the generation time, left out); clean: `retain clean`; snapshot: `retain snapshot` (the
   scoring month's vectors); train: `retain train` (sampled, `[sample] rows` default), then
   the versions trained are pinned as champions (`retain promote --force`, not timed);
 - score: `retain score --vectors` with `--budget-vnd 0`: scores, reasons, rejects,
@@ -18,8 +20,10 @@ For each size, 12 months of the synthetic operator, in a fresh folder and RETAIN
 
 The Spark path in local mode (`local[2]`, the machine's cores) is measured the same way:
 `retain train --engine spark` and `retain score --engine spark`. Wall time is the child's;
-peak RSS is `os.wait4`'s `ru_maxrss` for that child (the largest single process among it and
-the descendants it waited for, e.g. Spark's JVM; not the sum of processes alive at once).
+`peak_rss_mb` the peak of the summed RSS of the child and every process under it (Spark's
+JVM, the generator's workers), sampled every 0.2 s, and never below `largest_process_mb`
+(`os.wait4`'s `ru_maxrss`: the largest single process among the child and the descendants
+it waited for). Each child's output goes to WORK/scale-<n>.log.
 
 The cost per subscriber of each stage is the least-squares slope of wall time on
 subscribers (with an intercept) over the sizes run; the projection multiplies it out:
@@ -31,6 +35,7 @@ executor-hours (executors x hours).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -40,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from bench.fingerprint import write_result
 from features.spark_engine import SparkConfig
@@ -53,60 +59,104 @@ STAGES = ("generate", "clean", "snapshot", "train", "score", "plan")
 SPARK_STAGES = ("train_spark", "score_spark")
 PROJECT = (30_000_000, 60_000_000)
 SPARK_CORES = 2  # local[2]: this machine's cores
+SAMPLE_S = 0.2  # how often the RSS of a stage's processes is summed
 
 
-def run_stage(args: list[str], env: dict[str, str]) -> dict:
-    """Run `retain ARGS` as a child: its wall time and peak RSS (MiB)."""
+def _tree_rss(root: psutil.Process) -> int:
+    """Bytes resident in `root` and every process under it (Spark's JVM, pool workers)."""
+    total = 0
+    for proc in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):  # it ended between the listing and the reading
+            total += proc.memory_info().rss
+    return total
+
+
+def run_stage(args: list[str], env: dict[str, str], output: Path) -> dict:
+    """Run `retain ARGS` as a child: its wall time; `peak_rss_mb`, the peak of the summed
+    RSS of the child and its descendants sampled every `SAMPLE_S` (and at least the
+    largest single process's, `ru_maxrss`, which a sample can miss); `largest_process_mb`.
+    Its output goes to the file `output` (appended; not held in memory), whose tail a
+    failure quotes."""
     retain = [sys.executable, "-c", "from features.cli import main; main()", *args]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(retain, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    # The output is read after exit; keep it bounded by reading as it comes.
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        tail = out.decode(errors="replace")[-3000:]
-        raise RuntimeError(f"retain {args[0]} failed ({proc.returncode}):\n{tail}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("ab") as sink:
+        sink.write(f"$ retain {' '.join(args)}\n".encode())
+        sink.flush()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(retain, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        root, peak = psutil.Process(proc.pid), 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:  # exited: its rusage covers it and the descendants it waited for
+                break
+            peak = max(peak, _tree_rss(root))
+            time.sleep(SAMPLE_S)
+        wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        with output.open("rb") as f:
+            f.seek(max(0, output.stat().st_size - 3000))
+            tail = f.read().decode(errors="replace")
+        raise RuntimeError(f"retain {args[0]} failed ({code}), {output}:\n{tail}")
+    largest = round(usage.ru_maxrss / 1024)
+    figures = {
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": max(round(peak / 2**20), largest),
+        "largest_process_mb": largest,
+    }
+    log.info("retain %s: %s", args[0], figures)
+    return figures
 
 
 def measure(n: int, spark: bool) -> dict:
     root = WORK / f"scale-{n}"
     shutil.rmtree(root, ignore_errors=True)
     home = root / "home"
+    output = WORK / f"scale-{n}.log"  # the children's output, kept after the folder goes
+    output.unlink(missing_ok=True)
     env = os.environ | {
         "RETAIN_HOME": str(home),
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
         "RETAIN_SPARK_MASTER": f"local[{SPARK_CORES}]",
     }
+
+    def stage(*args: str) -> dict:
+        return run_stage(list(args), env, output)
+
     raw, clean, snap = root / "raw", root / "clean", root / "vectors.parquet"
-    split = ["--train-from", TRAIN_FROM, "--test-as-of", TEST_AS_OF]
-    stages = {}
-    log.info("%d subscribers: generate", n)
-    stages["generate"] = run_stage(
-        ["generate", "--out", str(raw), "--subscribers", str(n), "--months", str(MONTHS)], env
-    )
-    stages["clean"] = run_stage(["clean", "--raw", str(raw), "--out", str(clean)], env)
-    stages["snapshot"] = run_stage(
-        ["snapshot", "--as-of", SCORE_AS_OF, "--raw", str(clean), "--out", str(snap)], env
-    )
-    log.info("%d subscribers: train", n)
-    stages["train"] = run_stage(["train", "--raw", str(clean), *split], env)
+    split = ("--train-from", TRAIN_FROM, "--test-as-of", TEST_AS_OF)
+    log.info("%d subscribers (output -> %s)", n, output)
+    stages = {
+        "generate": stage(
+            "generate",
+            "--out",
+            str(raw),
+            "--subscribers",
+            str(n),
+            "--months",
+            str(MONTHS),
+            "--workers",
+            str(SPARK_CORES),
+            "--no-survival-truth",
+        ),  # fmt: skip
+        "clean": stage("clean", "--raw", str(raw), "--out", str(clean)),
+        "snapshot": stage(
+            "snapshot", "--as-of", SCORE_AS_OF, "--raw", str(clean), "--out", str(snap)
+        ),
+        "train": stage("train", "--raw", str(clean), *split),
+    }
     for kind in ("churn", "value"):
-        run_stage(["promote", kind, "--force", "--reason", "bench.scale: the run's own"], env)
-    score = ["score", "--as-of", SCORE_AS_OF, "--vectors", str(snap), "--no-materialise"]
-    stages["score"] = run_stage([*score, "--out", str(root / "score"), "--budget-vnd", "0"], env)
-    stages["plan"] = run_stage([*score, "--out", str(root / "plan")], env)
+        stage("promote", kind, "--force", "--reason", "bench.scale: the run's own")
+    score = ("score", "--as-of", SCORE_AS_OF, "--vectors", str(snap), "--no-materialise")
+    stages["score"] = stage(*score, "--out", str(root / "score"), "--budget-vnd", "0")
+    stages["plan"] = stage(*score, "--out", str(root / "plan"))
     row = {"subscribers": n, "stages": stages}
     row["plan_only_s"] = round(stages["plan"]["wall_s"] - stages["score"]["wall_s"], 2)
     if spark:
-        log.info("%d subscribers: Spark", n)
-        spark_train = ["train", "--raw", str(clean), *split, "--engine", "spark"]
-        spark_score = [*score, "--out", str(root / "spark"), "--engine", "spark"]
         row["spark_stages"] = {
-            "train_spark": run_stage(spark_train, env),
-            "score_spark": run_stage(spark_score, env),
+            "train_spark": stage("train", "--raw", str(clean), *split, "--engine", "spark"),
+            "score_spark": stage(*score, "--out", str(root / "spark"), "--engine", "spark"),
         }
     shutil.rmtree(root, ignore_errors=True)
     return row
@@ -153,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     executor_cores = SparkConfig().executor_cores
     result = {
         "note": (
-            "each stage a `retain` child process; wall_s its wall time, peak_rss_mb os.wait4's "
-            "ru_maxrss (largest single process); plan = the whole scoring job with the "
+            "each stage a `retain` child process; wall_s its wall time, peak_rss_mb the peak "
+            "summed RSS of it and its descendants (JVM, workers), largest_process_mb os.wait4's "
+            "ru_maxrss; generate without the survival truth; plan = the whole scoring job with the "
             "campaign planned (includes score); Spark stages in local[2]"
         ),
         "months": MONTHS,
