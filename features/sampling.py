@@ -107,24 +107,33 @@ def strata(
 
 
 def sample_sql(path: Path, label: str, top_monthly_vnd: float, s: Strata, seed: int) -> str:
-    """The sampled rows of one snapshot file with `sample_weight` and `uniform_draw`."""
+    """The sampled rows of one snapshot file with `sample_weight` and `uniform_draw`.
+
+    The ranking within each stratum reads only `subscriber_id` and the stratum's columns,
+    and the file is semi-joined to the chosen ids (a hash table of the sample's ids): a window over whole rows would hold
+    every column of the whole base at once (memory growing with the base, not the sample).
+    """
     seed = int(seed)
     q = s.uniform_rate
     kept_w = s.kept / s.kept_rows if s.kept_rows else 0.0
     rest_w = s.rest / s.rest_rows if s.rest_rows else 0.0
     kept_keep = q * s.kept / s.kept_rows if s.kept_rows else 0.0
     rest_keep = q * s.rest / s.rest_rows if s.rest_rows else 0.0
+    kept = _kept_sql(label, top_monthly_vnd)
     return f"""
 WITH ranked AS (
-  SELECT *, {_kept_sql(label, top_monthly_vnd)} AS _kept,
-    row_number() OVER (PARTITION BY {_kept_sql(label, top_monthly_vnd)}
-                       ORDER BY hash(subscriber_id, {seed}), subscriber_id) AS _rank,
-    hash(subscriber_id, {seed}, 1) / {_UNIT!r} AS _thin
+  SELECT subscriber_id, {kept} AS _kept,
+    row_number() OVER (PARTITION BY {kept}
+                       ORDER BY hash(subscriber_id, {seed}), subscriber_id) AS _rank
   FROM {_scan(path)}
+),
+chosen AS (
+  SELECT subscriber_id FROM ranked
+  WHERE _rank <= CASE WHEN _kept THEN {s.kept_rows} ELSE {s.rest_rows} END
 )
-SELECT * EXCLUDE (_kept, _rank, _thin),
-  CASE WHEN _kept THEN {kept_w!r} ELSE {rest_w!r} END AS sample_weight,
-  _thin < CASE WHEN _kept THEN {kept_keep!r} ELSE {rest_keep!r} END AS uniform_draw
-FROM ranked
-WHERE _rank <= CASE WHEN _kept THEN {s.kept_rows} ELSE {s.rest_rows} END
+SELECT *,
+  CASE WHEN {kept} THEN {kept_w!r} ELSE {rest_w!r} END AS sample_weight,
+  hash(subscriber_id, {seed}, 1) / {_UNIT!r}
+    < CASE WHEN {kept} THEN {kept_keep!r} ELSE {rest_keep!r} END AS uniform_draw
+FROM {_scan(path)} SEMI JOIN chosen USING (subscriber_id)
 ORDER BY subscriber_id"""
