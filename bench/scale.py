@@ -25,10 +25,12 @@ JVM, the generator's workers), sampled every 0.2 s, and never below `largest_pro
 (`os.wait4`'s `ru_maxrss`: the largest single process among the child and the descendants
 it waited for). Each child's output goes to WORK/scale-<n>.log.
 
-The cost per subscriber of each stage is the least-squares slope of wall time on
-subscribers (with an intercept) over the sizes run; the projection multiplies it out:
-hours on this machine for 30M and 60M, and for the Spark stages, core-hours from the
-measured per-core throughput in local mode, divided by `SparkConfig.executor_cores` to give
+The cost of each stage is the least-squares line of wall time on subscribers over the sizes
+run: its slope, the cost per subscriber, and its intercept, the fixed cost (e.g. fitting on
+the sample). The projection evaluates the lines at 30M and 60M: hours on this machine for
+an operator's run (clean, snapshot, train, plan; plan includes score; generate is the
+synthetic operator's own), and for the Spark stages (train and score on Spark), core-hours
+at the throughput measured in local[2], divided by `SparkConfig.executor_cores` to give
 executor-hours (executors x hours).
 """
 
@@ -57,6 +59,7 @@ MONTHS, START = 12, "2025-01-01"
 TRAIN_FROM, TEST_AS_OF, SCORE_AS_OF = "2025-05-01", "2025-10-01", "2025-12-01"
 STAGES = ("generate", "clean", "snapshot", "train", "score", "plan")
 SPARK_STAGES = ("train_spark", "score_spark")
+OPERATOR_STAGES = ("clean", "snapshot", "train", "plan")  # what the projection adds up
 PROJECT = (30_000_000, 60_000_000)
 SPARK_CORES = 2  # local[2]: this machine's cores
 SAMPLE_S = 0.2  # how often the RSS of a stage's processes is summed
@@ -162,25 +165,36 @@ def measure(n: int, spark: bool) -> dict:
     return row
 
 
-def per_subscriber(sizes: list[dict], key: str, stages: tuple[str, ...]) -> dict:
-    """Seconds per subscriber of each stage: the least-squares slope over the sizes."""
+def fitted_cost(sizes: list[dict], key: str, stages: tuple[str, ...]) -> dict:
+    """Per stage, the least-squares line of wall time on subscribers over the sizes:
+    `per_subscriber_s` (its slope) and `fixed_s` (its intercept). With one size: no fixed
+    part, the whole time per subscriber. A falling line (a flat stage and noise): a flat
+    one at the mean time."""
     n = np.array([s["subscribers"] for s in sizes], dtype=float)
     out = {}
     for stage in stages:
         wall = np.array([s[key][stage]["wall_s"] for s in sizes])
-        slope = np.polyfit(n, wall, 1)[0] if len(n) > 1 else wall[0] / n[0]
-        out[stage] = float(slope)
+        slope, fixed = np.polyfit(n, wall, 1) if len(n) > 1 else (wall[0] / n[0], 0.0)
+        if slope < 0:
+            slope, fixed = 0.0, wall.mean()
+        out[stage] = {"per_subscriber_s": float(slope), "fixed_s": round(float(fixed), 2)}
     return out
 
 
+def _seconds(cost: dict, n: int) -> float:
+    """The fitted lines at `n` subscribers, summed over the stages."""
+    return sum(c["fixed_s"] + c["per_subscriber_s"] * n for c in cost.values())
+
+
 def projection(cost: dict, spark_cost: dict | None, executor_cores: int) -> dict:
-    """Hours on this machine for each projected base (every stage, one after the other);
-    and, for the Spark path, executors x hours at the measured per-core throughput."""
+    """Hours on this machine for each projected base (the stages given, one after the
+    other, each its fitted line at that size); and, for the Spark path, core-hours at the
+    throughput measured in local[SPARK_CORES], and executor-hours at `executor_cores` each."""
     out = {}
     for n in PROJECT:
-        row = {"machine_hours": round(n * sum(cost.values()) / 3600, 2)}
+        row = {"machine_hours": round(_seconds(cost, n) / 3600, 2)}
         if spark_cost:
-            core_hours = n * sum(spark_cost.values()) * SPARK_CORES / 3600
+            core_hours = _seconds(spark_cost, n) * SPARK_CORES / 3600
             row["spark_core_hours"] = round(core_hours, 2)
             row["spark_executor_hours"] = round(core_hours / executor_cores, 2)
         out[str(n)] = row
@@ -196,10 +210,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sizes = sorted(set(args.sizes) | ({5_000_000} if args.with_5m else set()))
     rows = [measure(n, not args.no_spark) for n in sizes]
-    cost = per_subscriber(rows, "stages", STAGES)
-    spark_cost = None if args.no_spark else per_subscriber(rows, "spark_stages", SPARK_STAGES)
-    # The base run: plan includes score, so the machine's total counts plan_only once.
-    base = {k: v for k, v in cost.items() if k != "score"}
+    cost = fitted_cost(rows, "stages", STAGES)
+    spark_cost = None if args.no_spark else fitted_cost(rows, "spark_stages", SPARK_STAGES)
+    # An operator's run: clean, snapshot, train, plan (which includes score: counted once);
+    # generate makes the synthetic operator's data, which an operator brings.
+    base = {k: v for k, v in cost.items() if k in OPERATOR_STAGES}
     executor_cores = SparkConfig().executor_cores
     result = {
         "note": (
@@ -211,8 +226,9 @@ def main(argv: list[str] | None = None) -> None:
         "months": MONTHS,
         "cpu_count": os.cpu_count(),
         "sizes": rows,
-        "seconds_per_subscriber": cost,
-        "spark_seconds_per_subscriber": spark_cost,
+        "fitted_cost": cost,
+        "spark_fitted_cost": spark_cost,
+        "projected_stages": list(OPERATOR_STAGES),
         "spark_executor_cores": executor_cores,
         "projection": projection(base, spark_cost, executor_cores),
     }
