@@ -79,23 +79,31 @@ def _scale(d: dict) -> str:
             f"{k} {v['wall_s']:,.0f} s / {v['peak_rss_mb']:,} MiB"
             for k, v in row.get("spark_stages", {}).items()
         )
-        return f"{row['subscribers']:,}: {stages}" + (f"; Spark local[2]: {spark}" if spark else "")
+        line = f"{row['subscribers']:,}: {stages}" + (f"; Spark local[2]: {spark}" if spark else "")
+        for key in ("error", "spark_error"):  # a stage that failed ended the size there
+            if key in row:
+                line += f"; FAILED: {row[key].splitlines()[0]}"
+        return line
 
     line = "; ".join(size(r) for r in d["sizes"])
-    train = {r["subscribers"]: r["stages"]["train"]["peak_rss_mb"] for r in d["sizes"]}
+    train = {
+        r["subscribers"]: r["stages"]["train"]["peak_rss_mb"]
+        for r in d["sizes"]
+        if "train" in r["stages"]
+    }
     if 200_000 in train and 1_000_000 in train:
         line += f"; train peak memory at 1M {train[1_000_000] / train[200_000]:.2f}x that at 200k"
     return line
 
 
 def _scale_projection(d: dict) -> str | None:
-    if "fitted_cost" not in d:  # a result from before the fitted lines: no row
+    if not d.get("fitted_cost"):  # older, or no size whose stages all ran: no row
         return None
     per = ", ".join(
-        f"{k} {c['per_subscriber_s'] * 1e3:.3f} ms + {c['fixed_s']:,.0f} s"
+        f"{k} {c['per_subscriber_s'] * 1e3:.3f} ms {c['fixed_s'] + 0.0:+,.0f} s"
         for k, c in d["fitted_cost"].items()
     )
-    line = f"per subscriber + fixed: {per}"
+    line = f"per subscriber and fixed: {per}"
     for n, p in d["projection"].items():
         line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h on this machine"
         if "spark_executor_hours" in p:

@@ -113,6 +113,9 @@ def run_stage(args: list[str], env: dict[str, str], output: Path) -> dict:
 
 
 def measure(n: int, spark: bool) -> dict:
+    """One size: each stage's figures. A stage that fails ends the size: its row keeps the
+    stages that ran and `error` (the command and the tail of its output); a Spark stage
+    that fails, `spark_error`, and the local figures stand."""
     root = WORK / f"scale-{n}"
     shutil.rmtree(root, ignore_errors=True)
     home = root / "home"
@@ -129,38 +132,39 @@ def measure(n: int, spark: bool) -> dict:
 
     raw, clean, snap = root / "raw", root / "clean", root / "vectors.parquet"
     split = ("--train-from", TRAIN_FROM, "--test-as-of", TEST_AS_OF)
-    log.info("%d subscribers (output -> %s)", n, output)
-    stages = {
-        "generate": stage(
-            "generate",
-            "--out",
-            str(raw),
-            "--subscribers",
-            str(n),
-            "--months",
-            str(MONTHS),
-            "--workers",
-            str(SPARK_CORES),
-            "--no-survival-truth",
-        ),  # fmt: skip
-        "clean": stage("clean", "--raw", str(raw), "--out", str(clean)),
-        "snapshot": stage(
-            "snapshot", "--as-of", SCORE_AS_OF, "--raw", str(clean), "--out", str(snap)
-        ),
-        "train": stage("train", "--raw", str(clean), *split),
-    }
-    for kind in ("churn", "value"):
-        stage("promote", kind, "--force", "--reason", "bench.scale: the run's own")
     score = ("score", "--as-of", SCORE_AS_OF, "--vectors", str(snap), "--no-materialise")
-    stages["score"] = stage(*score, "--out", str(root / "score"), "--budget-vnd", "0")
-    stages["plan"] = stage(*score, "--out", str(root / "plan"))
+    generate = ("generate", "--out", str(raw), "--subscribers", str(n), "--months", str(MONTHS))
+    log.info("%d subscribers (output -> %s)", n, output)
+    stages: dict[str, dict] = {}
     row = {"subscribers": n, "stages": stages}
+    try:
+        stages["generate"] = stage(*generate, "--workers", str(SPARK_CORES), "--no-survival-truth")
+        stages["clean"] = stage("clean", "--raw", str(raw), "--out", str(clean))
+        stages["snapshot"] = stage(
+            "snapshot", "--as-of", SCORE_AS_OF, "--raw", str(clean), "--out", str(snap)
+        )
+        stages["train"] = stage("train", "--raw", str(clean), *split)
+        for kind in ("churn", "value"):
+            stage("promote", kind, "--force", "--reason", "bench.scale: the run's own")
+        stages["score"] = stage(*score, "--out", str(root / "score"), "--budget-vnd", "0")
+        stages["plan"] = stage(*score, "--out", str(root / "plan"))
+    except RuntimeError as e:
+        log.error("%d subscribers: %s", n, e)
+        shutil.rmtree(root, ignore_errors=True)
+        return row | {"error": str(e)}
     row["plan_only_s"] = round(stages["plan"]["wall_s"] - stages["score"]["wall_s"], 2)
     if spark:
-        row["spark_stages"] = {
-            "train_spark": stage("train", "--raw", str(clean), *split, "--engine", "spark"),
-            "score_spark": stage(*score, "--out", str(root / "spark"), "--engine", "spark"),
-        }
+        row["spark_stages"] = spark_stages = {}
+        try:
+            spark_stages["train_spark"] = stage(
+                "train", "--raw", str(clean), *split, "--engine", "spark"
+            )
+            spark_stages["score_spark"] = stage(
+                *score, "--out", str(root / "spark"), "--engine", "spark"
+            )
+        except RuntimeError as e:
+            log.error("%d subscribers, Spark: %s", n, e)
+            row["spark_error"] = str(e)
     shutil.rmtree(root, ignore_errors=True)
     return row
 
@@ -209,19 +213,41 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sizes = sorted(set(args.sizes) | ({5_000_000} if args.with_5m else set()))
-    rows = [measure(n, not args.no_spark) for n in sizes]
-    cost = fitted_cost(rows, "stages", STAGES)
-    spark_cost = None if args.no_spark else fitted_cost(rows, "spark_stages", SPARK_STAGES)
+    rows: list[dict] = []
+    for n in sizes:  # the result is written after each size: a later failure keeps it
+        rows.append(measure(n, not args.no_spark))
+        path = write_result(
+            "scale",
+            summary(rows, not args.no_spark),
+            code=("features", "training", "serving", "bench/scale.py"),
+            settings={"sizes": sizes, "months": MONTHS, "spark": not args.no_spark},
+            generator={"sizes": sizes, "months": MONTHS, "seed": 42},
+        )
+        log.info("%s", rows[-1])
+    log.info("results -> %s", path)
+    print(f"results -> {path}")
+    failed = [r["subscribers"] for r in rows if "error" in r or "spark_error" in r]
+    if failed:
+        raise SystemExit(f"bench.scale: a stage failed at {failed} (see error in {path})")
+
+
+def summary(rows: list[dict], spark: bool) -> dict:
+    """The result: every size's row; the fitted lines and the projection from the sizes
+    whose stages (and Spark stages) all ran."""
+    whole = [r for r in rows if "error" not in r]
+    cost = fitted_cost(whole, "stages", STAGES) if whole else None
+    with_spark = [r for r in whole if spark and "spark_error" not in r]
+    spark_cost = fitted_cost(with_spark, "spark_stages", SPARK_STAGES) if with_spark else None
     # An operator's run: clean, snapshot, train, plan (which includes score: counted once);
     # generate makes the synthetic operator's data, which an operator brings.
-    base = {k: v for k, v in cost.items() if k in OPERATOR_STAGES}
+    base = {k: v for k, v in (cost or {}).items() if k in OPERATOR_STAGES}
     executor_cores = SparkConfig().executor_cores
-    result = {
+    return {
         "note": (
             "each stage a `retain` child process; wall_s its wall time, peak_rss_mb the peak "
             "summed RSS of it and its descendants (JVM, workers), largest_process_mb os.wait4's "
-            "ru_maxrss; generate without the survival truth; plan = the whole scoring job with the "
-            "campaign planned (includes score); Spark stages in local[2]"
+            "ru_maxrss; generate without the survival truth; plan = the whole scoring job with "
+            "the campaign planned (includes score); Spark stages in local[2]"
         ),
         "months": MONTHS,
         "cpu_count": os.cpu_count(),
@@ -230,19 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         "spark_fitted_cost": spark_cost,
         "projected_stages": list(OPERATOR_STAGES),
         "spark_executor_cores": executor_cores,
-        "projection": projection(base, spark_cost, executor_cores),
+        "projection": projection(base, spark_cost, executor_cores) if cost else None,
     }
-    for r in rows:
-        log.info("%s", r)
-    log.info("projection %s", result["projection"])
-    path = write_result(
-        "scale",
-        result,
-        code=("features", "training", "serving", "bench/scale.py"),
-        settings={"sizes": sizes, "months": MONTHS, "spark": not args.no_spark},
-        generator={"sizes": sizes, "months": MONTHS, "seed": 42},
-    )
-    print(f"results -> {path}")
 
 
 if __name__ == "__main__":

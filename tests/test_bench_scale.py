@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.scale import fitted_cost, projection
+from bench.readme_table import _scale
+from bench.scale import SPARK_STAGES, STAGES, fitted_cost, projection, summary
 
 
 def test_the_cost_is_the_fitted_line_and_the_projection_evaluates_it():
@@ -36,3 +37,28 @@ def test_one_size_gives_the_whole_time_per_subscriber_and_a_falling_line_is_flat
     flat = fitted_cost(falling, "s", ("a",))
     assert flat["a"] == {"per_subscriber_s": 0.0, "fixed_s": 48.0}
     assert projection(flat, None, executor_cores=2)["60000000"] == {"machine_hours": 0.01}
+
+
+def test_a_failed_size_is_kept_and_left_out_of_the_fitted_lines():
+    def ok(n: int, wall: float) -> dict:
+        stages = {s: {"wall_s": wall, "peak_rss_mb": 100} for s in STAGES}
+        spark = {s: {"wall_s": wall, "peak_rss_mb": 100} for s in SPARK_STAGES}
+        return {"subscribers": n, "stages": stages, "spark_stages": spark}
+
+    failed = {
+        "subscribers": 1_000_000,
+        "stages": {"generate": {"wall_s": 9.0, "peak_rss_mb": 100}},
+        "error": "retain clean failed (1), /tmp/x.log:\ntail",
+    }
+    no_spark = ok(400_000, 20.0) | {"spark_error": "retain train failed (1)"}
+    d = summary([ok(200_000, 10.0), no_spark, failed], spark=True)
+    assert [r["subscribers"] for r in d["sizes"]] == [200_000, 400_000, 1_000_000]
+    assert d["fitted_cost"]["train"]["per_subscriber_s"] == pytest.approx(10.0 / 200_000)
+    assert d["spark_fitted_cost"]["train_spark"] == {  # one size: all of it per subscriber
+        "per_subscriber_s": pytest.approx(5e-5),
+        "fixed_s": 0.0,
+    }
+    row = _scale(d)
+    assert "1,000,000: generate 9 s / 100 MiB; FAILED: retain clean failed (1)" in row
+    assert "400,000" in row and "FAILED: retain train failed (1)" in row
+    assert summary([failed], spark=True)["projection"] is None
