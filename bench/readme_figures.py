@@ -133,4 +133,5 @@ SETTINGS = (
     "short of the 0.8 asked",
     "a budget of 1,000 VND a subscriber",  # bench.policy's scenario budget
     "--sizes 20000 200000`",  # the scenario sizes (a command)
+    "for a 30M and a 60M base",  # bench.scale's projected sizes
 )

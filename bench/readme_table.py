@@ -71,15 +71,46 @@ def _generator(d: dict) -> str:
 
 
 def _scale(d: dict) -> str:
-    big = d["sizes"][-1]
-    stages = ", ".join(
-        f"{k} {v['wall_s']:,.0f} s / {v['peak_rss_mb']:,} MiB" for k, v in big["stages"].items()
+    def size(row: dict) -> str:
+        stages = ", ".join(
+            f"{k} {v['wall_s']:,.0f} s / {v['peak_rss_mb']:,} MiB" for k, v in row["stages"].items()
+        )
+        spark = ", ".join(
+            f"{k} {v['wall_s']:,.0f} s / {v['peak_rss_mb']:,} MiB"
+            for k, v in row.get("spark_stages", {}).items()
+        )
+        line = f"{row['subscribers']:,}: {stages}" + (f"; Spark local[2]: {spark}" if spark else "")
+        for key in ("error", "spark_error"):  # a stage that failed ended the size there
+            if key in row:
+                line += f"; FAILED: {row[key].splitlines()[0]}"
+        return line
+
+    line = "; ".join(size(r) for r in d["sizes"])
+    train = {
+        r["subscribers"]: r["stages"]["train"]["peak_rss_mb"]
+        for r in d["sizes"]
+        if "train" in r["stages"]
+    }
+    if 200_000 in train and 1_000_000 in train:
+        line += f"; train peak memory at 1M {train[1_000_000] / train[200_000]:.2f}x that at 200k"
+    return line
+
+
+def _scale_projection(d: dict) -> str | None:
+    if not d.get("fitted_cost"):  # older, or no size whose stages all ran: no row
+        return None
+    per = ", ".join(
+        f"{k} {c['per_subscriber_s'] * 1e3:.3f} ms {c['fixed_s'] + 0.0:+,.0f} s"
+        for k, c in d["fitted_cost"].items()
     )
-    line = f"{big['subscribers']:,} subscribers: {stages}"
+    line = f"per subscriber and fixed: {per}"
     for n, p in d["projection"].items():
-        line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h here"
+        line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h on this machine"
         if "spark_executor_hours" in p:
-            line += f", {p['spark_executor_hours']:,.1f} executor-hours on Spark"
+            line += (
+                f", on Spark {p['spark_executor_hours']:,.1f} executor-hours "
+                f"({d['spark_executor_cores']} cores each; {p['spark_core_hours']:,.1f} core-hours)"
+            )
     return line
 
 
@@ -271,8 +302,15 @@ ROWS = (
     (
         "scale",
         "python -m bench.scale",
-        "each stage's wall time and peak memory; 30M and 60M projected",
+        "each stage's wall time and peak memory (summed over its processes), 12 months",
         _scale,
+    ),
+    (
+        "scale",
+        "python -m bench.scale",
+        "a 30M and a 60M base: each stage's fitted line, evaluated (operator's run: clean, "
+        "snapshot, train, plan; Spark: train and score)",
+        _scale_projection,
     ),
     ("batch", "python -m bench.batch", "batch scoring vs the boosters' raw predict", _batch),
     ("serving", "python -m bench.serving", "HTTP endpoint vs mlflow models serve", _serving),

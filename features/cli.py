@@ -50,6 +50,16 @@ def generate(
             "strong (a larger persuadable share and save rate)"
         ),
     ] = EffectScenario.default,
+    survival_truth: Annotated[
+        bool,
+        typer.Option(
+            help="Write the truth's survival curves (most of the generation time; only "
+            "bench.survival reads them)"
+        ),
+    ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Blocks simulated at once in child processes (same bytes)")
+    ] = 1,
 ) -> None:
     """Simulate a mobile operator: the raw tables as Parquet, and its truth kept apart."""
     try:
@@ -60,12 +70,17 @@ def generate(
             seed=seed,
             block_size=block_size,
             effect=effect.value,
+            survival_truth=survival_truth,
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
     with typer.progressbar(length=subscribers, label="simulating") as bar:
         manifest = generate_operator(
-            cfg, out, truth=truth, progress=lambda done, total: bar.update(done - bar.pos)
+            cfg,
+            out,
+            truth=truth,
+            progress=lambda done, total: bar.update(done - bar.pos),
+            workers=workers,
         )
     typer.echo(
         f"generated {subscribers:,} subscribers, {manifest['data_start']} to "

@@ -23,6 +23,7 @@ Per snapshot of N eligible subscribers and a target of T rows (`SampleConfig.row
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,18 +31,29 @@ import duckdb
 
 __all__ = ["SampleConfig", "Strata", "sample_sql", "strata"]
 
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
 _UNIT = 18446744073709551616.0  # 2**64: DuckDB's hash() as a uniform number in [0, 1)
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    """rows: target sampled rows per monthly snapshot (0 = the whole base, unsampled)."""
+    """rows: target sampled rows per monthly snapshot (0 = the whole base, unsampled).
+    duckdb_memory: DuckDB's memory while it writes the labelled snapshots the sample is
+    drawn from; beyond it DuckDB spills to disk ("" = DuckDB's default, 80% of the RAM).
+    The snapshot's aggregates grow with the base (at 1M subscribers one peaks at 3.3 GiB
+    unbounded, 1.2 GiB with 1GB), so with the sample it is what sets training's memory."""
 
     rows: int = 100_000
+    duckdb_memory: str = "1GB"
 
     def __post_init__(self) -> None:
         if self.rows < 0 or (0 < self.rows < 100):
             raise ValueError(f"sample.rows: need 0 (whole base) or at least 100, got {self.rows}")
+        if self.duckdb_memory and not _MEMORY.fullmatch(self.duckdb_memory):
+            raise ValueError(
+                "sample.duckdb_memory: need a size such as 1GB or 512MB (or empty for DuckDB's "
+                f"default), got {self.duckdb_memory[:40]!r}"
+            )
 
     def describe(self, seed: int) -> dict:
         return asdict(self) | {"seed": seed}
@@ -107,24 +119,33 @@ def strata(
 
 
 def sample_sql(path: Path, label: str, top_monthly_vnd: float, s: Strata, seed: int) -> str:
-    """The sampled rows of one snapshot file with `sample_weight` and `uniform_draw`."""
+    """The sampled rows of one snapshot file with `sample_weight` and `uniform_draw`.
+
+    The ranking within each stratum reads only `subscriber_id` and the stratum's columns,
+    and the file is semi-joined to the chosen ids (a hash table of the sample's ids): a
+    window over whole rows would hold every column of the whole base at once (memory
+    growing with the base, not the sample)."""
     seed = int(seed)
     q = s.uniform_rate
     kept_w = s.kept / s.kept_rows if s.kept_rows else 0.0
     rest_w = s.rest / s.rest_rows if s.rest_rows else 0.0
     kept_keep = q * s.kept / s.kept_rows if s.kept_rows else 0.0
     rest_keep = q * s.rest / s.rest_rows if s.rest_rows else 0.0
+    kept = _kept_sql(label, top_monthly_vnd)
     return f"""
 WITH ranked AS (
-  SELECT *, {_kept_sql(label, top_monthly_vnd)} AS _kept,
-    row_number() OVER (PARTITION BY {_kept_sql(label, top_monthly_vnd)}
-                       ORDER BY hash(subscriber_id, {seed}), subscriber_id) AS _rank,
-    hash(subscriber_id, {seed}, 1) / {_UNIT!r} AS _thin
+  SELECT subscriber_id, {kept} AS _kept,
+    row_number() OVER (PARTITION BY {kept}
+                       ORDER BY hash(subscriber_id, {seed}), subscriber_id) AS _rank
   FROM {_scan(path)}
+),
+chosen AS (
+  SELECT subscriber_id FROM ranked
+  WHERE _rank <= CASE WHEN _kept THEN {s.kept_rows} ELSE {s.rest_rows} END
 )
-SELECT * EXCLUDE (_kept, _rank, _thin),
-  CASE WHEN _kept THEN {kept_w!r} ELSE {rest_w!r} END AS sample_weight,
-  _thin < CASE WHEN _kept THEN {kept_keep!r} ELSE {rest_keep!r} END AS uniform_draw
-FROM ranked
-WHERE _rank <= CASE WHEN _kept THEN {s.kept_rows} ELSE {s.rest_rows} END
+SELECT *,
+  CASE WHEN {kept} THEN {kept_w!r} ELSE {rest_w!r} END AS sample_weight,
+  hash(subscriber_id, {seed}, 1) / {_UNIT!r}
+    < CASE WHEN {kept} THEN {kept_keep!r} ELSE {rest_keep!r} END AS uniform_draw
+FROM {_scan(path)} SEMI JOIN chosen USING (subscriber_id)
 ORDER BY subscriber_id"""

@@ -111,12 +111,14 @@ def write_snapshot(
     config: SnapshotConfig = SnapshotConfig(),
     threads: int | None = None,
     labels: bool = False,
+    memory_limit: str | None = None,
 ) -> int:
-    """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it,
-    so memory does not grow with the base); return its rows. The one snapshot writer of
-    `retain snapshot` and `retain score`; with `labels`, as `build_snapshot`."""
+    """Compute the snapshot as of `as_of` straight into a Parquet file (DuckDB streams it);
+    return its rows. The one snapshot writer of `retain snapshot` and `retain score`; with
+    `labels`, as `build_snapshot`. Its aggregates grow with the base: `memory_limit` (as
+    `connect`) caps DuckDB's memory, beyond which it spills."""
     path = Path(path)
-    con = connect(raw, threads=threads)
+    con = connect(raw, threads=threads, memory_limit=memory_limit)
     tables = present_tables(con)
     query = snapshot_sql(as_of, config, DUCKDB, tables)
     if labels:

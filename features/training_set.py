@@ -92,16 +92,21 @@ def write_training_snapshots(
     folder: Path,
     config: SnapshotConfig = SnapshotConfig(),
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> dict[date, Path]:
     """One labelled snapshot per cutoff, streamed by DuckDB to `folder/as_of=<date>.parquet`
-    (memory does not grow with the base); the files by cutoff. The caller owns `folder`."""
+    with its memory capped at `memory_limit` (`SampleConfig.duckdb_memory`; it spills
+    beyond), so memory does not grow with the base; the files by cutoff. The caller owns
+    `folder`."""
     check_cutoffs(cutoffs)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for as_of in cutoffs:
         path = folder / f"as_of={as_of.isoformat()}.parquet"
-        rows = write_snapshot(raw, as_of, path, config, threads=threads, labels=True)
+        rows = write_snapshot(
+            raw, as_of, path, config, threads=threads, labels=True, memory_limit=memory_limit
+        )
         log.info("snapshot %s: %d eligible subscribers -> %s", as_of, rows, path)
         files[as_of] = path
     return files

@@ -144,7 +144,14 @@ def training_sample(
             spark_session(app_name="retain-train"), raw, config.cutoffs, work, config.snapshot
         )
     else:
-        files = write_training_snapshots(raw, config.cutoffs, work, config.snapshot, config.threads)
+        files = write_training_snapshots(
+            raw,
+            config.cutoffs,
+            work,
+            config.snapshot,
+            config.threads,
+            config.sample.duckdb_memory or None,
+        )
         tables = present_tables(connect(raw))
     return sample_training_set(
         files,

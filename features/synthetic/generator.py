@@ -22,8 +22,10 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,9 @@ class GeneratorConfig:
     campaign_share: float = 0.05  # share of the eligible base targeted by each monthly campaign
     control_share: float = 0.2  # randomised hold-out within each campaign
     effect: str = "default"  # effect scenario of offers: none, default or strong (EFFECTS)
+    # The truth's survival curves: most of the generation time (survival_truth.py); off,
+    # every other table keeps its bytes and the truth has no `survival` table.
+    survival_truth: bool = True
 
     def __post_init__(self) -> None:
         checks = {
@@ -89,42 +94,77 @@ class GeneratorConfig:
         )
 
 
+def _block(config: GeneratorConfig, world, block: int, out: Path, truth: Path) -> dict:
+    """Simulate block `block` and write its Parquet part of every table; its row counts."""
+    lo = block * config.block_size
+    hi = min(lo + config.block_size, config.subscribers)
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, block]))
+    ids = np.arange(lo + 1, hi + 1, dtype=np.int64)
+    tables, oracle = simulate_block(
+        config.start,
+        config.days,
+        world,
+        rng,
+        ids,
+        config.new_share,
+        config.policy,
+        config.survival_truth,
+    )
+    part = f"part-{block:05d}.parquet"
+    for name, frame in tables.items():
+        write_table(frame, TABLES[name], out / name / part)
+    for name, frame in oracle.items():
+        write_table(frame, TRUTH_TABLES[name], truth / name / part)
+    log.info("generated subscribers %d-%d of %d", lo + 1, hi, config.subscribers)
+    return {name: len(frame) for name, frame in tables.items()} | {"_hi": hi}
+
+
 def generate_operator(
     config: GeneratorConfig,
     out: Path,
     truth: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> dict:
     """Simulate the base; write the raw tables under `out` and the truth under `truth`
     (default `out.parent / "truth"`); return the manifest (also written as manifest.json).
 
-    `progress(done, total)` is called after each block of subscribers.
+    `progress(done, total)` is called after each block of subscribers. `workers` > 1
+    simulates that many blocks at once in child processes (each block has its own seed
+    stream and its own files, so the bytes are the same; memory is a block per worker).
     """
+    if workers < 1:
+        raise ValueError(f"workers: need at least 1, got {workers}")
     out = Path(out)
     truth = Path(truth) if truth is not None else out.parent / "truth"
     world = make_world(config.seed, config.start, config.days + VALUE_DAYS)
     n_blocks = -(-config.subscribers // config.block_size)
     rows = dict.fromkeys(TABLES, 0)
-    for block in range(n_blocks):
-        lo = block * config.block_size
-        hi = min(lo + config.block_size, config.subscribers)
-        rng = np.random.default_rng(np.random.SeedSequence([config.seed, block]))
-        ids = np.arange(lo + 1, hi + 1, dtype=np.int64)
-        tables, oracle = simulate_block(
-            config.start, config.days, world, rng, ids, config.new_share, config.policy
-        )
-        part = f"part-{block:05d}.parquet"
-        for name, frame in tables.items():
-            write_table(frame, TABLES[name], out / name / part)
-            rows[name] += len(frame)
-        for name, frame in oracle.items():
-            write_table(frame, TRUTH_TABLES[name], truth / name / part)
-        log.info("generated subscribers %d-%d of %d", lo + 1, hi, config.subscribers)
-        if progress:
-            progress(hi, config.subscribers)
+    blocks = range(n_blocks)
+    args = ([config] * n_blocks, [world] * n_blocks, blocks, [out] * n_blocks, [truth] * n_blocks)
+    # A fresh interpreter per worker ("spawn"): forking a parent whose Arrow or DuckDB
+    # threads hold locks can deadlock the child.
+    pool = (
+        ProcessPoolExecutor(min(workers, n_blocks), mp_context=get_context("spawn"))
+        if workers > 1 and n_blocks > 1
+        else None
+    )
+    try:
+        done = pool.map(_block, *args) if pool else map(_block, *args)
+        for counts in done:  # in block order
+            hi = counts.pop("_hi")
+            for name, count in counts.items():
+                rows[name] += count
+            if progress:
+                progress(hi, config.subscribers)
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     manifest = {
         "generator": {  # the default scenario's manifest keeps its bytes
-            k: v for k, v in asdict(config).items() if k != "effect" or v != "default"
+            k: v
+            for k, v in asdict(config).items()
+            if (k, v) not in (("effect", "default"), ("survival_truth", True))
         }
         | {"start": config.start.isoformat()},
         "data_start": config.start.isoformat(),

@@ -72,8 +72,10 @@ def simulate_block(
     ids: np.ndarray,
     new_share: float,
     policy: C.CampaignPolicy,
+    survival: bool = True,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Simulate one block over `n_days` days; return (raw tables, truth tables)."""
+    """Simulate one block over `n_days` days; return (raw tables, truth tables: without
+    `survival`, not the survival curves, see `truth_at`)."""
     lat = draw_latent(rng, ids, n_days, new_share, policy.effect.uplift_shares)
     n = len(lat)
     rows = BlockRows(start, lat, rng)
@@ -115,7 +117,9 @@ def simulate_block(
                     offer_until,
                     last_billable,
                 )
-                for name, frame in truth_at(lat, world, today, snap, policy.effect).items():
+                for name, frame in truth_at(
+                    lat, world, today, snap, policy.effect, survival
+                ).items():
                     truth.setdefault(name, []).append(frame)
                 eligible = (
                     present & (lat.act_offset < t) & (state != L.GONE) & (t - last_billable <= 30)

@@ -113,9 +113,15 @@ def read_truth(truth_dir: Path, table: str) -> pd.DataFrame:
 
 
 def truth_at(
-    lat: L.Latent, world: World, as_of: date, snap: TruthState, effect: C.Effect = C.Effect()
+    lat: L.Latent,
+    world: World,
+    as_of: date,
+    snap: TruthState,
+    effect: C.Effect = C.Effect(),
+    survival: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """The three truth tables' rows for the block's base at `as_of` (day `snap.t`)."""
+    """The truth tables' rows for the block's base at `as_of` (day `snap.t`); without
+    `survival`, not the survival curves (most of the time; nothing else changes)."""
     idx = np.flatnonzero(snap.base)
     sub = C._take(lat, idx)
     m, t0, n_off = len(idx), snap.t, len(P.OFFERS)
@@ -160,9 +166,6 @@ def truth_at(
     def day_rates(k: int) -> tuple[np.ndarray, np.ndarray]:
         return L.activity(sub, world, t0 + k), L.expected_charge(sub, world, t0 + k)
 
-    curves = S_.survival_curves(
-        sub, world, as_of, state, grievance, dissat, (offer_mult, offer_until), kstar
-    )
     churn, value, value_kept = P_.propagate(
         S, 1 + n_off, hazards, day_rates, 1 - sub.loud_share, prepaid, kstar, CHURN_DAYS, VALUE_DAYS
     )
@@ -193,8 +196,9 @@ def truth_at(
             "cost_vnd": np.round(accept * C.OFFER_COST_VND[:, None]).astype(np.int64).ravel(),
             "expected_value_vnd_90d_if_retained": kept.ravel(),
         }),
-        "survival": S_.survival_frame(ids, as_of, curves),
-    }  # fmt: skip
+    } | ({"survival": S_.survival_frame(ids, as_of, S_.survival_curves(
+        sub, world, as_of, state, grievance, dissat, (offer_mult, offer_until), kstar
+    ))} if survival else {})  # fmt: skip
 
 
 def _month_starts(start: date, t0: int, days: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The synthetic operator: reproducible, shaped like a prepaid-heavy operator, learnable."""
 
 import hashlib
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -53,6 +54,23 @@ def test_same_seed_same_bytes_different_seed_different_operator(tmp_path):
     assert a["blocks"] == 2 and a["data_end"] == "2025-06-01" and a["truth"] == "../truth"
     assert sorted(p.name for p in (tmp_path / "a" / "truth").iterdir()) == [
         "churn_probability", "future_value", "offer_effect", "survival"]  # fmt: skip
+
+
+def test_workers_and_no_survival_truth_keep_every_other_byte(tmp_path):
+    cfg = GeneratorConfig(subscribers=300, months=5, seed=3, block_size=100)
+    serial = generate_operator(cfg, tmp_path / "a" / "raw")
+    parallel = generate_operator(cfg, tmp_path / "b" / "raw", workers=2)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")  # raw tables and truth
+    assert parallel == serial and parallel["blocks"] == 3
+    lean = replace(cfg, survival_truth=False)
+    m = generate_operator(lean, tmp_path / "c" / "raw", workers=2)
+    assert digest(tmp_path / "c" / "raw") == digest(tmp_path / "a" / "raw")
+    for table in ("churn_probability", "future_value", "offer_effect"):
+        assert digest(tmp_path / "c" / "truth" / table) == digest(tmp_path / "a" / "truth" / table)
+    assert not (tmp_path / "c" / "truth" / "survival").exists()
+    assert m["generator"]["survival_truth"] is False and "survival_truth" not in serial["generator"]
+    with pytest.raises(ValueError, match="workers"):
+        generate_operator(cfg, tmp_path / "d" / "raw", workers=0)
 
 
 def test_another_seed_is_another_operator_with_the_same_statistics(tmp_path, tiny_figures):

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -101,3 +102,20 @@ def test_sample_rows_must_be_zero_or_at_least_100():
         SampleConfig(rows=50)
     with pytest.raises(ValueError, match=r"sample\.rows"):
         replace(TINY_TRAIN, sample=SampleConfig(rows=-1))
+
+
+def test_a_memory_cap_on_duckdb_gives_the_same_snapshot_files(tiny_raw, files, tmp_path):
+    capped = write_training_snapshots(tiny_raw, CUTOFFS[:1], tmp_path, memory_limit="256MB")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(capped[CUTOFFS[0]]), pd.read_parquet(files[CUTOFFS[0]])
+    )
+    assert SampleConfig().duckdb_memory == "1GB" and SampleConfig(duckdb_memory="").rows
+    with pytest.raises(duckdb.OutOfMemoryException):  # the cap reaches DuckDB
+        write_training_snapshots(tiny_raw, CUTOFFS[:1], tmp_path / "tiny", memory_limit="16MB")
+
+
+def test_duckdb_memory_must_be_a_size():
+    for bad in ("lots", "1 GBs", "1GB'; DROP", "-1GB"):
+        with pytest.raises(ValueError, match=r"sample\.duckdb_memory: need a size such as 1GB"):
+            SampleConfig(duckdb_memory=bad)
+    assert SampleConfig(duckdb_memory="512 MiB").duckdb_memory == "512 MiB"
