@@ -109,10 +109,14 @@ def best_of(
 
 
 def expected_gains(
-    scored: pd.DataFrame, uplift: pd.DataFrame, catalogue: Catalogue
+    scored: pd.DataFrame,
+    uplift: pd.DataFrame,
+    catalogue: Catalogue,
+    acceptance: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """`gains_matrix` on frames: `scored` has churn_probability, value_if_retained_vnd,
-    contract_type and value_tier; `uplift` one column per catalogue offer."""
+    contract_type and value_tier; `uplift` one column per catalogue offer; `acceptance` the
+    uplift model's (`expected_cost`)."""
     offers = [o.offer_id for o in catalogue.offers]
     g = gains_matrix(
         catalogue,
@@ -122,6 +126,7 @@ def expected_gains(
         scored["value_if_retained_vnd"].to_numpy(),
         scored["contract_type"].to_numpy(),
         scored["value_tier"].to_numpy(),
+        acceptance=acceptance,
     )
     return pd.DataFrame(g, index=scored.index, columns=offers)
 
