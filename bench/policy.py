@@ -287,7 +287,13 @@ def at_date(
     at = pd.Timestamp(decision_date).date()
     truth = truth[(truth["as_of"] == at) & truth["offer_id"].isin(offers)]
     if extra is not None:
-        extra.update(vectors=vectors, answer=answer, truth=truth, catalogue=catalogue)
+        extra.update(
+            vectors=vectors,
+            answer=answer,
+            truth=truth,
+            catalogue=catalogue,
+            acceptance=uplift.model_.spec.acceptance,
+        )
     observed = before.groupby("offer_id").apply(
         lambda g: g[~g.treated].churned.mean() - g[g.treated].churned.mean(), include_groups=False
     )
@@ -376,6 +382,11 @@ SCENARIO_BUDGET_PER_SUBSCRIBER = 1_000  # VND: 20M on 20,000 subscribers, 200M o
 DEFAULT_SIZE = GeneratorConfig().subscribers
 
 
+def brief(d: dict) -> dict:
+    """A policy's realised net gain and contacts, as the scenario rows report them."""
+    return {"net_gain_vnd": round(float(d["net_gain_vnd"])), "contacted": int(d["contacted"])}
+
+
 def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[date]) -> dict:
     """One row of `scenarios`: the operator generated with `effect` and `subscribers`,
     trained as `retain train` does, and Retain's plan at the decision date beside the
@@ -384,6 +395,7 @@ def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[
     scenario at its default size) the row also carries, under `operator`, the full
     single-operator comparison at `budgets` and the `earlier` decision dates."""
     from bench.oracle import observable_oracle
+    from bench.policy_gap import gap_diagnostics
     from serving.decision import gains_matrix
 
     budget = float(SCENARIO_BUDGET_PER_SUBSCRIBER * subscribers)
@@ -403,12 +415,18 @@ def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[
     gains, quality = observable_oracle(vectors, extra["truth"], offers, allowed, config.seed)
     policy = DecisionPolicy(budget_vnd=budget, control_share=0.0, campaign_id="eval")
     ids = vectors["subscriber_id"].to_numpy()
-    observable = realised_gain(plan_campaign(ids, gains, cat, policy), extra["truth"])
+    observable_plan = plan_campaign(ids, gains, cat, policy)
+    observable = realised_gain(observable_plan, extra["truth"])
+    retain_gains = pd.DataFrame(answer[OFFER_GAINS], columns=offers)
+    diagnostics = gap_diagnostics(
+        answer, extra["truth"], cat, retain_gains, budget, extra["acceptance"]
+    )
+    sent = observable_plan[observable_plan["group"] == "treatment"]["offer_id"].value_counts()
+    diagnostics["observable_oracle"] = {
+        **brief(observable),
+        "offers": {str(k): int(v) for k, v in sent.items()},
+    }
     table = r["budgets"][0]["policies"]
-
-    def brief(d: dict) -> dict:
-        return {"net_gain_vnd": round(float(d["net_gain_vnd"])), "contacted": int(d["contacted"])}
-
     row = {
         "scenario": effect,
         "subscribers": subscribers,
@@ -419,6 +437,8 @@ def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[
         "highest_churn_risk": brief(table["highest_churn_risk"]),
         "observable_oracle_quality": quality,
         "save_rate": r["save_rate"],
+        "uplift_learner": r["uplift_learner"],
+        "diagnostics": diagnostics,
     }
     print(json.dumps(row, indent=1))
     if single:

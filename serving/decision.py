@@ -1,8 +1,11 @@
 """Retention decisions: which offer, for whom, at what expected gain, under a budget.
 
-expected gain(i, o) = uplift(i, o) x value if retained(i) - cost(o)
+expected gain(i, o) = uplift(i, o) x value if retained(i) - expected cost(o)
 where uplift is the predicted reduction of i's 30-day churn probability if offer o is sent,
-and cost is the offer's cost plus its channel's contact cost (VND).
+and the expected cost is the channel's contact cost plus the offer's cost times the share of
+past recipients who accepted it (`expected_cost`: a bonus nobody takes costs nothing; the
+campaigns table records the cost only on acceptance). Budgets and capacities count the full
+cost (every offer accepted): a plan never overspends whoever accepts.
 
 - `best_offers`: each subscriber's best eligible offer on its own (no budget), the same in
   the batch scores and in an HTTP answer;
@@ -21,6 +24,7 @@ selected rows with the smallest hashes join it, and the budget they free is refi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +44,16 @@ class DecisionPolicy:
     exploration: object | None = None  # serving.exploration.Exploration: used without uplift
 
 
+def expected_cost(
+    catalogue: Catalogue, offer_id: str, acceptance: Mapping[str, float] | None = None
+) -> float:
+    """Contact cost + offer cost x the offer's acceptance share (`UpliftSpec.acceptance`;
+    an offer without one costs in full)."""
+    o = catalogue.offer(offer_id)
+    share = (acceptance or {}).get(offer_id, 1.0)
+    return float(catalogue.contact_cost_vnd.get(o.channel, 0) + o.cost_vnd * share)
+
+
 def gains_matrix(
     catalogue: Catalogue,
     offers: list[str],
@@ -49,9 +63,11 @@ def gains_matrix(
     contract_type,
     value_tier,
     outcome: str = CHURN_REDUCTION,
+    acceptance: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """Expected net gain per row and offer (columns in `offers` order); NaN where the offer
-    is not allowed for the row's contract type or value tier. Uplift is capped at the churn
+    is not allowed for the row's contract type or value tier; the cost is `expected_cost`
+    with `acceptance` (the uplift model's). Uplift is capped at the churn
     probability: an offer cannot save more than the whole risk. An uplift model of revenue
     (`retain train-uplift --table` on an amount) gives its gain in VND directly: uplift -
     cost; one of any other outcome (a visit, a conversion) has no value in VND: NaN."""
@@ -66,7 +82,7 @@ def gains_matrix(
     tier = np.asarray(value_tier, dtype=object)
     for j, offer_id in enumerate(offers):
         o = catalogue.offer(offer_id)
-        g[:, j] -= catalogue.total_cost(offer_id)
+        g[:, j] -= expected_cost(catalogue, offer_id, acceptance)
         allowed = np.ones(len(g), dtype=bool)
         if o.contract_types:
             allowed &= np.isin(contract, o.contract_types)
@@ -93,10 +109,14 @@ def best_of(
 
 
 def expected_gains(
-    scored: pd.DataFrame, uplift: pd.DataFrame, catalogue: Catalogue
+    scored: pd.DataFrame,
+    uplift: pd.DataFrame,
+    catalogue: Catalogue,
+    acceptance: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """`gains_matrix` on frames: `scored` has churn_probability, value_if_retained_vnd,
-    contract_type and value_tier; `uplift` one column per catalogue offer."""
+    contract_type and value_tier; `uplift` one column per catalogue offer; `acceptance` the
+    uplift model's (`expected_cost`)."""
     offers = [o.offer_id for o in catalogue.offers]
     g = gains_matrix(
         catalogue,
@@ -106,6 +126,7 @@ def expected_gains(
         scored["value_if_retained_vnd"].to_numpy(),
         scored["contract_type"].to_numpy(),
         scored["value_tier"].to_numpy(),
+        acceptance=acceptance,
     )
     return pd.DataFrame(g, index=scored.index, columns=offers)
 

@@ -23,7 +23,7 @@ from features.artefacts.survival import MONTHS_AHEAD
 from features.artefacts.uplift import OFFER_PREFIX, offer_columns, pooled
 from features.labels import trailing_revenue_vnd_90d
 from serving.answer import ANSWER_COLUMNS, ANSWER_SCHEMA
-from serving.decision import best_of, gains_matrix
+from serving.decision import best_of, expected_cost, gains_matrix
 from serving.encoding import categorical_names, encode, encoder, model_inputs
 from serving.language import DEFAULT_LANGUAGE
 from serving.names import display_names
@@ -198,7 +198,8 @@ def offer_gains(
     if not offers or not n:
         return gains
     cat = models.catalogue
-    cheapest = min(cat.total_cost(o) for o in offers)
+    acceptance = models.uplift.model.spec.acceptance
+    cheapest = min(expected_cost(cat, o, acceptance) for o in offers)
     rows = np.flatnonzero(p * retained > cheapest)
     if not len(rows):
         return gains
@@ -226,7 +227,7 @@ def offer_gains(
     tiers = np.asarray(tier, dtype=object)[rows]
     outcome = model.spec.outcome  # a table model of revenue gains VND directly
     gains[rows] = gains_matrix(
-        cat, offers, uplift, p[rows], retained[rows], contract, tiers, outcome
+        cat, offers, uplift, p[rows], retained[rows], contract, tiers, outcome, acceptance
     )
     return gains
 

@@ -31,7 +31,7 @@ boosters' native model files; serving loads it without importing training.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightgbm as lgb
@@ -96,6 +96,11 @@ class UpliftSpec:
     outcome: str = CHURN_REDUCTION
     features: tuple[str, ...] = ()  # a table model's inputs; empty: Retain's feature vector
     categorical: tuple[str, ...] = ()
+    # Per offer, the share of treated campaign rows that accepted it: the offer's own cost
+    # is paid only on acceptance (the campaigns table's cost_vnd is 0 otherwise), so the
+    # planner's expected cost is contact cost + offer cost x acceptance. Empty: unknown,
+    # the full offer cost.
+    acceptance: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         extra = {  # written only when set: specs of raw-table models keep their bytes
@@ -104,6 +109,7 @@ class UpliftSpec:
                 ("outcome", self.outcome if self.outcome != CHURN_REDUCTION else None),
                 ("features", list(self.features) or None),
                 ("categorical", list(self.categorical) or None),
+                ("acceptance", dict(sorted(self.acceptance.items())) or None),
             )
             if v is not None
         }
@@ -146,7 +152,21 @@ class UpliftSpec:
             d.get("outcome", CHURN_REDUCTION),
             tuple(d.get("features", ())),
             tuple(d.get("categorical", ())),
+            _acceptance(d.get("acceptance", {})),
         )
+
+
+def _acceptance(d: dict) -> dict[str, float]:
+    """The spec's `acceptance`, each a share in [0, 1] (a bounded error otherwise)."""
+    out = {}
+    for offer, share in d.items():
+        v = float(share)
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(
+                f"uplift.json: acceptance of '{str(offer)[:40]}' is {v!r}, not in [0, 1]"
+            )
+        out[str(offer)] = v
+    return out
 
 
 @dataclass(frozen=True)

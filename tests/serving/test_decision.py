@@ -51,6 +51,21 @@ def test_expected_gain_literals_and_eligibility():
     assert best.best_offer_gain_vnd.tolist()[0::2] == [10_000.0, 500.0]  # 0.03 x 50k - 1k
 
 
+def test_expected_cost_pays_the_offer_only_on_acceptance():
+    from serving.decision import expected_cost, gains_matrix
+
+    assert expected_cost(CAT, "RICH") == 10_000.0  # no acceptance known: the full cost
+    assert expected_cost(CAT, "RICH", {"RICH": 0.25}) == 1_000 + 0.25 * 9_000
+    offers = ["CHEAP", "RICH"]
+    s = scored()
+    g = gains_matrix(
+        CAT, offers, np.full((3, 2), 0.2), s.churn_probability.to_numpy(),
+        s.value_if_retained_vnd.to_numpy(), s.contract_type.to_numpy(),
+        s.value_tier.to_numpy(), acceptance={"RICH": 0.5},
+    )  # fmt: skip
+    assert g[0].tolist() == [0.2 * 100_000 - 1_000, 0.2 * 100_000 - (1_000 + 4_500)]
+
+
 def test_uplift_is_capped_at_the_churn_probability():
     uplift = pd.DataFrame(
         {"CHEAP": [0.1, 0.0, 0.5], "RICH": [0.0, 0.0, 0.0], "PRE": [0.0, 0.0, 0.0]}

@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from features.snapshot import build_snapshot
-from serving.decision import Catalogue, best_offers, expected_gains
+from serving.decision import Catalogue, best_offers, expected_cost, expected_gains
 from serving.scoring import OFFER_GAINS, score, score_columns
 from tests.conftest import TINY_SCORE_AS_OF
 
@@ -31,7 +31,10 @@ def test_best_offer_matches_the_reference_on_frames(models, tiny_raw):
     uplift = models.uplift.model.predict(vectors)
     ref = best_offers(
         expected_gains(
-            scored.assign(contract_type=vectors["contract_type"]), uplift, models.catalogue
+            scored.assign(contract_type=vectors["contract_type"]),
+            uplift,
+            models.catalogue,
+            models.uplift.model.spec.acceptance,
         )
     )
     # Subscribers let go (lifetime margin below the cheapest offer) never get one.
@@ -55,7 +58,11 @@ def test_rows_that_cannot_pay_for_an_offer_skip_the_uplift_pass(models, tiny_raw
     vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
     cols = {c: vectors[c].to_numpy() for c in vectors.columns}
     answer = score_columns(cols, models, reasons=False)
-    cheapest = min(models.catalogue.total_cost(o.offer_id) for o in models.catalogue.offers)
+    acceptance = models.uplift.model.spec.acceptance
+    assert acceptance  # learnt from the campaigns: offers cost in full only when accepted
+    cheapest = min(
+        expected_cost(models.catalogue, o.offer_id, acceptance) for o in models.catalogue.offers
+    )
     hopeless = answer["churn_probability"] * answer["value_if_retained_vnd"] <= cheapest
     assert hopeless.any()
     assert np.isnan(answer[OFFER_GAINS][hopeless]).all()

@@ -125,3 +125,29 @@ def test_pooled_learner_recovers_offer_fit_and_round_trips(vectors, tmp_path):
     loaded = UpliftModel.load(model.model_.save(tmp_path / "uplift"))
     assert loaded.spec.offers["A"][0].times == ("churn_no_offer.lgb",)
     pd.testing.assert_frame_equal(loaded.predict(vectors), pred)
+    # The offers' acceptance shares (what share of their cost is paid) travel with the model.
+    t = campaigns[campaigns.treated]
+    want = t.groupby("offer_id")["accepted"].mean()
+    assert loaded.spec.acceptance == pytest.approx(want.to_dict())
+    assert 0.35 < loaded.spec.acceptance["A"] < 0.55  # half 0.8 and half 0.1
+
+
+def test_acceptance_rates_literal_and_bad_spec_is_named():
+    from features.artefacts.uplift import UpliftSpec
+    from training.uplift.data import acceptance_rates
+
+    rows = pd.DataFrame(
+        {
+            "offer_id": ["A", "A", "A", "B", "B", "A"],
+            "treated": [True, True, True, True, False, False],
+            "accepted": [True, False, True, False, False, False],
+        }
+    )
+    assert acceptance_rates(rows) == {"A": 2 / 3, "B": 0.0}  # control rows do not count
+    assert acceptance_rates(rows.drop(columns="accepted")) == {}
+    spec = UpliftSpec("dr", {}, "v1", acceptance={"A": 0.25})
+    assert UpliftSpec.from_json(spec.to_json()).acceptance == {"A": 0.25}
+    assert "acceptance" not in UpliftSpec("dr", {}, "v1").to_json()  # old specs keep bytes
+    bad = spec.to_json().replace("0.25", "1.5")
+    with pytest.raises(ValueError, match="acceptance of 'A' is 1.5, not in"):
+        UpliftSpec.from_json(bad)

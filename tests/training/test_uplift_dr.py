@@ -105,6 +105,19 @@ def test_auto_chooses_dr_for_effects_acceptance_cannot_see_and_spends_nothing_on
     assert (model.predict(null).to_numpy() == 0.0).all()
 
 
+def test_dr_is_chosen_only_when_clearly_better_than_the_pooled_learner():
+    from training.uplift.choice import clearly_better
+
+    def table(qini: float) -> pd.DataFrame:
+        row = {"qini": qini, "qini_random": 0.0, "qini_random_sd": 0.0015}
+        return pd.DataFrame({"all offers": row}).T
+
+    # The noise of a difference of two Qinis here: 1.645 x sqrt(2) x 0.0015 = 0.00349.
+    assert clearly_better(table(0.0050), table(0.0010))  # 0.0040 ahead
+    assert not clearly_better(table(0.0037), table(0.0010))  # 0.0027 ahead: within noise
+    assert not clearly_better(table(0.0025), table(-0.0020))  # below random's mean + 2 sd
+
+
 def test_auto_names_what_is_missing(vectors):
     rows = campaign_rows(vectors, 6, effect=True)
     with pytest.raises(ValueError, match="base: no untargeted rows"):

@@ -64,3 +64,14 @@ def campaign_history(raw: Path, horizon_days: int = 30) -> tuple[pd.DataFrame, p
 def campaign_set(raw: Path, horizon_days: int = 30) -> pd.DataFrame:
     """The campaign rows of `campaign_history`."""
     return campaign_history(raw, horizon_days)[0]
+
+
+def acceptance_rates(campaigns: pd.DataFrame) -> dict[str, float]:
+    """Per offer, the share of its treated campaign rows that accepted it (the share of the
+    offer's cost the operator pays on average: `UpliftSpec.acceptance`); empty without
+    an `accepted` column."""
+    if "accepted" not in campaigns.columns:
+        return {}
+    treated = campaigns[campaigns["treated"].astype(bool)]
+    rates = treated.groupby("offer_id")["accepted"].mean()
+    return {str(o): float(r) for o, r in rates.items()}

@@ -28,6 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from features.artefacts.uplift import Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
 from features.vector import model_frame
+from training.uplift.data import acceptance_rates
 from training.uplift.learners import UpliftConfig, _params
 
 FOLDS = 3
@@ -80,7 +81,10 @@ class DRUplift:
             boosters[name] = self._booster(X[pair], phi, "regression")
             spec_offers[o] = (Term(name, 1.0),)
         self.offers_ = offers
-        self.model_ = UpliftModel(UpliftSpec("dr", spec_offers, feature_schema_version()), boosters)
+        spec = UpliftSpec(
+            "dr", spec_offers, feature_schema_version(), acceptance=acceptance_rates(campaigns)
+        )
+        self.model_ = UpliftModel(spec, boosters)
         return self
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:

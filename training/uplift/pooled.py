@@ -36,6 +36,7 @@ import pandas as pd
 from features.artefacts.uplift import OFFER_PREFIX, Term, UpliftModel, UpliftSpec
 from features.definitions import feature_schema_version
 from features.vector import model_frame
+from training.uplift.data import acceptance_rates
 from training.uplift.learners import UpliftConfig, _params
 
 BASELINE, ACCEPT = "churn_no_offer.lgb", "accept.lgb"
@@ -129,6 +130,7 @@ class PooledSaveRate:
             "s",
             {o: (Term(ACCEPT, self.save_rate_.used, (BASELINE,)),) for o in offers},
             feature_schema_version(),
+            acceptance=acceptance_rates(campaigns),
         )
         self.model_ = UpliftModel(spec, {BASELINE: mu0, ACCEPT: acc})
         return self
