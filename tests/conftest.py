@@ -3,7 +3,6 @@ trained once per session into a temporary MLflow sqlite store."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -23,13 +22,12 @@ TINY_SCORE_AS_OF = date(2025, 9, 1)
 
 
 def required_binary(name: str, installed_by: str) -> str:
-    """The path of a server binary a test starts. `make test` (and so CI) installs it, so
-    there its absence fails the test; elsewhere the test is skipped with how to install it."""
+    """The path of a server binary a test starts. `make test` (and so CI) installs it
+    first, so its absence fails the test, saying how to provide it."""
     binary = shutil.which(name)
     if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed although {installed_by} installs it")
-        pytest.skip(f"{name} is not installed ({installed_by} installs it; apt-get install {name})")
+        pytest.fail(f"{name} is not installed: run the tests with `make test` ({installed_by} "
+                    f"installs it) or apt-get install {name}")  # fmt: skip
     return binary
 
 
