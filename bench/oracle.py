@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from bench.fingerprint import write_result
 from features.snapshot import build_snapshot
@@ -32,7 +31,6 @@ from features.synthetic.generator import GeneratorConfig, generate_operator
 from features.synthetic.truth import read_truth
 from training.config import TrainConfig
 from training.metrics import normalized_gini, roc_auc
-from training.models import booster_params
 
 log = logging.getLogger(__name__)
 CAPACITY = 0.05
@@ -134,74 +132,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def observable_oracle(
-    vectors: pd.DataFrame,
-    truth: pd.DataFrame,
-    offers: list[str],
-    allowed: np.ndarray,
-    seed: int = 7,
-    folds: int = 5,
-) -> tuple[pd.DataFrame, dict]:
-    """The observable oracle: the best a model of observable behaviour can know of each
-    (subscriber, offer)'s true expected net gain (`serving.policies.true_gains`), and so a
-    reachable yardstick for a planner that only sees behaviour.
-
-    One LightGBM on Retain's feature vector (as of the decision date) with the offer as
-    one-hot inputs, regressing the truth's gain, cross-fitted over `folds` folds of
-    subscribers: fold k is predicted by a booster trained on the folds other than k and
-    k + 1, early-stopped on fold k + 1; the churn model's settings (`ChurnConfig`) with its
-    round limit raised to 2,000. `allowed` (rows x offers) is the catalogue's eligibility;
-    elsewhere the gain is NaN. Returns (out-of-fold gains aligned with `vectors`, quality:
-    Spearman and R^2 of the predicted gains against the truth's on held-out folds, and the
-    expected Qini of the predicted gains as a share of the perfect ranking's)."""
-    import lightgbm as lgb
-    from scipy.stats import spearmanr
-
-    from features.vector import model_frame
-    from serving.policies import true_gains
-    from training.config import ChurnConfig
-    from training.uplift.metrics import expected_qini
-
-    ids = vectors["subscriber_id"].to_numpy()
-    target = true_gains(truth).reindex(index=ids, columns=offers).to_numpy(dtype=float)
-    X = model_frame(vectors).reset_index(drop=True)
-    cfg = ChurnConfig()
-    params = booster_params(cfg, seed, threads=2) | {"objective": "regression"}
-
-    def stacked(rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        parts = [
-            X.iloc[rows].assign(**{f"offer_is_{o}": float(o == offer) for o in offers})
-            for offer in offers
-        ]
-        y = target[rows].T.ravel()  # offer-major, as the parts
-        ok = np.isfinite(y) & allowed[rows].T.ravel()
-        return pd.concat(parts, ignore_index=True)[ok], y[ok], ok
-
-    fold = np.random.default_rng(seed).permutation(len(ids)) % folds
-    predicted = np.full(target.shape, np.nan)
-    for k in range(folds):
-        stop = (k + 1) % folds
-        Xt, yt, _ = stacked(np.flatnonzero((fold != k) & (fold != stop)))
-        Xs, ys, _ = stacked(np.flatnonzero(fold == stop))
-        booster = lgb.train(
-            params,
-            lgb.Dataset(Xt, label=yt),
-            num_boost_round=2_000,
-            valid_sets=[lgb.Dataset(Xs, label=ys)],
-            callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
-        )
-        rows = np.flatnonzero(fold == k)
-        Xk, _, ok = stacked(rows)
-        out = np.full(len(rows) * len(offers), np.nan)
-        out[ok] = booster.predict(Xk, num_iteration=booster.best_iteration)
-        predicted[rows] = out.reshape(len(offers), len(rows)).T
-    known = np.isfinite(predicted) & np.isfinite(target)
-    p, t = predicted[known], target[known]
-    quality = {
-        "spearman": round(float(spearmanr(p, t).statistic), 4),
-        "r2": round(float(1 - np.sum((t - p) ** 2) / np.sum((t - t.mean()) ** 2)), 4),
-        "expected_qini_share": round(expected_qini(t, p) / expected_qini(t, t), 4),
-    }
-    return pd.DataFrame(predicted, columns=offers), quality
