@@ -146,8 +146,8 @@ def _pattern(text: str) -> NumberPattern:
 def _applied(pattern: str, value: float, locale: Locale) -> str:
     """`pattern` applied to `value` in `locale`, as babel's `format_decimal` and
     `format_percent` apply it. A batch phrases hundreds of thousands of reasons whose
-    numbers repeat (counts, days), and babel's formatting was a tenth of the scoring
-    job's time: the text of a float is kept once formatted. Keyed with the sign bit, since
+    numbers repeat (counts, days), and babel's formatting was about 40% of the phrasing's
+    time: the text of a float is kept once formatted. Keyed with the sign bit, since
     -0.0 == 0.0 but babel writes "-0"."""
     return _formatted(pattern, value, math.copysign(1.0, value), locale)
 
