@@ -10,6 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
 
 from features.tiers import RELATIONSHIP_STATES, RISK_BANDS, VALUE_TIERS
 from serving.decision import Catalogue
@@ -87,6 +88,23 @@ def test_numbers_money_and_dates_per_locale():
     assert vi.number(12_932) == "12.932" and en.number(12_932) == "12,932"
     assert vi.percent(0.6) == "60%" and en.number(0.1234, 3) == "0.123"
     assert vi.date(date(2026, 1, 1)) == "1 tháng 1, 2026"
+
+
+def test_formatted_numbers_are_babels_however_often_asked():
+    """Numbers are formatted once and kept: asked again, in any order, they are still what
+    babel's format_decimal and format_percent write; -0.0 (equal to 0.0) keeps its sign."""
+    values = [0.0, -0.0, -0.4, 0.4, 2.5, 3.5, 12_932.0, 0.125, -0.0049]
+    for code in ("en", "vi"):
+        lang = language(code)
+        for _ in range(2):
+            for v in values + values[::-1]:
+                assert lang.number(v) == format_decimal(round(v, 0), "#,##0", locale=lang.locale)
+                assert lang.number(v, 1) == format_decimal(
+                    round(v, 1), "#,##0.0", locale=lang.locale
+                )
+                assert lang.percent(v) == format_percent(v, "#,##0%", locale=lang.locale)
+    assert language("en").number(-0.0) == "-0" and language("en").number(0.0) == "0"
+    assert language("vi").percent(-0.0) == "-0%" and language("vi").percent(0.0) == "0%"
 
 
 def test_accept_language_and_unknown_languages():
