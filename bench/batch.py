@@ -8,7 +8,7 @@ are the snapshot's vectors replicated with fresh ids and multiplicative noise on
 features, kept within each feature's plausible range (`features.vector.RANGES`) so that they
 are scored, not rejected. Reference, in the same run on the same rows: `booster.predict` of
 the churn and value models on the encoded matrix (the model alone). Retain: the batch job
-from a Parquet file in 200k-row chunks as `retain score --no-reasons` runs it (boundary
+from a Parquet file in 200k-row chunks as `retain score` runs it by default (boundary
 check, churn, calibration, value with its BTYD inputs, survival curves and lifetime value,
 tiers, states, value at risk, offers, the campaign planned over the whole base with the
 reasons of its rows, reconciliation, report, Parquet out), timed whole.

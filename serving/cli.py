@@ -45,8 +45,12 @@ def score(
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk")] = 200_000,
     reasons: Annotated[
         bool,
-        typer.Option(help="Top three reasons for every row (without: for the campaign rows only)"),
-    ] = True,
+        typer.Option(
+            help="Top three reasons for every scored row (default: for the campaign list's rows "
+            "only; a reason costs about 80 predictions, and the HTTP service answers any "
+            "subscriber's on request)"
+        ),
+    ] = False,
     online_store: Annotated[
         str | None,
         typer.Option(help="Store to materialise the vectors into (default RETAIN_ONLINE_STORE)"),

@@ -1,4 +1,5 @@
-"""Reasons for the campaign list's rows only, when the scores carry none (`--no-reasons`).
+"""Reasons for the campaign list's rows only, when the scores carry none (the default of
+`retain score`; `--reasons` gives every row its own).
 
 Reasons cost a SHAP pass (`pred_contrib`) over every tree, several times a plain predict; a
 batch over the whole base needs them only for the subscribers it contacts. After the
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from serving.encoding import encode, encoder
@@ -57,5 +59,8 @@ def reasons_for(
 
 
 def parquet_batches(path: Path, rows: int) -> Callable[[], Iterator[pa.RecordBatch]]:
-    """The Parquet input again, as Arrow batches of `rows`."""
+    """The Parquet input again (a file, or a folder of part files as Spark writes them), as
+    Arrow batches of `rows`, in file order."""
+    if Path(path).is_dir():
+        return lambda: ds.dataset(path, format="parquet").to_batches(batch_size=rows)
     return lambda: pq.ParquetFile(path).iter_batches(batch_size=rows)

@@ -46,7 +46,7 @@ class BatchConfig:
     chunk_rows: int = 200_000
     # top three reasons per row (a SHAP pass: the costly part); False: for the campaign
     # list's rows only (`serving.batch.campaign_reasons`)
-    reasons: bool = True
+    reasons: bool = False
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)  # the campaign's budget
     reference: pd.DataFrame | None = field(default=None, compare=False)  # training vectors

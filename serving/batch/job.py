@@ -47,7 +47,8 @@ class ScoreJob:
     out: Path
     vectors: Path | None = None  # score this file instead of building the snapshot
     chunk_rows: int = 200_000
-    reasons: bool = True
+    # Reasons (a SHAP pass, ~80x a prediction) for every row; False: the campaign rows only
+    reasons: bool = False
     online_store: str | None = None  # default: the serving configuration's store
     materialise: bool = True
     engine: str = "local"

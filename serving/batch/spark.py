@@ -27,6 +27,7 @@ import pyarrow as pa
 from features.labels import trailing_revenue_vnd_90d
 from features.vector import split_valid
 from serving.answer import ANSWER_SCHEMA
+from serving.batch.campaign_reasons import parquet_batches, reasons_for
 from serving.batch.chunks import BatchConfig
 from serving.batch.outputs import sole_writer, sweep_temporaries
 from serving.batch.packed import pack, unpack
@@ -159,7 +160,13 @@ def _score_spark(spark, vectors_path, models: Models, out: Path, config) -> Batc
     shutil.rmtree(tmp, ignore_errors=True)
     tally = _collect(df, ok, bad, offers, config)
     scored.unpersist()
-    return finish(out, tally, models, config, out / "scores", out / "rejects")
+    # Without reasons on every row, the campaign rows get theirs from the input read again.
+    again = None
+    if not config.reasons:
+        again = reasons_for(
+            parquet_batches(vectors_path, config.chunk_rows), models, config.language
+        )
+    return finish(out, tally, models, config, out / "scores", out / "rejects", again)
 
 
 def _collect(df, ok, bad, offers: list[str], config: BatchConfig) -> Tally:

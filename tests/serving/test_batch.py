@@ -2,6 +2,7 @@
 same input, same bytes; the answer equals the one scoring path's."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -43,9 +44,10 @@ def test_bad_rows_go_to_rejects_with_reasons(tiny_models, tiny_vectors, tmp_path
 
 
 def test_rerun_is_identical_and_chunking_does_not_change_rows(tiny_models, tiny_vectors, tmp_path):
-    a = score_frame(tiny_vectors, tiny_models, tmp_path / "a", BatchConfig(chunk_rows=97))
-    b = score_frame(tiny_vectors, tiny_models, tmp_path / "b", BatchConfig(chunk_rows=97))
-    c = score_frame(tiny_vectors, tiny_models, tmp_path / "c", BatchConfig(chunk_rows=5000))
+    every = BatchConfig(chunk_rows=97, reasons=True)  # `--reasons`: every row its own
+    a = score_frame(tiny_vectors, tiny_models, tmp_path / "a", every)
+    b = score_frame(tiny_vectors, tiny_models, tmp_path / "b", every)
+    c = score_frame(tiny_vectors, tiny_models, tmp_path / "c", replace(every, chunk_rows=5000))
     assert a.scores_path.read_bytes() == b.scores_path.read_bytes()
     scores = pd.read_parquet(a.scores_path)
     pd.testing.assert_frame_equal(scores, pd.read_parquet(c.scores_path))
@@ -65,7 +67,8 @@ def test_rerun_is_identical_and_chunking_does_not_change_rows(tiny_models, tiny_
 def test_parquet_input_streams_to_the_same_rows(tiny_models, tiny_vectors, tmp_path):
     path = tmp_path / "vectors.parquet"
     pq.write_table(pa.Table.from_pandas(tiny_vectors, preserve_index=False), path)
-    streamed = score_parquet(path, tiny_models, tmp_path / "s", BatchConfig(chunk_rows=128))
+    config = BatchConfig(chunk_rows=128, reasons=True)
+    streamed = score_parquet(path, tiny_models, tmp_path / "s", config)
     cols = {c: tiny_vectors[c].to_numpy() for c in tiny_vectors.columns}
     whole = to_arrow(score_columns(cols, tiny_models)).to_pylist()
     assert pq.read_table(streamed.scores_path).to_pylist() == whole

@@ -56,7 +56,7 @@ def by_id(table: pa.Table) -> list[dict]:
 
 
 def test_spark_rows_equal_local_rows(spark, tiny_models, vectors_path, tmp_path):
-    config = BatchConfig(chunk_rows=300)
+    config = BatchConfig(chunk_rows=300, reasons=True)  # `--reasons`: every row its own
     local = score_parquet(vectors_path, tiny_models, tmp_path / "local", config)
     on_spark = score_spark(spark, vectors_path, tiny_models, tmp_path / "spark", config)
 
@@ -115,6 +115,9 @@ def test_spark_runs_the_whole_job_with_offers(
     campaign_local = pq.read_table(tmp_path / "local" / "campaign.parquet").to_pylist()
     campaign_spark = pq.read_table(tmp_path / "spark" / "campaign.parquet").to_pylist()
     assert campaign_spark == campaign_local
+    # Reasons for the campaign rows only (the default): read back from the input on both.
+    assert all(r["reasons"] is not None for r in campaign_spark)
+    assert all(r is None for r in pq.read_table(on_spark.scores_path)["reasons"].to_pylist())
     groups = {r["group"] for r in campaign_spark}
     assert groups == {"treatment", "control"}
     assert on_spark.campaign == local.campaign and local.campaign["contacted"] > 0
