@@ -54,9 +54,9 @@ def train_uplift_command(
     outcome_model: Annotated[
         str,
         typer.Option(
-            help="--table, an amount outcome: auto (hurdle unless mean or tweedie ranks the "
-            "table clearly better out of fold), hurdle (P(> 0) x E[amount | > 0]), "
-            "tweedie or mean (squared error)"
+            help="--table, an amount outcome: auto (tweedie unless mean or hurdle ranks the "
+            "table clearly better out of fold), tweedie, hurdle (P(> 0) x E[amount | > 0]) "
+            "or mean (squared error)"
         ),
     ] = "auto",
     seed: Annotated[int, typer.Option(help="--table: seed of folds and boosters")] = 7,

@@ -13,8 +13,8 @@ is small next to the outcome's variance, and two separate models each see half t
 and averaging the fold models removes much of the variance a single S-learner's uplift
 difference carries; each row's out-of-fold prediction comes from a model that never saw
 it, so the training rows also evaluate the model honestly. The outcome model of an amount
-(spend, revenue: mostly zeros, heavy-tailed) is a hurdle model unless a squared-error or
-Tweedie one ranks the training rows clearly better out of fold
+(spend, revenue: mostly zeros, heavy-tailed) is a Tweedie model unless a squared-error or
+hurdle one ranks the training rows clearly better out of fold
 (`training.uplift.outcome_model`, `training.uplift.table_choice`). The fitted model is an
 `UpliftModel` (`features.artefacts.uplift`), planned and served as those learnt from raw
 tables.
@@ -153,7 +153,7 @@ class TableUpliftConfig:
     min_child_samples: int = 100
     seed: int = 7
     threads: int = 2
-    # An amount's outcome model (`training.uplift.outcome_model`): "auto" (the hurdle
+    # An amount's outcome model (`training.uplift.outcome_model`): "auto" (the Tweedie
     # model unless another is clearly better out of fold: `training.uplift.table_choice`),
     # "mean", "tweedie" or "hurdle". A 0/1 outcome is always "binary".
     outcome_model: str = "auto"
