@@ -2,7 +2,10 @@
 customers, randomised thirds: men's e-mail, women's e-mail, no e-mail) through the
 bring-your-own-campaign-table path, beside scikit-uplift's SoloModel, TwoModels and
 ClassTransformation and causalml's X- and DR-learners, fitted in the same run on the same
-five seeded stratified 50/50 splits, all on LightGBM with the same settings.
+five seeded stratified 50/50 splits, all on LightGBM with the same settings. For spend,
+Retain's outcome model (hurdle, Tweedie or squared error) is chosen by its own rule on the
+training half's out-of-fold Qini; the model kept and every candidate's figure per split are
+in the result.
 
     python -m bench.uplift_hillstrom
 
@@ -38,6 +41,7 @@ from sklearn.model_selection import train_test_split
 
 from bench.fingerprint import write_result
 from features.artefacts.uplift import NO_OFFER
+from training.uplift.evaluation import POOLED
 from training.uplift.table import (
     CampaignTableSpec,
     TableUplift,
@@ -192,11 +196,14 @@ def two_arm(data: pd.DataFrame, outcome: str) -> dict:
     y = rows[outcome].to_numpy(dtype=float)
     binary = outcome != "spend"
     per_split: dict[str, list[dict]] = {}
+    kept, oof = [], []  # Retain's outcome model per split, and every candidate's OOF Qini
     for s in SPLITS:
         strata = rows["segment"] + "|" + (rows[outcome] > 0).astype(str)
         tr, te = train_test_split(np.arange(len(rows)), test_size=0.5, stratify=strata,
                                   random_state=s)  # fmt: skip
         model = retain_uplift(rows.iloc[tr], rows.iloc[te], outcome)
+        kept.append(model.outcome_model_)
+        oof.append({k: float(t.loc[POOLED, "qini"]) for k, t in model.oof_tables_.items()})
         scores = {"retain": model.model_.predict(rows.iloc[te])[offer_id(WOMENS)].to_numpy()}
         scores |= references(X.iloc[tr], t[tr], y[tr], X.iloc[te], binary, s)
         for name, u in scores.items():
@@ -216,6 +223,7 @@ def two_arm(data: pd.DataFrame, outcome: str) -> dict:
         q, u = m["qini_auc"], m["uplift_at_30"]
         sd_q, sd_u = m["qini_auc_sd"], m["uplift_at_30_sd"]
         print(f"{outcome} {name}: Qini {q:.4f} +- {sd_q:.4f}, uplift@30 {u:.4f} +- {sd_u:.4f}")
+    retain |= {"outcome_model_per_split": kept, "oof_qini_per_split": oof}
     return {"rows": len(rows), "retain": retain, "references": summary}
 
 
@@ -289,6 +297,9 @@ def main() -> None:
         code=(
             "bench/uplift_hillstrom.py",
             "training/uplift/table.py",
+            "training/uplift/outcome_model.py",
+            "training/uplift/table_choice.py",
+            "training/uplift/table_policy.py",
             "training/uplift/pooled.py",  # the confidence level (Z_CONFIDENT)
             "training/uplift/learners.py",
             "features/artefacts/uplift.py",

@@ -190,3 +190,62 @@ def test_a_campaign_table_model_of_the_feature_vector_plans_like_the_others(
     pd.testing.assert_series_equal(
         answer["best_offer"], expected["best_offer"], check_names=False, check_index=False
     )
+
+
+def test_a_revenue_table_model_of_product_terms_plans_through_the_scoring_path(
+    models, tiny_raw, tmp_path
+):
+    """A campaign table whose outcome is an amount (revenue after the campaign) with the
+    hurdle outcome model (products of two boosters, the control's pinned to no offer):
+    saved, loaded and served, the one scoring path plans from its uplift in VND as the
+    planner's own gains say."""
+    from dataclasses import replace
+
+    from features.artefacts.uplift import REVENUE, UpliftModel
+    from features.definitions import FEATURE_NAMES
+    from serving.decision import gains_matrix
+    from serving.registry import PinnedUplift
+    from training.uplift.data import campaign_set
+    from training.uplift.table import (
+        CampaignTableSpec,
+        TableUplift,
+        TableUpliftConfig,
+        prepare_campaign,
+    )
+
+    rows = campaign_set(tiny_raw)
+    revenue = np.nan_to_num(rows["revenue_vnd_sum_30d"].to_numpy(dtype=float))
+    table = rows[list(FEATURE_NAMES)].assign(
+        arm=np.where(rows["treated"], rows["offer_id"], "control"),
+        revenue_after=(1.0 - rows["churned"].to_numpy(dtype=float)) * revenue,
+    )
+    cfg = TableUpliftConfig(
+        folds=3, rounds=40, min_child_samples=20, threads=1, outcome_model="hurdle"
+    )
+    fitted = TableUplift(config=cfg).fit(
+        prepare_campaign(table, CampaignTableSpec("arm", "revenue_after"))
+    )
+    uplift = UpliftModel.load(fitted.model_.save(tmp_path / "m"))
+    assert uplift.spec.outcome == REVENUE and fitted.outcome_model_ == "hurdle"
+    assert all(t.times for terms in uplift.spec.offers.values() for t in terms)
+    table_models = replace(models, uplift=PinnedUplift("table", "1", uplift))
+    vectors = build_snapshot(tiny_raw, TINY_SCORE_AS_OF)
+    predicted = uplift.predict(vectors)
+    assert np.abs(predicted.to_numpy()).max() > 0
+    answer = score(vectors, table_models, reasons=False)
+    offers = [o.offer_id for o in table_models.catalogue.offers]
+    gains = gains_matrix(
+        table_models.catalogue,
+        offers,
+        predicted[offers].to_numpy(dtype=float),
+        answer["churn_probability"].to_numpy(),
+        answer["value_if_retained_vnd"].to_numpy(),
+        vectors["contract_type"].to_numpy(),
+        answer["value_tier"].to_numpy(),
+        outcome=REVENUE,
+        acceptance=uplift.spec.acceptance,
+    )
+    expected = best_offers(pd.DataFrame(gains, columns=offers))
+    pd.testing.assert_series_equal(
+        answer["best_offer"], expected["best_offer"], check_names=False, check_index=False
+    )

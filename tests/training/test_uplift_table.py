@@ -1,6 +1,8 @@
 """Bring your own campaign table (`retain train-uplift --table`): a planted heterogeneous
 effect recovered, errors that name the column, and the command registering a model."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ from typer.testing import CliRunner
 from features.artefacts.uplift import UpliftModel
 from features.settings import Settings
 from training.cli import app
+from training.uplift.evaluation import POOLED
+from training.uplift.outcome_model import AMOUNT_MODELS
 from training.uplift.table import (
     REVENUE,
     CampaignTableSpec,
@@ -18,6 +22,7 @@ from training.uplift.table import (
     best_arm,
     prepare_campaign,
 )
+from training.uplift.table_choice import choose_amount_model, evaluate_table
 
 FAST = TableUpliftConfig(folds=3, rounds=80, min_child_samples=40)
 
@@ -122,3 +127,70 @@ def test_without_heterogeneity_the_plan_is_the_best_blanket_arm():
     assert model.blanket_ == "B"
     assert model.policy_values_["personalised_gain_se"] > 0
     assert (model.plan(frame.head(50), {}) == "B").all()
+
+
+def spending(n=8000, seed=0) -> pd.DataFrame:
+    """Spend is 0 for most customers and heavy-tailed above 0 (lognormal); offer A raises
+    the share who spend from 5% to 20% where x > 0.5, and nothing elsewhere."""
+    rng = np.random.default_rng(seed)
+    x = rng.random(n)
+    arm = rng.choice(["offer A", "none"], n)
+    p = 0.05 + 0.15 * ((arm == "offer A") & (x > 0.5))
+    spends = rng.random(n) < p
+    return pd.DataFrame({"x": x, "arm": arm, "spend": spends * rng.lognormal(3.0, 1.0, n)})
+
+
+@pytest.mark.parametrize("kind", ["hurdle", "tweedie", "mean"])
+def test_each_amount_model_finds_who_the_offer_makes_spend_and_saves_as_it_predicts(kind, tmp_path):
+    table = prepare_campaign(spending(), CampaignTableSpec("arm", "spend", "none"))
+    model = TableUplift(config=replace(FAST, outcome_model=kind)).fit(table)
+    assert model.outcome_model_ == kind and set(model.oof_tables_) == {kind}
+    test = spending(4000, seed=1)
+    u = model.model_.predict(test)["offer_A"]
+    high = test["x"].to_numpy() > 0.5
+    # the true uplift is 0.15 x E[lognormal(3, 1)] = 0.15 x 33.1 = 5.0 where x > 0.5, 0 below
+    assert u[high].mean() - u[~high].mean() > 2.5
+    loaded = UpliftModel.load(model.model_.save(tmp_path / kind))
+    assert loaded.spec.outcome == REVENUE
+    assert np.allclose(loaded.predict(test)["offer_A"].to_numpy(), u.to_numpy())
+
+
+def test_auto_compares_every_amount_model_out_of_fold_and_keeps_one():
+    table = prepare_campaign(spending(), CampaignTableSpec("arm", "spend", "none"))
+    model = TableUplift(config=FAST).fit(table)
+    assert set(model.oof_tables_) == set(AMOUNT_MODELS)
+    assert model.outcome_model_ == choose_amount_model(model.oof_tables_)
+    kept = model.oof_tables_[model.outcome_model_]
+    assert np.allclose(
+        kept.loc[POOLED, "qini"], evaluate_table(table, model.oof_, FAST.seed).loc[POOLED, "qini"]
+    )
+    binary = TableUplift(config=FAST).fit(prepare_campaign(campaign(), SPEC))
+    assert binary.outcome_model_ == "binary" and set(binary.oof_tables_) == {"binary"}
+
+
+def _oof(qini: float, random_sd: float = 0.01) -> pd.DataFrame:
+    return pd.DataFrame({"qini": [qini], "qini_random": [0.0], "qini_random_sd": [random_sd]},
+                        index=[POOLED])  # fmt: skip
+
+
+def test_the_tweedie_model_is_replaced_only_by_a_clearly_better_one():
+    # noise margin: 1.645 x sqrt(2) x 0.01 = 0.0233
+    def kept(tweedie, hurdle, mean):
+        return choose_amount_model(
+            {"hurdle": _oof(hurdle), "tweedie": _oof(tweedie), "mean": _oof(mean)}
+        )
+
+    assert kept(0.05, 0.07, 0.06) == "tweedie"  # higher, within the noise
+    assert kept(0.05, 0.08, 0.09) == "mean"  # both clearly better: the larger
+    assert kept(-0.05, 0.01, 0.0) == "tweedie"  # clearly higher, but not above random
+
+
+def test_bad_outcome_models_are_refused_naming_the_setting():
+    table = prepare_campaign(spending(), CampaignTableSpec("arm", "spend", "none"))
+    with pytest.raises(ValueError, match="outcome_model: 'gamma' is not auto or one of"):
+        TableUplift(config=replace(FAST, outcome_model="gamma")).fit(table)
+    few = spending().assign(spend=0.0)
+    few.loc[0, "spend"] = 12.0
+    one = prepare_campaign(few, CampaignTableSpec("arm", "spend", "none"))
+    with pytest.raises(ValueError, match="hurdle model needs at least 2 positive amounts"):
+        TableUplift(config=replace(FAST, outcome_model="hurdle")).fit(one)

@@ -51,6 +51,14 @@ def train_uplift_command(
         bool, typer.Option(help="--table: the outcome is churn (1 = left): uplift is its reduction")
     ] = False,
     folds: Annotated[int, typer.Option(min=2, help="--table: cross-fitting folds")] = 5,
+    outcome_model: Annotated[
+        str,
+        typer.Option(
+            help="--table, an amount outcome: auto (tweedie unless mean or hurdle ranks the "
+            "table clearly better out of fold), tweedie, hurdle (P(> 0) x E[amount | > 0]) "
+            "or mean (squared error)"
+        ),
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="--table: seed of folds and boosters")] = 7,
 ) -> None:
     """Learn each offer's effect from past campaigns with randomised control groups and
@@ -73,7 +81,10 @@ def train_uplift_command(
         )
         try:
             result = train_uplift_table(
-                table, spec, TableUpliftConfig(folds=folds, seed=seed), settings
+                table,
+                spec,
+                TableUpliftConfig(folds=folds, seed=seed, outcome_model=outcome_model),
+                settings,
             )
         except (ValueError, FileNotFoundError) as e:
             raise typer.BadParameter(str(e)[:500]) from None

@@ -5,25 +5,28 @@ and a control value), an outcome measured after it (binary, such as a visit, a c
 or churn; or an amount, such as spend or revenue), optionally the cost of the contact, and
 features as in `retain train-table` (numerics as float, anything else categorical).
 
-The learner is an S-learner on LightGBM, bagged over cross-fitting folds: fold k's booster
-is fitted on the other folds with the arm as one-hot inputs, and the model's uplift is the
-mean over folds of booster_k(x, arm) - booster_k(x, control). Why: one model of the
+The learner is an S-learner on LightGBM, bagged over cross-fitting folds: fold k's outcome
+model is fitted on the other folds with the arm as one-hot inputs, and the model's uplift
+is the mean over folds of mean_k(x, arm) - mean_k(x, control). Why: one model of the
 outcome with the arm as an input shares every row between arms (the uplift of a campaign
 is small next to the outcome's variance, and two separate models each see half the rows),
 and averaging the fold models removes much of the variance a single S-learner's uplift
-difference carries; each row's out-of-fold prediction comes from a booster that never saw
-it, so the training rows also evaluate the model honestly. The fitted model is an
+difference carries; each row's out-of-fold prediction comes from a model that never saw
+it, so the training rows also evaluate the model honestly. The outcome model of an amount
+(spend, revenue: mostly zeros, heavy-tailed) is a Tweedie model unless a squared-error or
+hurdle one ranks the training rows clearly better out of fold
+(`training.uplift.outcome_model`, `training.uplift.table_choice`). The fitted model is an
 `UpliftModel` (`features.artefacts.uplift`), planned and served as those learnt from raw
 tables.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from hashlib import sha256
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
@@ -31,16 +34,20 @@ from sklearn.model_selection import StratifiedKFold
 from features.artefacts.uplift import (
     CHURN_REDUCTION,
     NO_OFFER,
-    OFFER_PREFIX,
     REVENUE,
-    Term,
     UpliftModel,
     UpliftSpec,
     table_frame,
 )
 from features.definitions import CATEGORICAL, FEATURE_NAMES, feature_schema_version
 from features.vector import model_frame
+from training.uplift.evaluation import POOLED
+from training.uplift.outcome_model import AMOUNT_MODELS, FoldOutcome
 from training.uplift.pooled import Z_CONFIDENT
+from training.uplift.table_choice import choose_amount_model, evaluate_table
+from training.uplift.table_policy import best_arm, policy_gain, policy_values
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -146,24 +153,23 @@ class TableUpliftConfig:
     min_child_samples: int = 100
     seed: int = 7
     threads: int = 2
-
-
-def with_arms(X: pd.DataFrame, arm, arms: list[str]) -> pd.DataFrame:
-    a = np.asarray(arm, dtype=object)
-    return X.assign(**{f"{OFFER_PREFIX}{o}": (a == o).astype(float) for o in arms})
+    # An amount's outcome model (`training.uplift.outcome_model`): "auto" (the Tweedie
+    # model unless another is clearly better out of fold: `training.uplift.table_choice`),
+    # "mean", "tweedie" or "hurdle". A 0/1 outcome is always "binary".
+    outcome_model: str = "auto"
 
 
 class TableUplift:
     """`fit(table)`: `model_` (an `UpliftModel`, one column per arm), `oof_` (each training
-    row's out-of-fold uplift per arm) and `blanket_` (see `fit`)."""
+    row's out-of-fold uplift per arm), `outcome_model_` (the kind kept), `oof_tables_` (per
+    candidate kind, `evaluate_table` of its out-of-fold uplift) and `blanket_` (see `fit`)."""
 
     def __init__(self, *, config: TableUpliftConfig = TableUpliftConfig()):
         self.config = config
 
-    def _params(self, binary: bool) -> dict:
+    def _params(self) -> dict:
         cfg = self.config
         return {
-            "objective": "binary" if binary else "regression",
             "num_leaves": cfg.num_leaves,
             "learning_rate": cfg.learning_rate,
             "min_child_samples": cfg.min_child_samples,
@@ -174,28 +180,43 @@ class TableUplift:
             "verbosity": -1,
         }
 
+    def _candidates(self, table: CampaignTable) -> tuple[str, ...]:
+        kind = self.config.outcome_model
+        if kind not in ("auto", *AMOUNT_MODELS):
+            raise ValueError(f"outcome_model: '{kind}' is not auto or one of {AMOUNT_MODELS}")
+        if table.binary:
+            return ("binary",)
+        return AMOUNT_MODELS if kind == "auto" else (kind,)
+
     def fit(self, table: CampaignTable) -> TableUplift:
         cfg, arms = self.config, table.arms
+        kinds = self._candidates(table)
         strata = pd.Series(table.arm).astype(str) + "|" + pd.Series(table.y > 0).astype(str)
         folds = StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed)
-        oof = np.zeros((len(table.y), len(arms)))
-        boosters: dict[str, lgb.Booster] = {}
-        for k, (tr, te) in enumerate(folds.split(table.X, strata)):
-            b = lgb.train(
-                self._params(table.binary),
-                lgb.Dataset(with_arms(table.X.iloc[tr], table.arm[tr], arms), label=table.y[tr]),
-                num_boost_round=cfg.rounds,
-            )
-            boosters[f"s_fold{k}.lgb"] = b
-            base = b.predict(with_arms(table.X.iloc[te], NO_OFFER, arms))
-            for j, a in enumerate(arms):
-                oof[te, j] = b.predict(with_arms(table.X.iloc[te], a, arms)) - base
+        oof = {k: np.zeros((len(table.y), len(arms))) for k in kinds}
+        fitted: dict[str, list[FoldOutcome]] = {k: [] for k in kinds}
         sign = -1.0 if table.spec.churn_outcome else 1.0  # churn: uplift is its reduction
-        w = sign / len(boosters)
-        offers = {
-            a: tuple(t for n in boosters for t in (Term(n, w), Term(n, -w, arm=NO_OFFER)))
-            for a in arms
-        }
+        for f, (tr, te) in enumerate(folds.split(table.X, strata)):
+            held = table.X.iloc[te]
+            for k in kinds:
+                prefix = "s_fold" if k in ("binary", "mean") else f"s_{k}_fold"
+                m = FoldOutcome(k, self._params(), cfg.rounds, arms, f"{prefix}{f}")
+                m.fit(table.X.iloc[tr], table.arm[tr], table.y[tr])
+                fitted[k].append(m)
+                base = m.mean(held, NO_OFFER)
+                for j, a in enumerate(arms):
+                    oof[k][te, j] = sign * (m.mean(held, a) - base)
+        oofs = {k: pd.DataFrame(v, columns=arms) for k, v in oof.items()}
+        self.oof_tables_ = {k: evaluate_table(table, v, cfg.seed) for k, v in oofs.items()}
+        kind = kinds[0] if len(kinds) == 1 else choose_amount_model(self.oof_tables_)
+        log.info(
+            "table uplift: outcome model %s (out-of-fold pooled Qini %s)",
+            kind,
+            {k: round(float(t.loc[POOLED, "qini"]), 5) for k, t in self.oof_tables_.items()},
+        )
+        w = sign / len(fitted[kind])
+        boosters = {n: b for m in fitted[kind] for n, b in m.boosters.items()}
+        offers = {a: tuple(t for m in fitted[kind] for t in m.terms(w)) for a in arms}
         spec = UpliftSpec(
             "table",
             offers,
@@ -205,7 +226,8 @@ class TableUplift:
             categorical=() if is_retain_vector(table) else table.categorical,
         )
         self.model_ = UpliftModel(spec, boosters)
-        self.oof_ = pd.DataFrame(sign * oof, columns=arms)
+        self.outcome_model_ = kind
+        self.oof_ = oofs[kind]
         values = policy_values(table, self.oof_)
         personal = values.pop("personalised")
         best = max(values, key=values.get)
@@ -225,45 +247,6 @@ class TableUplift:
             arm = NO_OFFER if self.blanket_ == "no_offer" else self.blanket_
             return np.full(len(frame), arm, dtype=object)
         return best_arm(self.model_.predict(frame), cost)
-
-
-def best_arm(uplift: pd.DataFrame, cost: dict[str, float]) -> np.ndarray:
-    """Per row, the arm with the largest uplift net of its cost, or NO_OFFER when none pays."""
-    net = uplift.to_numpy(dtype=float) - np.array([cost.get(a, 0.0) for a in uplift.columns])
-    k = net.argmax(axis=1)
-    pays = net[np.arange(len(net)), k] > 0
-    return np.where(pays, np.asarray(uplift.columns, dtype=object)[k], NO_OFFER)
-
-
-def _ips_terms(table: CampaignTable, chosen: np.ndarray) -> np.ndarray:
-    """Each row's inverse-propensity term (arm shares as propensities: randomised) of the
-    outcome, net of cost, under the plan `chosen`; their mean is the plan's value."""
-    sign = -1.0 if table.spec.churn_outcome else 1.0
-    gain = sign * table.y - np.array([table.cost.get(a, 0.0) for a in table.arm])
-    share = {a: float((table.arm == a).mean()) for a in set(table.arm)}
-    prop = np.array([share[a] for a in table.arm])
-    return np.where(chosen == table.arm, gain / prop, 0.0)
-
-
-def policy_values(table: CampaignTable, uplift: pd.DataFrame) -> dict[str, float]:
-    """Inverse-propensity estimates of the outcome per customer, net of cost, of sending
-    everyone one arm, nothing ("no_offer"), or `best_arm` ("personalised")."""
-    n = len(table.y)
-    out = {
-        a or "no_offer": float(_ips_terms(table, np.full(n, a, dtype=object)).mean())
-        for a in sorted(set(table.arm))
-    }
-    return out | {"personalised": float(_ips_terms(table, best_arm(uplift, table.cost)).mean())}
-
-
-def policy_gain(table: CampaignTable, uplift: pd.DataFrame, blanket: str) -> tuple[float, float]:
-    """The personalised plan's value minus the blanket arm's (inverse propensity, per
-    customer) and its standard error (paired over rows)."""
-    arm = NO_OFFER if blanket == "no_offer" else blanket
-    d = _ips_terms(table, best_arm(uplift, table.cost)) - _ips_terms(
-        table, np.full(len(table.y), arm, dtype=object)
-    )
-    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
 
 
 def is_retain_vector(table: CampaignTable) -> bool:

@@ -8,41 +8,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 import mlflow
-import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
 
 from features.artefacts.tags import RUN_ID_TAG, SCHEMA_TAG
-from features.artefacts.uplift import NO_OFFER
 from features.settings import Settings
 from training import tracking
 from training.table.model import read_table
-from training.uplift.pipeline import POOLED, UpliftResult, _row, beats_random
+from training.uplift.pipeline import POOLED, UpliftResult, beats_random
 from training.uplift.table import (
-    CampaignTable,
     CampaignTableSpec,
     TableUplift,
     TableUpliftConfig,
     prepare_campaign,
 )
-
-
-def evaluate_table(table: CampaignTable, oof: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Qini and AUUC of the out-of-fold uplift beside random rankings: per arm (its rows
-    and the control's) and over every row (a treated row scored by its arm's uplift, a
-    control by the mean over arms). The outcome is oriented so that larger is better."""
-    rng = np.random.default_rng(seed)
-    good = 1.0 - table.y if table.spec.churn_outcome else table.y
-    treated = table.arm != NO_OFFER
-    rows = {}
-    for a in oof.columns:
-        m = (table.arm == a) | ~treated
-        rows[a] = _row(good[m], treated[m], oof[a].to_numpy()[m], rng)
-    pooled = oof.mean(axis=1).to_numpy().copy()
-    for a in oof.columns:
-        pooled[table.arm == a] = oof.loc[table.arm == a, a].to_numpy()
-    rows[POOLED] = _row(good, treated, pooled, rng)
-    return pd.DataFrame(rows).T
 
 
 def train_uplift_table(
@@ -52,7 +30,7 @@ def train_uplift_table(
     name; the alias moves only when the model `beats_random`."""
     table = prepare_campaign(read_table(path), spec)
     model = TableUplift(config=config).fit(table)
-    result = evaluate_table(table, model.oof_, config.seed)
+    result = model.oof_tables_[model.outcome_model_]  # `evaluate_table` of the kept model
     ok = beats_random(result)
     client = MlflowClient(settings.tracking_uri)
     name = settings.uplift_model
@@ -63,7 +41,10 @@ def train_uplift_table(
             {f"uplift.{k}": v for k, v in asdict(config).items()}
             | {f"table.{k}": v for k, v in asdict(spec).items()}
             | {"table": str(path), "rows": len(table.y), "outcome_kind": table.outcome_kind}
+            | {"outcome_model": model.outcome_model_}
         )
+        for kind, t in model.oof_tables_.items():  # every candidate's, beside the one kept
+            mlflow.log_metric(f"oof_uplift_{kind}_qini_pooled", float(t.loc[POOLED, "qini"]))
         for arm, row in result.iterrows():
             key = "pooled" if arm == POOLED else arm
             mlflow.log_metrics({f"oof_uplift_{key}_{k}": float(v) for k, v in row.items()})
@@ -86,6 +67,7 @@ def train_uplift_table(
                 RUN_ID_TAG: run.info.run_id,
                 "learner": "table",
                 "outcome": table.outcome_kind,
+                "outcome_model": model.outcome_model_,
                 "beats_random": str(ok),
                 "blanket_arm": model.blanket_ or "",
             },
