@@ -151,3 +151,20 @@ def test_acceptance_rates_literal_and_bad_spec_is_named():
     bad = spec.to_json().replace("0.25", "1.5")
     with pytest.raises(ValueError, match="acceptance of 'A' is 1.5, not in"):
         UpliftSpec.from_json(bad)
+
+
+def test_save_rate_is_not_swamped_by_rows_the_baseline_puts_near_zero():
+    """The baseline is fitted on the untargeted base; on the targeted pool it is off row by
+    row. Rows it puts near zero must not carry the estimate (inverse-variance weights gave
+    them weights in the thousands: se 0.15 here, and nothing planned)."""
+    from training.uplift.pooled import save_rate
+
+    rng = np.random.default_rng(1)
+    n = 50_000
+    q = rng.beta(1.0, 12.0, n)  # the true risk
+    accept = rng.uniform(0.2, 0.8, n)
+    treated = rng.random(n) < 0.8
+    churned = rng.random(n) < q * (1 - treated * 0.4 * accept)
+    p = q * rng.lognormal(-0.245, 0.7, n)  # the baseline: right on average, off per row
+    rate = save_rate(churned, treated, p, accept)
+    assert rate.se < 0.1 and rate.used > 0.1

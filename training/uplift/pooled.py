@@ -11,8 +11,14 @@
 - w: the share of an accepter's churn risk that the offer removes, the one causal number,
   from the randomised rows of all campaigns pooled: the churn residual regressed on
   -treated x m (m = P(accept) x P(churn)), adjusting for m and P(churn) (a baseline that
-  is miscalibrated on the targeted pool must not pass for an effect), weighted by
-  1 / (P(churn)(1 - P(churn))). The planner uses the posterior mean under a fixed prior
+  is miscalibrated on the targeted pool must not pass for an effect), by ordinary least
+  squares with a heteroscedasticity-robust (sandwich) standard error: the regression
+  adjustment of a randomised experiment. Not weighted by 1 / (P(churn)(1 - P(churn))): those
+  weights are efficient only where P(churn) is right, and the baseline is fitted on the
+  untargeted base, so on the targeted pool a few rows it puts near zero carry weights in the
+  thousands and make both the estimate and its error (simulated with a baseline off by a
+  lognormal factor of sd 0.7 at 50k rows: se 0.15 weighted, 0.06 unweighted; on the 200k
+  operator 0.18 from 52k rows, about what 5k rows give at 20k). The planner uses the posterior mean under a fixed prior
   N(0, PRIOR_SD^2), w x tau^2 / (tau^2 + se^2): the prior's weight does not grow with the
   data, so the shrinkage vanishes as the randomised rows grow (se ~ 1/sqrt(n)); and only
   when the rows reject "no effect" at one-sided 5% (w > Z_CONFIDENT x se): an effect the
@@ -72,13 +78,12 @@ def save_rate(churned, treated, p_churn, p_accept) -> SaveRate:
     p = np.clip(np.asarray(p_churn, dtype=float), 1e-4, 1 - 1e-4)
     m = p * np.asarray(p_accept, dtype=float)
     A = np.column_stack([np.ones(len(y)), -t * m, m, p])
-    wt = 1.0 / (p * (1 - p))
     r = y - p
-    H = A.T @ (A * wt[:, None])
-    beta = np.linalg.lstsq(H, A.T @ (wt * r), rcond=None)[0]
+    H = A.T @ A
+    beta = np.linalg.lstsq(H, A.T @ r, rcond=None)[0]
     e = r - A @ beta
     Hi = np.linalg.pinv(H)
-    cov = Hi @ (A.T @ (A * (wt**2 * e**2)[:, None])) @ Hi  # sandwich (heteroscedasticity)
+    cov = Hi @ (A.T @ (A * (e**2)[:, None])) @ Hi  # sandwich (heteroscedasticity-robust)
     w, se = float(beta[1]), float(np.sqrt(max(cov[1, 1], 0.0)))
     return SaveRate(w, se, planned_rate(w, se), len(y))
 
