@@ -13,7 +13,6 @@ the data are extrapolated by the booster's flat tail in `months_ahead`).
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,19 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.artefacts.survival import MONTHS, MONTHS_AHEAD, survival_from_hazards
+from features.artefacts.survival import (
+    MONTHS,
+    MONTHS_AHEAD,
+    SIGMOID_LINE,
+    binary_sigmoid,
+    survival_from_hazards,
+)
 from features.vector import model_frame
 from training.calibrate import fit_hazard_platt
 from training.config import ChurnConfig
 from training.models import _Booster, booster_params
 
 _WEIGHT = "_person_month_weight"
-_SIGMOID = re.compile(r"(?m)^objective=binary sigmoid:([0-9.eE+-]+)$")
 FIRST_MONTH_SPLIT = 1.5  # every tree's root: month 1 on its left, the later months on its right
 
 
@@ -58,12 +62,11 @@ def with_platt(booster: lgb.Booster, slope: float, intercept: float) -> lgb.Boos
     intercept / slope. Every reader of the file (LightGBM, `serving.survival_curves`) then
     predicts the calibrated hazard."""
     text = booster.model_to_string()
-    line = _SIGMOID.search(text)
-    if line is None or booster.num_model_per_iteration() != 1:
+    if binary_sigmoid(text) is None or booster.num_model_per_iteration() != 1:
         raise ValueError("survival: a Platt map is written into a binary booster only")
-    text = text.replace(line.group(0), f"objective=binary sigmoid:{slope!r}", 1)
+    text = SIGMOID_LINE.sub(f"objective=binary sigmoid:{slope!r}", text, count=1)
     out = lgb.Booster(model_str=text)
-    kept = float(_SIGMOID.search(out.model_to_string()).group(1))  # as LightGBM writes it
+    kept = binary_sigmoid(out.model_to_string())  # as LightGBM writes it
     shift = intercept / kept
     for leaf in range(out.dump_model()["tree_info"][0]["num_leaves"]):
         out.set_leaf_output(0, leaf, out.get_leaf_output(0, leaf) + shift)
