@@ -13,6 +13,9 @@ the churn model's settings (`ChurnConfig`) with the round limit raised to 2,000.
 predicted S(m) is made non-increasing in m (a running minimum).
 
 It learns from the truth, which no product can: a figure of what is reachable, not a model.
+It is, if anything, generous: fitted across the subscribers of the one origin, it also
+learns what that origin's future months hold for everyone alike (the season, competitor
+promotions by province), which a model fitted on earlier origins can only guess.
 """
 
 from __future__ import annotations
