@@ -1,5 +1,7 @@
 """Time to churn on the synthetic operator: Retain's survival curves beside a Cox model and
-the generator's own hazards, in one run.
+the generator's own hazards, in one run; beside them the observable ceiling, the best a model
+of the features Retain sees can do (`bench.survival_ceiling`), and how far "within 10% of
+the truth" is from it (`reachability`).
 
     python -m bench.survival [--subscribers 10000] [--work DIR]
 
@@ -46,6 +48,7 @@ from lifelines.utils import concordance_index
 from sklearn.metrics import roc_auc_score
 
 from bench.fingerprint import write_result
+from bench.survival_ceiling import observable_ceiling, reachability
 from features.definitions import NUMERIC
 from features.query import SnapshotConfig
 from features.synthetic.generator import GeneratorConfig, generate_operator
@@ -173,6 +176,7 @@ def main() -> None:
     train = train.sample(n=min(len(train), 30_000), random_state=SEED)
     cox = cox_curves(train, test, MONTHS)
     true_s = true_survival(raw.parent / "truth", test)
+    ceiling = observable_ceiling(test, true_s, SEED)
     result = {
         "subscribers": args.subscribers,
         "origin": ORIGIN.isoformat(),
@@ -182,6 +186,7 @@ def main() -> None:
         "retain": evaluate(retain, test),
         "cox": evaluate(cox, test),
         "truth": evaluate(true_s, test),
+        "observable_ceiling": evaluate(ceiling, test),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     km = KaplanMeierFitter().fit(test["duration"], test["event"])
@@ -190,8 +195,12 @@ def main() -> None:
             round(float(v), 4) for v in km.survival_function_at_times(range(1, MONTHS + 1))
         ],
         **{name: diagnostics(c, test) for name, c in (("retain", retain), ("cox", cox),
-                                                      ("truth", true_s))},
+                                                      ("truth", true_s),
+                                                      ("observable_ceiling", ceiling))},
     }  # fmt: skip
+    result["reachability"] = reachability(
+        result["retain"], result["observable_ceiling"], result["truth"]
+    )
     r, c, t = result["retain"], result["cox"], result["truth"]
     result["acceptance"] = {
         "retain_ibs_le_cox": r["integrated_brier"] <= c["integrated_brier"],
@@ -202,6 +211,7 @@ def main() -> None:
         result,
         code=(
             "bench/survival.py",
+            "bench/survival_ceiling.py",
             "training/survival.py",
             "training/calibrate.py",
             "features/artefacts/survival.py",

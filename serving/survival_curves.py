@@ -33,12 +33,12 @@ import numpy as np
 from features.artefacts.survival import (
     MONTHS,
     MONTHS_AHEAD,
+    binary_sigmoid,
     hazards,
     survival_from_hazards,
 )
 
 _TREE = re.compile(r"(?m)^Tree=\d+\n")
-_SIGMOID = re.compile(r"(?m)^objective=binary sigmoid:([0-9.eE+-]+)$")
 
 
 @functools.cache
@@ -48,7 +48,7 @@ def _groups(
     """(sigmoid, [(group booster, representative months, month -> interval index)]), or
     None when the booster is not one this module can split (see the module docstring)."""
     text = booster.model_to_string()
-    sigmoid = _SIGMOID.search(text)
+    sigmoid = binary_sigmoid(text)
     if sigmoid is None or booster.num_model_per_iteration() != 1:
         return None
     head, _, rest = text.partition("\nTree=0\n")
@@ -73,7 +73,7 @@ def _groups(
         rank = np.searchsorted(np.unique(interval), interval)
         model = head + "\n" + "".join(f"Tree={k}\n{blocks[t]}" for k, t in enumerate(trees))
         groups.append((lgb.Booster(model_str=model + sep + tail), representatives, rank))
-    return float(sigmoid.group(1)), groups
+    return sigmoid, groups
 
 
 def _month_thresholds(node: Mapping[str, Any], feature: int, found: set[float]) -> None:

@@ -13,7 +13,6 @@ the data are extrapolated by the booster's flat tail in `months_ahead`).
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,19 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.artefacts.survival import MONTHS, MONTHS_AHEAD, survival_from_hazards
+from features.artefacts.survival import (
+    MONTHS,
+    MONTHS_AHEAD,
+    SIGMOID_LINE,
+    binary_sigmoid,
+    survival_from_hazards,
+)
 from features.vector import model_frame
 from training.calibrate import fit_hazard_platt
 from training.config import ChurnConfig
 from training.models import _Booster, booster_params
 
 _WEIGHT = "_person_month_weight"
-_SIGMOID = re.compile(r"(?m)^objective=binary sigmoid:([0-9.eE+-]+)$")
 FIRST_MONTH_SPLIT = 1.5  # every tree's root: month 1 on its left, the later months on its right
 
 
@@ -58,12 +62,11 @@ def with_platt(booster: lgb.Booster, slope: float, intercept: float) -> lgb.Boos
     intercept / slope. Every reader of the file (LightGBM, `serving.survival_curves`) then
     predicts the calibrated hazard."""
     text = booster.model_to_string()
-    line = _SIGMOID.search(text)
-    if line is None or booster.num_model_per_iteration() != 1:
+    if binary_sigmoid(text) is None or booster.num_model_per_iteration() != 1:
         raise ValueError("survival: a Platt map is written into a binary booster only")
-    text = text.replace(line.group(0), f"objective=binary sigmoid:{slope!r}", 1)
+    text = SIGMOID_LINE.sub(f"objective=binary sigmoid:{slope!r}", text, count=1)
     out = lgb.Booster(model_str=text)
-    kept = float(_SIGMOID.search(out.model_to_string()).group(1))  # as LightGBM writes it
+    kept = binary_sigmoid(out.model_to_string())  # as LightGBM writes it
     shift = intercept / kept
     for leaf in range(out.dump_model()["tree_info"][0]["num_leaves"]):
         out.set_leaf_output(0, leaf, out.get_leaf_output(0, leaf) + shift)
@@ -120,10 +123,14 @@ class SurvivalModel(_Booster):
     the latest month's churn, fitted on the months before it): every tree's root splits
     month 1 from the later months (`train_first_month_apart`); the number of rounds is
     early-stopped on the latest month's rows (later than the rest, as the churn model is
-    validated on a later snapshot), then the booster is refitted on every row with the
-    rounds scaled to them; and the hazard is Platt-calibrated on the latest month's rows of
-    the held-out fit (`training.calibrate.fit_hazard_platt`), the map written into the
-    booster itself (`with_platt`), so serving reads calibrated hazards from the one file."""
+    validated on a later snapshot) in two stages, as the months want different numbers of
+    rounds (month 1 two to three times as many as the later months, which overfit past
+    theirs): all months until the later months' log-loss stops falling, then month 1 alone
+    (the later months weighted 0) until its own stops falling; then the booster is refitted
+    on every row, each stage with its rounds scaled to the rows; and the hazard is
+    Platt-calibrated on the latest month's rows of the held-out fit
+    (`training.calibrate.fit_hazard_platt`), the map written into the booster itself
+    (`with_platt`), so serving reads calibrated hazards from the one file."""
 
     def __init__(self, *, config: ChurnConfig = ChurnConfig(), seed: int = 7, threads: int = 2):
         self.config = config
@@ -158,24 +165,44 @@ class SurvivalModel(_Booster):
             "objective": "binary", "metric": "binary_logloss"}  # fmt: skip
         column = X.columns.get_loc(MONTHS_AHEAD)
 
-        def held_out(p: dict) -> lgb.Booster:
-            train = lgb.Dataset(X[~val], y[~val], weight=w[~val])
-            valid = lgb.Dataset(X[val], y[val], weight=w[val], reference=train)
-            return lgb.train(p, train, self.config.max_rounds, valid_sets=[valid],
-                             callbacks=[lgb.early_stopping(self.config.early_stopping_rounds,
-                                                           verbose=False)])  # fmt: skip
+        later = X[MONTHS_AHEAD].to_numpy() > FIRST_MONTH_SPLIT
+        first_only = np.where(later, 0.0, w)  # stage 2: the later months weigh nothing
 
-        first = train_first_month_apart(params, column, held_out)
-        slope, intercept = fit_hazard_platt(first.predict(X[val], raw_score=True), y[val], w[val])
+        def boost(fit, weight, valid=None, rounds=None, init=None):
+            """LightGBM on the rows `fit` (continuing `init`), early-stopped on the rows
+            `valid`, or for `rounds` rounds."""
+
+            def train(p: dict) -> lgb.Booster:
+                data = lgb.Dataset(X[fit], y[fit], weight=weight[fit], free_raw_data=False)
+                if rounds is not None:
+                    return lgb.train(p, data, rounds, init_model=init)
+                check = lgb.Dataset(X[valid], y[valid], weight=w[valid], reference=data)
+                stop = lgb.early_stopping(self.config.early_stopping_rounds, verbose=False)
+                return lgb.train(p, data, self.config.max_rounds, init_model=init,
+                                 valid_sets=[check], callbacks=[stop])  # fmt: skip
+
+            return train_first_month_apart(params, column, train)
+
+        # Stage 1: rounds early-stopped on the latest month's later-month rows; stage 2 adds
+        # rounds for month 1 alone (the later months weigh 0, so every tree's right subtree
+        # outputs 0 for them), early-stopped on the latest month's month-1 rows.
+        on_later = val & later if (val & later).any() else val
+        stage1 = boost(~val, w, valid=on_later)
+        held = boost(~val, first_only, valid=val & ~later, init=stage1)
+        slope, intercept = fit_hazard_platt(held.predict(X[val], raw_score=True), y[val], w[val])
         # The rounds that were best on the latest month, scaled to all the rows, refitted on
         # all of them: the latest month, the most like the months to come, is not left out.
-        rounds = max(1, round(first.num_trees() * len(y) / int((~val).sum())))
-        booster = train_first_month_apart(
-            params, column, lambda p: lgb.train(p, lgb.Dataset(X, y, weight=w), rounds)
-        )
+        rounds1 = max(1, round(stage1.num_trees() * len(y) / int((~val).sum())))
+        extra = held.num_trees() - stage1.num_trees()
+        rounds2 = round(extra * int((~later).sum()) / int((~val & ~later).sum()))
+        all_rows = np.ones(len(y), dtype=bool)
+        booster = boost(all_rows, w, rounds=rounds1)
+        if rounds2 > 0:
+            booster = boost(all_rows, first_only, rounds=rounds2, init=booster)
         self.booster_ = with_platt(booster, slope, intercept)
         self.best_iteration_ = self.booster_.num_trees()
         self.platt_ = (slope, intercept)
+        self.rounds_ = (rounds1, max(rounds2, 0))  # (all months, month 1 alone)
         self.months_seen_ = int(rows[MONTHS_AHEAD].max())
         return self
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,9 @@ FILE_NAME = "survival.txt"  # LightGBM's text format; not *.lgb, the model file 
 MONTHS = 24
 MONTHS_AHEAD = "months_ahead"  # the booster's extra input column
 REPORTED = (3, 6, 12)  # months whose survival every answer carries
+# A binary booster's objective line: LightGBM predicts sigmoid(s x raw), s its `sigmoid`
+# setting, where training writes the hazard's Platt slope (`training.survival.with_platt`).
+SIGMOID_LINE = re.compile(r"(?m)^objective=binary sigmoid:([0-9.eE+-]+)$")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,13 @@ def load_survival(folder: Path) -> lgb.Booster | None:
     """The hazard booster in a model folder (LightGBM text), or None when there is none."""
     found = sorted(Path(folder).rglob(FILE_NAME))
     return lgb.Booster(model_file=str(found[0])) if found else None
+
+
+def binary_sigmoid(model_text: str) -> float | None:
+    """The `sigmoid` setting in a LightGBM model's text (`SIGMOID_LINE`), or None when its
+    objective is not a binary one."""
+    line = SIGMOID_LINE.search(model_text)
+    return None if line is None else float(line.group(1))
 
 
 def survival_from_hazards(hazards: np.ndarray) -> np.ndarray:

@@ -44,3 +44,10 @@ def test_a_booster_it_cannot_split_is_predicted_month_by_month(hazard_booster):
     regression = lgb.train({"objective": "regression", "verbose": -1}, data, 5)
     assert _groups(regression) is None
     np.testing.assert_array_equal(month_hazards(regression, X), hazards(regression, X, 2))
+
+
+def test_binary_sigmoid_reads_the_objective_line_and_none_for_other_objectives():
+    from features.artefacts.survival import binary_sigmoid
+
+    assert binary_sigmoid("version=v4\nobjective=binary sigmoid:0.75\nfeature_names=a\n") == 0.75
+    assert binary_sigmoid("version=v4\nobjective=regression\nfeature_names=a\n") is None

@@ -16,6 +16,7 @@ from features.artefacts.survival import (
 )
 from serving.survival_curves import curves
 from training.calibrate import fit_hazard_platt
+from training.config import ChurnConfig
 from training.survival import (
     FIRST_MONTH_SPLIT,
     SurvivalModel,
@@ -140,3 +141,38 @@ def test_a_platt_map_written_into_the_booster_is_what_every_reader_predicts():
                                rtol=1e-12, atol=1e-15)  # fmt: skip
     with pytest.raises(ValueError, match="binary booster only"):
         with_platt(lgb.train({"objective": "regression", "verbose": -1}, data, 2), 1.0, 0.0)
+
+
+def _stacked_snapshots(n=1500, seed=11):
+    """Monthly snapshots at C: idle days redrawn at each cutoff, and the month after it
+    churned with a chance the idle days at that cutoff set: from an origin, month 1 depends on
+    its features, the later months (the idle days of later cutoffs) do not."""
+    from features.definitions import FEATURE_NAMES
+
+    rng = np.random.default_rng(seed)
+    alive = np.ones(n, dtype=bool)
+    parts = []
+    for cutoff in C:
+        ids = np.flatnonzero(alive)
+        idle = rng.uniform(0, 30, len(ids))
+        churned = rng.random(len(ids)) < 1 / (1 + np.exp(-(-4 + idle / 5)))
+        part = pd.DataFrame({c: np.nan for c in FEATURE_NAMES}, index=range(len(ids)))
+        part["days_since_last_billable"] = idle
+        parts.append(part.assign(subscriber_id=ids, as_of=cutoff, churned_30d=churned.astype(int)))
+        alive[ids[churned]] = False
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_month_one_rounds_added_in_stage_two_leave_the_later_months_unchanged():
+    frame = _stacked_snapshots()
+    config = ChurnConfig(learning_rate=0.2, max_rounds=200, early_stopping_rounds=10)
+    model = SurvivalModel(config=config, seed=3).fit(frame, "churned_30d")
+    first, second = model.rounds_
+    assert second > 0  # month 1 carries signal past the later months' early stop
+    assert model.booster_.num_trees() == first + second
+    later = model.input_frame(frame.assign(**{MONTHS_AHEAD: 2.0}))
+    tail = model.booster_.predict(later, raw_score=True, start_iteration=first)
+    assert np.all(tail == 0.0)  # the stage-2 trees output 0 for every later month
+    month_one = model.input_frame(frame.assign(**{MONTHS_AHEAD: 1.0}))
+    head = model.booster_.predict(month_one, raw_score=True, start_iteration=first)
+    assert np.abs(head).max() > 0
