@@ -391,9 +391,10 @@ def scenario(effect: str, subscribers: int, budgets: list[float], earlier: list[
     """One row of `scenarios`: the operator generated with `effect` and `subscribers`,
     trained as `retain train` does, and Retain's plan at the decision date beside the
     observable oracle (`bench.observable.observable_oracle`: the stronger of its two variants
-    by realised gain, both reported), the oracle and highest churn risk, all on the same budget (1,000 VND a subscriber). On the default operator (the default
-    scenario at its default size) the row also carries, under `operator`, the full
-    single-operator comparison at `budgets` and the `earlier` decision dates."""
+    by realised gain, both reported), the oracle and highest churn risk, all on the same
+    budget (1,000 VND a subscriber). On the default operator (the default scenario at its
+    default size) the row also carries, under `operator`, the full single-operator
+    comparison at `budgets` and the `earlier` decision dates."""
     from bench.observable import observable_oracle
     from bench.policy_gap import gap_diagnostics
     from serving.decision import gains_matrix

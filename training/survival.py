@@ -45,7 +45,13 @@ def train_first_month_apart(params: dict, column: int, train) -> lgb.Booster:
     the later months only those who stayed through month 1 remain, and a tree shared by all
     months carries the first month's ranking over to them. Forced splits are LightGBM's own
     (`forcedsplits_filename`); the file's temporary path is dropped from the model's text,
-    whose bytes then depend only on the data and the seed."""
+    whose bytes then depend only on the data and the seed. A forced split needs its
+    feature's histogram in every tree, so a `feature_fraction` below 1 samples features per
+    node (`feature_fraction_bynode`) instead of per tree (per tree, a tree without
+    `months_ahead` stops LightGBM with `best_split_info.left_count > 0`)."""
+    share = params.get("feature_fraction", 1.0)
+    if share < 1.0:
+        params = params | {"feature_fraction": 1.0, "feature_fraction_bynode": share}
     with tempfile.TemporaryDirectory(prefix="retain-survival-") as tmp:
         path = Path(tmp) / "forced_split.json"
         path.write_text(json.dumps({"feature": column, "threshold": FIRST_MONTH_SPLIT}))

@@ -176,3 +176,14 @@ def test_month_one_rounds_added_in_stage_two_leave_the_later_months_unchanged():
     month_one = model.input_frame(frame.assign(**{MONTHS_AHEAD: 1.0}))
     head = model.booster_.predict(month_one, raw_score=True, start_iteration=first)
     assert np.abs(head).max() > 0
+
+
+def test_a_feature_fraction_below_one_keeps_the_forced_split_possible():
+    """Sampled per tree, a tree without `months_ahead` stopped LightGBM
+    (`best_split_info.left_count > 0`); sampled per node, every tree has it."""
+    config = ChurnConfig(learning_rate=0.2, max_rounds=60, early_stopping_rounds=10,
+                         feature_fraction=0.3)  # fmt: skip
+    model = SurvivalModel(config=config, seed=3).fit(_stacked_snapshots(), "churned_30d")
+    roots = [t["tree_structure"] for t in model.booster_.dump_model()["tree_info"]]
+    column = model.booster_.feature_name().index(MONTHS_AHEAD)
+    assert roots and all(r["split_feature"] == column for r in roots)

@@ -18,11 +18,12 @@
   untargeted base, so on the targeted pool a few rows it puts near zero carry weights in the
   thousands and make both the estimate and its error (simulated with a baseline off by a
   lognormal factor of sd 0.7 at 50k rows: se 0.15 weighted, 0.06 unweighted; on the 200k
-  operator 0.18 from 52k rows, about what 5k rows give at 20k). The planner uses the posterior mean under a fixed prior
-  N(0, PRIOR_SD^2), w x tau^2 / (tau^2 + se^2): the prior's weight does not grow with the
-  data, so the shrinkage vanishes as the randomised rows grow (se ~ 1/sqrt(n)); and only
-  when the rows reject "no effect" at one-sided 5% (w > Z_CONFIDENT x se): an effect the
-  campaigns cannot tell from zero buys no contacts (0 then, and never below 0 or above 1).
+  operator 0.18 from 52k rows, about what 5k rows give at 20k). The planner uses the
+  posterior mean under a fixed prior N(0, PRIOR_SD^2), w x tau^2 / (tau^2 + se^2): the
+  prior's weight does not grow with the data, so the shrinkage vanishes as the randomised
+  rows grow (se ~ 1/sqrt(n)); and only when the rows reject "no effect" at one-sided 5%
+  (w > Z_CONFIDENT x se): an effect the campaigns cannot tell from zero buys no contacts
+  (0 then, and never below 0 or above 1).
 
 Why: a campaign of a few hundred rows per offer, 80% treated, with a churn rate near 5%,
 cannot tell one meta-learner's heterogeneous effects from noise (on the default operator
