@@ -93,6 +93,8 @@ FIGURES = {
         f"{_qini(d)['qini_random']:+.4f} +- {_qini(d)['qini_random_sd']:.4f}"
     ),
     "policy.qini_truth": lambda d: f"{d['uplift_qini_true_uplift_as_score']:+.4f}",
+    "survival.ceiling_over_truth": lambda d: f"{d['reachability']['ceiling_over_truth']:.2f}",
+    "survival.retain_over_ceiling": lambda d: f"{d['reachability']['retain_over_ceiling']:.2f}",
     "policy.expected_share": lambda d: (
         f"{d['uplift_expected_qini_share_of_perfect']['retain']:.2f}"
     ),

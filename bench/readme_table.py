@@ -147,11 +147,13 @@ def _cdnow(d: dict) -> str:
 
 
 def _survival(d: dict) -> str:
-    r, c, t = d["retain"], d["cox"], d["truth"]
+    r, c, t, o = d["retain"], d["cox"], d["truth"], d["observable_ceiling"]
     return (
         f"integrated Brier {r['integrated_brier']:.4f} vs Cox {c['integrated_brier']:.4f} "
-        f"(truth {t['integrated_brier']:.4f}); concordance {r['concordance']:.3f} vs "
-        f"{c['concordance']:.3f} (truth {t['concordance']:.3f})"
+        f"(truth {t['integrated_brier']:.4f}, observable ceiling "
+        f"{o['integrated_brier']:.4f}); concordance {r['concordance']:.3f} vs "
+        f"{c['concordance']:.3f} (truth {t['concordance']:.3f}, observable ceiling "
+        f"{o['concordance']:.3f})"
     )
 
 
