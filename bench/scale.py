@@ -11,10 +11,12 @@ For each size, 12 months of the synthetic operator, in a fresh folder and RETAIN
   of the generation time, left out); clean: `retain clean`; snapshot: `retain snapshot` (the
   scoring month's vectors); train: `retain train` (sampled, `[sample] rows` default), then
   the versions trained are pinned as champions (`retain promote --force`, not timed);
-- score: `retain score --vectors` with `--budget-vnd 0`: scores, reasons, rejects,
-  reconciliation and report, the planner contacting nobody;
+- score: `retain score --vectors` with `--budget-vnd 0`: scores, rejects, reconciliation
+  and report, the planner contacting nobody (reasons are for the campaign rows, the
+  default: none here);
 - plan: the same job with the default budget: the campaign is planned over the whole base
-  (uplift or, with none registered, the exploration playbook), its control group drawn.
+  (uplift or, with none registered, the exploration playbook), its control group drawn,
+  and its rows' reasons computed.
   The planner runs inside the scoring job (the gains are never written out), so `plan`
   includes scoring; `plan_only_s` = plan - score is its own wall time.
 
