@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.settings import Settings
-from serving.batch.chunks import score_frame
+from serving.batch.chunks import BatchConfig, score_frame
 from serving.registry import load_models
 from tests.conftest import TINY_SCORE_AS_OF
 from tests.servers import (
@@ -40,7 +40,8 @@ def batch(tiny_trained, tiny_raw, tmp_path_factory):
     settings, _ = tiny_trained
     tmp = tmp_path_factory.mktemp("batch")
     vectors, models, store = tiny_online_store(settings, tiny_raw, TINY_SCORE_AS_OF, tmp)
-    result = score_frame(vectors, models, tmp / "out")
+    # `--reasons`: every row its own, as every HTTP answer carries them
+    result = score_frame(vectors, models, tmp / "out", BatchConfig(reasons=True))
     rows = [
         # JSON has no NaN: the answer writes a missing number as null
         {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}

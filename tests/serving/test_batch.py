@@ -92,9 +92,10 @@ def test_chunk_rows_must_be_positive():
 
 
 def test_without_reasons_the_campaign_rows_still_get_theirs(offer_models, tiny_vectors, tmp_path):
-    """`--no-reasons`: the scores carry none, the campaign list's rows carry the very reasons
+    """By default (`--no-reasons`) the scores carry none, the campaign list's rows the very reasons
     a run with reasons for every row gives them, from a frame and from a Parquet file."""
-    every = score_frame(tiny_vectors, offer_models, tmp_path / "all", BatchConfig(chunk_rows=300))
+    all_rows = BatchConfig(chunk_rows=300, reasons=True)  # `--reasons`: every row its own
+    every = score_frame(tiny_vectors, offer_models, tmp_path / "all", all_rows)
     path = tmp_path / "vectors.parquet"
     pq.write_table(pa.Table.from_pandas(tiny_vectors, preserve_index=False), path)
     lean = BatchConfig(chunk_rows=300, reasons=False)
