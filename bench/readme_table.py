@@ -99,6 +99,8 @@ def _scale(d: dict) -> str:
 def _scale_projection(d: dict) -> str | None:
     if not d.get("fitted_cost"):  # older, or no size whose stages all ran: no row
         return None
+    if len(d["sizes"]) < 2:  # a line through one size is no fit: say so, project nothing
+        return f"not projected: the last run measured one size ({d['sizes'][0]['subscribers']:,})"
     per = ", ".join(
         f"{k} {c['per_subscriber_s'] * 1e3:.3f} ms {c['fixed_s'] + 0.0:+,.0f} s"
         for k, c in d["fitted_cost"].items()
