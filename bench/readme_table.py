@@ -215,11 +215,11 @@ def _scenarios(d: dict) -> str | None:
         obs = r["observable_oracle"]["net_gain_vnd"]
         share = f", {r['retain']['net_gain_vnd'] / obs:.2f} of it" if obs > 0 else ""
         q = r["observable_oracle_quality"]
+        kept = f"({r['observable_oracle_kept']}) " if "observable_oracle_kept" in r else ""
         parts.append(
             f"{r['scenario']} at {r['subscribers']:,} ({r['budget_vnd'] / 1e6:,.0f}M VND): Retain "
             f"{r['retain']['net_gain_vnd'] / 1e6:+.1f}M ({r['retain']['contacted']:,} "
-            f"contacted), observable oracle ({r.get('observable_oracle_kept', 'direct')}) "
-            f"{obs / 1e6:+.1f}M{share} (Spearman "
+            f"contacted), observable oracle {kept}{obs / 1e6:+.1f}M{share} (Spearman "
             f"{q['spearman']:.2f}, R² {q['r2']:.2f}, expected Qini {q['expected_qini_share']:.2f}"
             f" of perfect), oracle {r['oracle']['net_gain_vnd'] / 1e6:+.1f}M, highest churn "
             f"risk {r['highest_churn_risk']['net_gain_vnd'] / 1e6:+.1f}M"

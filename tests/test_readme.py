@@ -148,6 +148,7 @@ def test_scenario_and_hillstrom_rows_render_their_results(tmp_path):
         "oracle": {"net_gain_vnd": 30e6, "contacted": 400},
         "highest_churn_risk": {"net_gain_vnd": -1e6, "contacted": 790},
         "observable_oracle_quality": {"spearman": 0.61, "r2": 0.33, "expected_qini_share": 0.7},
+        "observable_oracle_kept": "structured",
     }
     (tmp_path / "policy.json").write_text(json.dumps({"scenarios": [row]}))
     metrics = {"qini_auc": 0.05, "uplift_at_30": 0.07}
@@ -162,7 +163,8 @@ def test_scenario_and_hillstrom_rows_render_their_results(tmp_path):
     )
     rendered = table(tmp_path)
     assert (
-        "strong at 20,000 (20M VND): Retain +8.4M (300 contacted), observable oracle +10.5M, "
+        "strong at 20,000 (20M VND): Retain +8.4M (300 contacted), observable oracle "
+        "(structured) +10.5M, "
         "0.80 of it (Spearman 0.61, R² 0.33, expected Qini 0.70 of perfect), oracle +30.0M, "
         "highest churn risk -1.0M" in rendered
     )
