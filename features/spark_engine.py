@@ -81,8 +81,13 @@ def spark_session(config: SparkConfig | None = None, app_name: str = "retain"):
     from pyspark.sql import SparkSession
 
     config = config or SparkConfig.from_env()
+    settings = config.settings()
+    # PySpark's driver picks the workers' interpreter from PYSPARK_PYTHON when the context
+    # starts (else `python3` on PATH, which need not have pandas); `spark.pyspark.python`
+    # only reaches it through spark-submit. An interpreter the caller chose stays.
+    os.environ.setdefault("PYSPARK_PYTHON", settings["spark.pyspark.python"])
     builder = SparkSession.builder.master(config.master).appName(app_name)
-    for key, value in config.settings().items():
+    for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 

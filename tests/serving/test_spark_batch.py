@@ -3,8 +3,6 @@ rejects with the same reasons, and a reconciliation that holds."""
 
 import json
 import math
-import os
-import sys
 
 import numpy as np
 import pyarrow as pa
@@ -20,16 +18,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def spark():
-    # mapInPandas runs Python workers: this interpreter, not whichever python3 is on PATH
-    before = os.environ.get("PYSPARK_PYTHON")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    # mapInPandas runs Python workers: `spark_session` points them at this interpreter
     session = local_session(threads=2, shuffle_partitions=2)
     yield session
     session.stop()
-    if before is None:
-        del os.environ["PYSPARK_PYTHON"]
-    else:
-        os.environ["PYSPARK_PYTHON"] = before
 
 
 @pytest.fixture(scope="module")

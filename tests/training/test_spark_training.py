@@ -3,7 +3,12 @@ same seeded sample drawn from them, and models registered as with the embedded e
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -84,3 +89,32 @@ def test_retain_train_engine_spark_registers_models(tiny_raw, tmp_path, spark):
     refused = CliRunner().invoke(build_app(), [*args[:3], "--engine", "dask"], env=env)
     assert refused.exit_code == 2
     assert "need one of local, spark" in refused.output
+
+    # `retain score --engine spark` as a user runs it: its own process, no PYSPARK_PYTHON,
+    # and a `python3` first on PATH that is not Retain's interpreter. Spark's Python
+    # workers must still run the interpreter that has Retain's dependencies.
+    for kind in ("churn", "value"):
+        promoted = CliRunner().invoke(
+            build_app(), ["promote", kind, "--force", "--reason", "spark score test"], env=env
+        )
+        assert promoted.exit_code == 0, promoted.output
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text(
+        "#!/bin/sh\necho 'not the interpreter Retain runs on' >&2\nexit 3\n"
+    )
+    (fake / "python3").chmod(0o755)
+    child = {k: v for k, v in os.environ.items() if k != "PYSPARK_PYTHON"} | env
+    child["PATH"] = f"{fake}{os.pathsep}{child.get('PATH', '')}"
+    out = tmp_path / "scored"
+    score = [sys.executable, "-c", "from features.cli import main; main()", "score"]
+    score += ["--raw", str(tiny_raw), "--as-of", str(CFG.test_as_of), "--out", str(out)]
+    score += ["--engine", "spark", "--no-materialise"]
+    done = subprocess.run(
+        score, env=child, capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[2]
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    recon = json.loads((out / "reconciliation.json").read_text())
+    scored = pd.read_parquet(out / "scores")  # Spark's folder of part files
+    assert recon["rows_scored"] == len(scored) > 0
+    assert scored["subscriber_id"].is_unique
