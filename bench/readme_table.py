@@ -106,6 +106,12 @@ def _scale_projection(d: dict) -> str | None:
         for k, c in d["fitted_cost"].items()
     )
     line = f"per subscriber and fixed: {per}"
+    spark_runs = [r for r in d["sizes"] if "spark_stages" in r and "spark_error" not in r]
+    if len(spark_runs) == 1:  # no line through one size: all its time counted per subscriber
+        line += (
+            f"; Spark measured at {spark_runs[0]['subscribers']:,} only, its whole time "
+            "counted per subscriber"
+        )
     for n, p in d["projection"].items():
         line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h on this machine"
         if "spark_executor_hours" in p:

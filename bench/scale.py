@@ -2,6 +2,7 @@
 the fitted cost per subscriber of each stage; what a 30M and a 60M base need.
 
     flock /tmp/retain-bench.lock python -m bench.scale [--sizes 200000 1000000] [--with-5m]
+        [--no-spark | --spark-sizes 200000]
 
 For each size, 12 months of the synthetic operator, in a fresh folder and RETAIN_HOME under
 /tmp/retain-bench/scale-<n>, every stage is the real `retain` command run as a child process:
@@ -212,17 +213,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
     parser.add_argument("--with-5m", action="store_true", help="add 5,000,000 subscribers")
     parser.add_argument("--no-spark", action="store_true", help="skip the Spark path")
+    parser.add_argument(
+        "--spark-sizes",
+        type=int,
+        nargs="+",
+        help="run the Spark path at these sizes only (default: every size)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sizes = sorted(set(args.sizes) | ({5_000_000} if args.with_5m else set()))
+    spark_sizes = [] if args.no_spark else sorted(set(args.spark_sizes or sizes) & set(sizes))
     rows: list[dict] = []
     for n in sizes:  # the result is written after each size: a later failure keeps it
-        rows.append(measure(n, not args.no_spark))
+        rows.append(measure(n, n in spark_sizes))
         path = write_result(
             "scale",
-            summary(rows, not args.no_spark),
+            summary(rows, bool(spark_sizes)),
             code=("features", "training", "serving", "bench/scale.py"),
-            settings={"sizes": sizes, "months": MONTHS, "spark": not args.no_spark},
+            settings={"sizes": sizes, "months": MONTHS, "spark_sizes": spark_sizes},
             generator={"sizes": sizes, "months": MONTHS, "seed": 42},
         )
         log.info("%s", rows[-1])
@@ -238,7 +246,7 @@ def summary(rows: list[dict], spark: bool) -> dict:
     whose stages (and Spark stages) all ran."""
     whole = [r for r in rows if "error" not in r]
     cost = fitted_cost(whole, "stages", STAGES) if whole else None
-    with_spark = [r for r in whole if spark and "spark_error" not in r]
+    with_spark = [r for r in whole if spark and "spark_stages" in r and "spark_error" not in r]
     spark_cost = fitted_cost(with_spark, "spark_stages", SPARK_STAGES) if with_spark else None
     # An operator's run: clean, snapshot, train, plan (which includes score: counted once);
     # generate makes the synthetic operator's data, which an operator brings.
