@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.readme_table import _scale
+from bench.readme_table import _scale, _scale_projection
 from bench.scale import SPARK_STAGES, STAGES, fitted_cost, projection, summary
 
 
@@ -62,3 +62,25 @@ def test_a_failed_size_is_kept_and_left_out_of_the_fitted_lines():
     assert "1,000,000: generate 9 s / 100 MiB; FAILED: retain clean failed (1)" in row
     assert "400,000" in row and "FAILED: retain train failed (1)" in row
     assert summary([failed], spark=True)["projection"] is None
+
+
+def test_spark_at_some_sizes_only_fits_spark_on_those_and_says_so():
+    def row(n: int, wall: float, spark: bool) -> dict:
+        stages = {s: {"wall_s": wall, "peak_rss_mb": 100} for s in STAGES}
+        out = {"subscribers": n, "stages": stages}
+        if spark:
+            out["spark_stages"] = {
+                s: {"wall_s": 2 * wall, "peak_rss_mb": 100} for s in SPARK_STAGES
+            }
+        return out
+
+    d = summary([row(200_000, 10.0, True), row(1_000_000, 30.0, False)], spark=True)
+    # the local lines go through both sizes; Spark's comes from the one size it ran at
+    assert d["fitted_cost"]["train"]["per_subscriber_s"] == pytest.approx(20.0 / 800_000)
+    assert d["spark_fitted_cost"]["train_spark"] == {
+        "per_subscriber_s": pytest.approx(20.0 / 200_000),
+        "fixed_s": 0.0,
+    }
+    assert "Spark measured at 200,000 only" in _scale_projection(d)
+    both = summary([row(200_000, 10.0, True), row(1_000_000, 30.0, True)], spark=True)
+    assert "Spark measured" not in _scale_projection(both)
