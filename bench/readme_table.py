@@ -107,14 +107,12 @@ def _scale_projection(d: dict) -> str | None:
     )
     line = f"per subscriber and fixed: {per}"
     spark_runs = [r for r in d["sizes"] if "spark_stages" in r and "spark_error" not in r]
-    if len(spark_runs) == 1:  # no line through one size: all its time counted per subscriber
-        line += (
-            f"; Spark measured at {spark_runs[0]['subscribers']:,} only, its whole time "
-            "counted per subscriber"
-        )
+    spark_fitted = len(spark_runs) >= 2  # the same rule as above: one size is no line
+    if len(spark_runs) == 1:
+        line += f"; Spark not projected: measured at one size ({spark_runs[0]['subscribers']:,})"
     for n, p in d["projection"].items():
         line += f"; {int(n) / 1e6:.0f}M: {p['machine_hours']:,.1f} h on this machine"
-        if "spark_executor_hours" in p:
+        if spark_fitted and "spark_executor_hours" in p:
             line += (
                 f", on Spark {p['spark_executor_hours']:,.1f} executor-hours "
                 f"({d['spark_executor_cores']} cores each; {p['spark_core_hours']:,.1f} core-hours)"

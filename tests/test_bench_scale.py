@@ -64,7 +64,7 @@ def test_a_failed_size_is_kept_and_left_out_of_the_fitted_lines():
     assert summary([failed], spark=True)["projection"] is None
 
 
-def test_spark_at_some_sizes_only_fits_spark_on_those_and_says_so():
+def test_spark_at_one_size_only_is_fitted_on_it_but_not_projected():
     def row(n: int, wall: float, spark: bool) -> dict:
         stages = {s: {"wall_s": wall, "peak_rss_mb": 100} for s in STAGES}
         out = {"subscribers": n, "stages": stages}
@@ -81,6 +81,9 @@ def test_spark_at_some_sizes_only_fits_spark_on_those_and_says_so():
         "per_subscriber_s": pytest.approx(20.0 / 200_000),
         "fixed_s": 0.0,
     }
-    assert "Spark measured at 200,000 only" in _scale_projection(d)
+    one = _scale_projection(d)
+    assert "Spark not projected: measured at one size (200,000)" in one
+    assert "executor-hours" not in one and "30M: " in one  # the local lines still project
     both = summary([row(200_000, 10.0, True), row(1_000_000, 30.0, True)], spark=True)
-    assert "Spark measured" not in _scale_projection(both)
+    assert "Spark not projected" not in _scale_projection(both)
+    assert "executor-hours" in _scale_projection(both)
